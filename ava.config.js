@@ -1,0 +1,10 @@
+// Tests run TypeScript through tsx; each file gets its own process so node
+// processes, ports and SQLite files never leak between files.
+export default {
+  files: ['test/**/*.test.ts'],
+  extensions: { ts: 'module' },
+  nodeArguments: ['--import=tsx/esm'],
+  timeout: '120s',
+  concurrency: 2,
+  workerThreads: false,
+};

@@ -1,0 +1,42 @@
+/**
+ * What one node believes about each peer, updated by heartbeats. Pure: probes come in as
+ * data, the new belief goes out.
+ */
+import type { NodePhase, Role } from '../protocol/states.ts';
+
+/** What a peer's `/health` said about itself. */
+export interface PeerReport {
+  readonly role: Role;
+  readonly epoch: number;
+  readonly phase: NodePhase;
+  readonly last_sequence: number;
+  readonly max_sequence: number;
+  readonly master: string | undefined;
+}
+
+export interface PeerStatus {
+  readonly addr: string;
+  /** Answered its last probe as serving, and has not since missed `heartbeat_miss_limit` probes. */
+  readonly alive: boolean;
+  /** Answered its last probe at all (serving or catching up). */
+  readonly reachable: boolean;
+  readonly misses: number;
+  readonly last_report: PeerReport | undefined;
+  readonly last_seen_ms: number | undefined;
+}
+
+export function initialStatus(addr: string): PeerStatus {
+  return { addr, alive: false, reachable: false, misses: 0, last_report: undefined, last_seen_ms: undefined };
+}
+
+/** A probe answered. Only a serving peer counts as alive: one catching up does not vote yet. */
+export function recordAnswer(status: PeerStatus, report: PeerReport, now_ms: number): PeerStatus {
+  return { ...status, alive: report.phase === 'serving', reachable: true, misses: 0, last_report: report, last_seen_ms: now_ms };
+}
+
+/** A probe failed or timed out; after `miss_limit` consecutive misses the peer is dead. */
+export function recordMiss(status: PeerStatus, miss_limit: number): PeerStatus {
+  const misses = status.misses + 1;
+  const dead = misses >= miss_limit;
+  return { ...status, misses, alive: dead ? false : status.alive, reachable: dead ? false : status.reachable };
+}

@@ -1,0 +1,192 @@
+/**
+ * Membership, heartbeats and elections for one node. Every `heartbeat_interval_ms` the node
+ * probes each peer's `/health`, updates its beliefs (lib/cluster/membership.ts), adopts newer
+ * epochs, re-runs the election (lib/cluster/election.ts) and, if it is the new master, takes
+ * over: claims a new epoch, catches up, resolves what is in doubt, then accepts writes.
+ */
+import { claimEpoch, electMaster, hasMajority } from '../cluster/election.ts';
+import { initialStatus, recordAnswer, recordMiss, type PeerReport } from '../cluster/membership.ts';
+import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
+import type { RecoveryService } from './recovery-service.ts';
+
+/** Heartbeat ticks a node tolerates being behind a peer before it pulls the missing log. */
+export const behind_ticks_before_pull = 3;
+
+export interface HealthReport extends PeerReport {
+  readonly addr: string;
+  readonly members: readonly string[];
+}
+
+export class ClusterService {
+  private behind_ticks = 0;
+  private taking_over = false;
+
+  constructor(
+    private readonly context: NodeContext,
+    private readonly recovery: RecoveryService,
+  ) {}
+
+  /** What this node says about itself to a heartbeat probe. */
+  report(): HealthReport {
+    const { state, addr, sequences } = this.context;
+    return {
+      addr,
+      role: state.role,
+      epoch: state.epoch,
+      phase: state.phase,
+      last_sequence: sequences.applied_through,
+      max_sequence: state.max_sequence,
+      master: state.master,
+      members: state.members,
+    };
+  }
+
+  /** Probe every peer once, then re-elect. */
+  async tick(): Promise<void> {
+    const { context } = this;
+    const peers = context.state.members.filter((addr) => addr !== context.addr);
+    await Promise.all(peers.map((addr) => this.probe(addr)));
+    await this.adoptPeerEpochs();
+    await this.elect();
+    await this.pullIfBehind();
+  }
+
+  private async probe(addr: string): Promise<void> {
+    const { context } = this;
+    const before = context.state.peers.get(addr) ?? initialStatus(addr);
+    let after = before;
+    try {
+      const answer = await context.client.call<HealthReport>(addr, 'GET', '/health', undefined, context.limits.heartbeat_timeout_ms);
+      after = isReport(answer.body) ? recordAnswer(before, answer.body, context.clock.now_ms()) : recordMiss(before, context.limits.heartbeat_miss_limit);
+    } catch {
+      after = recordMiss(before, context.limits.heartbeat_miss_limit);
+    }
+    if (!context.state.members.includes(addr)) return;
+    context.state.peers.set(addr, after);
+    if (before.alive !== after.alive) context.log.info(after.alive ? 'peer-alive' : 'peer-dead', { peer: addr, epoch: context.state.epoch });
+  }
+
+  private async adoptPeerEpochs(): Promise<void> {
+    const { context } = this;
+    for (const peer of context.state.peers.values()) {
+      const report = peer.last_report;
+      if (!peer.reachable || !report) continue;
+      if (report.epoch > context.state.epoch && report.role === 'MASTER' && context.state.role === 'MASTER') this.stepDown('newer master seen');
+      await adoptEpoch(context, report.epoch);
+      if (report.max_sequence > context.state.max_sequence && context.state.role !== 'MASTER') {
+        context.state.max_sequence = report.max_sequence;
+      }
+    }
+  }
+
+  /** Re-run the election on this node's current view. */
+  async elect(): Promise<void> {
+    const { context } = this;
+    const { state } = context;
+    const alive = listAlive(context);
+    const expected = electMaster(alive);
+    const majority = hasMajority(alive.length, state.members.length);
+    state.master = majority ? expected : undefined;
+    if (state.phase !== 'serving') return;
+    if (expected === context.addr && majority) {
+      if (state.role !== 'MASTER') await this.takeOver();
+    } else if (state.role === 'MASTER') {
+      this.stepDown(majority ? `${expected} is the lowest alive address` : 'lost the majority');
+    }
+  }
+
+  private stepDown(reason: string): void {
+    const { state } = this.context;
+    state.role = 'SLAVE';
+    state.accepting_writes = false;
+    this.context.log.info('stepped-down', { reason, epoch: state.epoch });
+  }
+
+  /**
+   * Become master: claim an epoch above all seen, catch up from the most advanced peer,
+   * learn the highest sequence anyone has, resolve in-doubt transactions, then accept writes.
+   */
+  private async takeOver(): Promise<void> {
+    if (this.taking_over) return;
+    this.taking_over = true;
+    const { context } = this;
+    const { state } = context;
+    try {
+      const reports = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report).filter((r): r is PeerReport => r !== undefined);
+      const epoch = claimEpoch([state.epoch, ...reports.map((r) => r.epoch)]);
+      await adoptEpoch(context, epoch);
+      state.role = 'MASTER';
+      state.accepting_writes = false;
+      context.log.info('elected', { epoch, members: state.members });
+      const ahead = [...state.peers.values()]
+        .filter((peer) => peer.alive && (peer.last_report?.last_sequence ?? 0) > context.sequences.applied_through)
+        .sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0));
+      for (const peer of ahead.slice(0, 1)) await this.recovery.pullLog(peer.addr).catch((error: unknown) => context.log.warn('take-over-catch-up-failed', { peer: peer.addr, error: String(error) }));
+      const known_max = Math.max(state.max_sequence, context.sequences.max_applied, await context.decision_log.maxSequence(), ...reports.map((r) => r.max_sequence));
+      state.max_sequence = known_max;
+      await this.recovery.resolveAll();
+      if (state.role === 'MASTER' && state.epoch === epoch) {
+        state.accepting_writes = true;
+        context.log.info('accepting-writes', { epoch, max_sequence: state.max_sequence });
+      }
+    } finally {
+      this.taking_over = false;
+    }
+  }
+
+  /** Anti-entropy: if a serving peer has stayed ahead of this node for a few ticks, pull what is missing. */
+  private async pullIfBehind(): Promise<void> {
+    const { context } = this;
+    if (context.state.phase !== 'serving') return;
+    const ahead = [...context.state.peers.values()].find((peer) => peer.alive && (peer.last_report?.last_sequence ?? 0) > context.sequences.applied_through);
+    this.behind_ticks = ahead ? this.behind_ticks + 1 : 0;
+    if (!ahead || this.behind_ticks < behind_ticks_before_pull) return;
+    this.behind_ticks = 0;
+    await this.recovery.pullLog(ahead.addr).catch((error: unknown) => context.log.warn('anti-entropy-failed', { peer: ahead.addr, error: String(error) }));
+  }
+
+  /**
+   * Catch up before serving: find serving peers, pull the committed log from the most
+   * advanced (the master if there is one). A node that finds nobody serving starts as is.
+   */
+  async catchUp(): Promise<void> {
+    const { context } = this;
+    context.state.phase = 'catching-up';
+    const peers = context.state.members.filter((addr) => addr !== context.addr);
+    await Promise.all(peers.map((addr) => this.probe(addr)));
+    await this.adoptPeerEpochs();
+    const serving = [...context.state.peers.values()].filter((peer) => peer.alive && peer.last_report);
+    const source = serving.find((peer) => peer.last_report?.role === 'MASTER') ?? serving.sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0))[0];
+    if (source) await this.recovery.pullLog(source.addr);
+    context.state.phase = 'serving';
+    context.log.info('serving', { last_sequence: context.sequences.applied_through, epoch: context.state.epoch });
+  }
+
+  /** Add a member; returns false if it was already one. */
+  async join(addr: string): Promise<boolean> {
+    const { state } = this.context;
+    if (state.members.includes(addr)) return false;
+    state.members = [...state.members, addr].sort();
+    state.peers.set(addr, initialStatus(addr));
+    await this.context.meta.writeMembers(state.members);
+    this.context.log.info('member-joined', { member: addr, members: state.members });
+    return true;
+  }
+
+  /** Remove a member; returns false if it was not one. */
+  async leave(addr: string): Promise<boolean> {
+    const { state } = this.context;
+    if (!state.members.includes(addr) || addr === this.context.addr) return false;
+    state.members = state.members.filter((member) => member !== addr);
+    state.peers.delete(addr);
+    await this.context.meta.writeMembers(state.members);
+    this.context.log.info('member-left', { member: addr, members: state.members });
+    return true;
+  }
+}
+
+function isReport(body: unknown): body is HealthReport {
+  if (typeof body !== 'object' || body === null) return false;
+  const report = body as Record<string, unknown>;
+  return typeof report['epoch'] === 'number' && typeof report['phase'] === 'string' && typeof report['last_sequence'] === 'number';
+}

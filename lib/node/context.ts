@@ -1,0 +1,66 @@
+import type { Clock } from '../time/clock.ts';
+import type { NodeLimits } from './options.ts';
+import type { PeerClient } from '../transport/http-client.ts';
+import type { ParticipantLog } from '../storage/participant-log.ts';
+import type { DecisionLog } from '../storage/decision-log.ts';
+import type { KvReads } from '../storage/kv-reads.ts';
+import type { MetaStore } from '../storage/meta.ts';
+import type { LockTable } from './lock-table.ts';
+import type { SequenceTracker } from './sequence-tracker.ts';
+import type { Failpoints } from './failpoints.ts';
+import type { PeerStatus } from '../cluster/membership.ts';
+import type { NodePhase, Role } from '../protocol/states.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * The one mutable record of what this node currently believes. Only the services in
+ * lib/node change it; routes read it.
+ */
+export interface NodeState {
+  phase: NodePhase;
+  role: Role;
+  /** Highest epoch seen; persisted before it is acted on. */
+  epoch: number;
+  /** Who this node believes is master, if anyone. */
+  master: string | undefined;
+  /** As master: true once take-over (catch-up, in-doubt resolution) is done. */
+  accepting_writes: boolean;
+  /** Every member, this node included, sorted. */
+  members: readonly string[];
+  /** What this node believes about every other member. */
+  peers: Map<string, PeerStatus>;
+  /** The highest sequence this node has assigned or seen anywhere. */
+  max_sequence: number;
+}
+
+/** What every node service is handed: its identity, its limits, its storage and its tools. */
+export interface NodeContext {
+  readonly addr: string;
+  readonly limits: NodeLimits;
+  readonly clock: Clock;
+  readonly client: PeerClient;
+  readonly participant_log: ParticipantLog;
+  readonly decision_log: DecisionLog;
+  readonly kv: KvReads;
+  readonly meta: MetaStore;
+  readonly locks: LockTable;
+  readonly sequences: SequenceTracker;
+  readonly failpoints: Failpoints;
+  readonly log: Logger;
+  readonly state: NodeState;
+}
+
+/** The alive members as this node sees them, itself included while it is serving. */
+export function listAlive(context: NodeContext): readonly string[] {
+  const alive = [...context.state.peers.values()].filter((peer) => peer.alive).map((peer) => peer.addr);
+  if (context.state.phase === 'serving') alive.push(context.addr);
+  return alive.sort();
+}
+
+/** Raise the epoch to `epoch` if it is newer, persisting it first. */
+export async function adoptEpoch(context: NodeContext, epoch: number): Promise<boolean> {
+  if (epoch <= context.state.epoch) return false;
+  await context.meta.writeEpoch(epoch);
+  if (epoch > context.state.epoch) context.state.epoch = epoch;
+  return true;
+}

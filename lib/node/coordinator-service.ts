@@ -1,0 +1,206 @@
+/**
+ * Where a client's transaction is coordinated (the master only): prepare on every alive
+ * node in parallel with a timeout, decide with the pure rules in
+ * lib/two-phase-commit/coordinator.ts, persist the decision, then deliver it; a participant
+ * that misses the decision gets it again until it acknowledges.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
+import { decideOutcome, listDecisionRecipients, nextSequence, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { hasMajority } from '../cluster/election.ts';
+import { PeerUnreachable } from '../transport/http-client.ts';
+import { listAlive, type NodeContext } from './context.ts';
+import type { ParticipantService } from './participant-service.ts';
+import type { DecisionRecord } from '../storage/decision-log.ts';
+
+export type SubmitAnswer =
+  | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
+  | { readonly http_status: 409; readonly body: { transaction_id: string; status: 'ABORTED'; reason: string; votes: Readonly<Record<string, string>> } }
+  | { readonly http_status: 421; readonly body: { error: string; master: string | null } }
+  | { readonly http_status: 503; readonly body: { error: string; master: string | null } };
+
+interface PendingDelivery {
+  readonly kind: 'commit' | 'abort';
+  readonly message: CommitRequest | AbortRequest;
+  readonly addrs: Set<string>;
+}
+
+export class CoordinatorService {
+  /** Rounds collecting votes, by transaction id: a node's view reports them as INIT. */
+  private readonly in_flight = new Map<string, Promise<SubmitAnswer>>();
+  /** Decisions some participant has not acknowledged yet. */
+  private readonly undelivered = new Map<string, PendingDelivery>();
+  private delivering = false;
+
+  constructor(
+    private readonly context: NodeContext,
+    private readonly participant: ParticipantService,
+  ) {}
+
+  isInFlight(id: string): boolean {
+    return this.in_flight.has(id);
+  }
+
+  get undelivered_count(): number {
+    return this.undelivered.size;
+  }
+
+  async submit(request: SubmitRequest): Promise<SubmitAnswer> {
+    const { state } = this.context;
+    const master = state.master ?? null;
+    if (state.role !== 'MASTER') {
+      return master === null
+        ? { http_status: 503, body: { error: 'no master elected yet', master } }
+        : { http_status: 421, body: { error: 'not master', master } };
+    }
+    if (!state.accepting_writes) return { http_status: 503, body: { error: 'master is taking over; retry shortly', master } };
+    if (!hasMajority(listAlive(this.context).length, state.members.length)) {
+      return { http_status: 503, body: { error: 'no majority of the membership reachable', master } };
+    }
+    const id = request.transaction_id ?? randomUUID();
+    const running = this.in_flight.get(id);
+    if (running) return running;
+    const known = await this.answerKnown(id);
+    if (known) return known;
+    const round = this.runRound(id, request).finally(() => this.in_flight.delete(id));
+    this.in_flight.set(id, round);
+    return round;
+  }
+
+  /** The answer for a transaction this node already decided: resubmitting is idempotent. */
+  private async answerKnown(id: string): Promise<SubmitAnswer | undefined> {
+    const decision = await this.context.decision_log.find(id);
+    if (decision?.decision === 'COMMIT' && decision.sequence !== undefined) {
+      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: decision.sequence, participants: decision.participants } };
+    }
+    if (decision?.decision === 'ABORT') {
+      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
+    }
+    const record = await this.context.participant_log.find(id);
+    if (record?.state === 'COMMITTED' && record.sequence !== undefined) {
+      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: record.sequence, participants: [] } };
+    }
+    if (record !== undefined) {
+      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'transaction id already used', votes: {} } };
+    }
+    return undefined;
+  }
+
+  private async runRound(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
+    const { context } = this;
+    const epoch = context.state.epoch;
+    const participants = listAlive(context);
+    const prepare: PrepareRequest = { transaction_id: id, payload: request.payload, epoch, coordinator: context.addr, participants: [...participants] };
+    const ballots = await Promise.all(participants.map((addr) => this.requestVote(addr, prepare)));
+    const outcome = decideOutcome(participants, ballots);
+    const sequence = outcome.decision === 'COMMIT' ? this.reserveSequence() : undefined;
+    const record: DecisionRecord = {
+      id,
+      decision: outcome.decision,
+      epoch,
+      participants,
+      created_at: context.clock.now_ms(),
+      ...(sequence !== undefined && { sequence }),
+    };
+    await context.decision_log.record(record);
+    context.log.info('decided', { transaction_id: id, decision: outcome.decision, sequence, epoch });
+    await context.failpoints.hit('after-decision-persist');
+    const recipients = listDecisionRecipients(outcome, ballots, participants);
+    if (outcome.decision === 'COMMIT' && sequence !== undefined) {
+      await this.deliverCommit(id, sequence, epoch, recipients);
+      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };
+    }
+    await this.deliverAbort(id, epoch, recipients);
+    return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: reasonOf(outcome), votes: summarizeVotes(ballots) } };
+  }
+
+  private reserveSequence(): number {
+    const sequence = nextSequence(this.context.state.max_sequence);
+    this.context.state.max_sequence = sequence;
+    return sequence;
+  }
+
+  private async requestVote(addr: string, prepare: PrepareRequest): Promise<Ballot> {
+    if (addr === this.context.addr) return { addr, response: await this.participant.prepare(prepare) };
+    try {
+      const answer = await this.context.client.call<PrepareResponse>(addr, 'POST', '/prepare', prepare, this.context.limits.prepare_timeout_ms);
+      if (answer.body?.status === 'READY' && answer.status === 200) return { addr, response: { status: 'READY' } };
+      if (answer.body?.status === 'ABORT') return { addr, response: answer.body };
+      return { addr, response: { status: 'ABORT', reason: `unexpected answer ${answer.status}` } };
+    } catch (error) {
+      const reason = error instanceof PeerUnreachable && /timeout|abort/i.test(error.cause_message) ? 'prepare timeout' : 'unreachable';
+      return { addr, response: { status: 'ABORT', reason } };
+    }
+  }
+
+  /**
+   * Commit on the other participants first and on this node last: if this node applied a
+   * commit, every participant that answered applied it too.
+   */
+  private async deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[]): Promise<void> {
+    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: this.context.addr };
+    const remote = recipients.filter((addr) => addr !== this.context.addr);
+    const missed = await this.sendDecision('commit', message, remote);
+    if (recipients.includes(this.context.addr)) {
+      const answer = await this.participant.commit(message);
+      if (!answer.ok) throw new Error(`local commit of ${id} refused: ${answer.error}`);
+    }
+    this.remember('commit', message, missed);
+  }
+
+  private async deliverAbort(id: string, epoch: number, recipients: readonly string[]): Promise<void> {
+    const message: AbortRequest = { transaction_id: id, epoch, coordinator: this.context.addr };
+    const local = recipients.includes(this.context.addr) ? this.participant.abort(message) : undefined;
+    const missed = await this.sendDecision('abort', message, recipients.filter((addr) => addr !== this.context.addr));
+    await local;
+    this.remember('abort', message, missed);
+  }
+
+  /** Send a decision to `addrs` in parallel; returns those that did not acknowledge. */
+  private async sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[]): Promise<readonly string[]> {
+    const results = await Promise.all(
+      addrs.map(async (addr) => {
+        try {
+          const answer = await this.context.client.call(addr, 'POST', `/${kind}`, message, this.context.limits.decision_timeout_ms);
+          if (answer.status === 200) return undefined;
+          // A 4xx means the participant cannot take this decision from us (stale epoch,
+          // unknown id): it resolves the transaction by asking the cluster instead.
+          if (answer.status >= 400 && answer.status < 500) {
+            this.context.log.warn('decision-refused', { transaction_id: message.transaction_id, addr, status: answer.status, body: answer.body });
+            return undefined;
+          }
+          return addr;
+        } catch {
+          return addr;
+        }
+      }),
+    );
+    return results.filter((addr): addr is string => addr !== undefined);
+  }
+
+  private remember(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, missed: readonly string[]): void {
+    if (missed.length === 0) return;
+    this.undelivered.set(message.transaction_id, { kind, message, addrs: new Set(missed) });
+    this.context.log.warn('decision-undelivered', { transaction_id: message.transaction_id, kind, addrs: missed });
+  }
+
+  /** One pass of re-delivery; the node calls it every `decision_retry_interval_ms`. */
+  async redeliver(): Promise<void> {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (const [id, pending] of this.undelivered) {
+        const targets = [...pending.addrs].filter((addr) => this.context.state.members.includes(addr));
+        const missed = new Set(await this.sendDecision(pending.kind, pending.message, targets));
+        for (const addr of pending.addrs) if (!missed.has(addr)) pending.addrs.delete(addr);
+        if (pending.addrs.size === 0) this.undelivered.delete(id);
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+}
+
+function reasonOf(outcome: Outcome): string {
+  return outcome.decision === 'ABORT' ? outcome.reason : '';
+}

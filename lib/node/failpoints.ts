@@ -1,0 +1,59 @@
+import { sleep } from '../time/clock.ts';
+
+/** The steps a test may fail on purpose (`--failpoints` only). */
+export const failpoint_names = [
+  'before-prepare-vote',
+  'after-prepare-persist',
+  'after-decision-persist',
+  'before-commit-apply',
+] as const;
+export type FailpointName = (typeof failpoint_names)[number];
+
+export type FailpointAction =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'abort' }
+  | { readonly kind: 'crash' }
+  | { readonly kind: 'delay'; readonly duration_ms: number };
+
+/** Longest delay a failpoint may inject. */
+export const failpoint_delay_max_ms = 60_000;
+
+export function parseFailpointAction(text: string): FailpointAction | undefined {
+  if (text === 'off' || text === 'abort' || text === 'crash') return { kind: text };
+  const match = /^delay:(\d{1,6})$/.exec(text);
+  if (!match) return undefined;
+  const duration_ms = Number(match[1]);
+  return duration_ms <= failpoint_delay_max_ms ? { kind: 'delay', duration_ms } : undefined;
+}
+
+/** Thrown at a failpoint set to `abort`: the step fails as if its I/O had. */
+export class FailpointAbort extends Error {
+  override readonly name = 'FailpointAbort';
+}
+
+/**
+ * The armed failpoints of one node. `hit` is awaited at each named step: it returns at
+ * once when nothing is armed, which is always the case without `--failpoints`.
+ */
+export class Failpoints {
+  private readonly armed = new Map<FailpointName, FailpointAction>();
+
+  constructor(private readonly crash: () => never) {}
+
+  set(name: FailpointName, action: FailpointAction): void {
+    if (action.kind === 'off') this.armed.delete(name);
+    else this.armed.set(name, action);
+  }
+
+  list(): Readonly<Record<string, string>> {
+    return Object.fromEntries([...this.armed].map(([name, action]) => [name, action.kind === 'delay' ? `delay:${action.duration_ms}` : action.kind]));
+  }
+
+  async hit(name: FailpointName): Promise<void> {
+    const action = this.armed.get(name);
+    if (!action) return;
+    if (action.kind === 'delay') await sleep(action.duration_ms);
+    else if (action.kind === 'abort') throw new FailpointAbort(`failpoint ${name}`);
+    else if (action.kind === 'crash') this.crash();
+  }
+}

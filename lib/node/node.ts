@@ -1,0 +1,109 @@
+/**
+ * The Node: one replica. It owns the state (lib/node/context.ts), wires the participant,
+ * coordinator, recovery and cluster services together, runs the timers, and answers the
+ * read-only views the HTTP routes serve.
+ */
+import type { TransactionView } from '../protocol/messages.ts';
+import type { TransactionState } from '../protocol/states.ts';
+import { listAlive, type NodeContext, type NodeState } from './context.ts';
+import { ParticipantService } from './participant-service.ts';
+import { CoordinatorService } from './coordinator-service.ts';
+import { RecoveryService } from './recovery-service.ts';
+import { ClusterService } from './cluster-service.ts';
+
+export interface RoleView {
+  readonly addr: string;
+  readonly role: NodeState['role'];
+  readonly master: string | null;
+  readonly epoch: number;
+  readonly state: NodeState['phase'];
+  readonly last_sequence: number;
+  readonly accepting_writes: boolean;
+  readonly nodes: readonly { readonly addr: string; readonly alive: boolean; readonly role: NodeState['role'] }[];
+}
+
+export class TwopcNode {
+  readonly participant: ParticipantService;
+  readonly coordinator: CoordinatorService;
+  readonly recovery: RecoveryService;
+  readonly cluster: ClusterService;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(readonly context: NodeContext) {
+    this.participant = new ParticipantService(context);
+    this.coordinator = new CoordinatorService(context, this.participant);
+    this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
+    this.cluster = new ClusterService(context, this.recovery);
+  }
+
+  get addr(): string {
+    return this.context.addr;
+  }
+
+  /** Catch up, start serving, and start the heartbeat, re-delivery and in-doubt timers. */
+  async start(): Promise<void> {
+    await this.cluster.catchUp();
+    const { limits } = this.context;
+    this.every(limits.heartbeat_interval_ms, () => this.cluster.tick());
+    this.every(limits.decision_retry_interval_ms, () => this.coordinator.redeliver());
+    this.every(Math.max(100, Math.floor(limits.in_doubt_after_ms / 2)), () => this.recovery.resolveStale());
+    await this.cluster.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.context.state.phase = 'stopping';
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  /** Run `task` every `interval_ms`, never two at once, logging (not throwing) failures. */
+  private every(interval_ms: number, task: () => Promise<void>): void {
+    const run = async () => {
+      if (this.stopped) return;
+      try {
+        await task();
+      } catch (error) {
+        this.context.log.warn('background-task-failed', { error: String(error) });
+      }
+      if (!this.stopped) this.timers.push(setTimeout(run, interval_ms));
+    };
+    this.timers.push(setTimeout(run, interval_ms));
+  }
+
+  roleView(): RoleView {
+    const { state, addr, sequences } = this.context;
+    const alive = new Set(listAlive(this.context));
+    return {
+      addr,
+      role: state.role,
+      master: state.master ?? null,
+      epoch: state.epoch,
+      state: state.phase,
+      last_sequence: sequences.applied_through,
+      accepting_writes: state.accepting_writes,
+      nodes: state.members.map((member) => ({ addr: member, alive: alive.has(member), role: member === state.master ? 'MASTER' : 'SLAVE' })),
+    };
+  }
+
+  /** This node's view of one transaction: as participant, as coordinator, or neither. */
+  async viewTransaction(id: string): Promise<TransactionView> {
+    const { context } = this;
+    const [record, decision] = await Promise.all([context.participant_log.find(id), context.decision_log.find(id)]);
+    const in_flight = this.coordinator.isInFlight(id);
+    const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');
+    const sequence = record?.sequence ?? decision?.sequence;
+    const coordinator = record?.coordinator ?? (decision || in_flight ? context.addr : undefined);
+    return {
+      transaction_id: id,
+      state,
+      since: record?.updated_at ?? decision?.created_at ?? context.clock.now_ms(),
+      in_flight,
+      ...(sequence !== undefined && { sequence }),
+      ...(coordinator !== undefined && { coordinator }),
+      ...((record ?? decision) !== undefined && { epoch: record?.epoch ?? decision?.epoch }),
+      ...(decision !== undefined && { decision: decision.decision }),
+      ...((record?.participants ?? decision?.participants) !== undefined && { participants: record?.participants ?? decision?.participants }),
+    } as TransactionView;
+  }
+}

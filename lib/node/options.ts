@@ -1,0 +1,60 @@
+/**
+ * Everything a node needs to start. Limits are named with their unit last.
+ */
+export interface NodeOptions {
+  /** `host:port` this node listens on and is known by in the membership. */
+  readonly addr: string;
+  /** The rest of the membership (`host:port` each). */
+  readonly peers: readonly string[];
+  /** Root data directory; the node keeps its files under `<dataDir>/<host>_<port>/`. */
+  readonly dataDir: string;
+  /** Expose `POST /debug/failpoints` (tests only). */
+  readonly failpoints?: boolean;
+  readonly limits?: Partial<NodeLimits>;
+}
+
+export interface NodeLimits {
+  /** How often a node probes every peer's `/health`. */
+  readonly heartbeat_interval_ms: number;
+  /** Consecutive failed probes after which a peer counts as dead. */
+  readonly heartbeat_miss_limit: number;
+  /** Timeout of one heartbeat probe. */
+  readonly heartbeat_timeout_ms: number;
+  /** Timeout of one `/prepare` call; a prepare that times out votes ABORT. */
+  readonly prepare_timeout_ms: number;
+  /** Timeout of one `/commit` or `/abort` call before it is retried in the background. */
+  readonly decision_timeout_ms: number;
+  /** Pause between re-deliveries of a decision a participant has not acknowledged. */
+  readonly decision_retry_interval_ms: number;
+  /** How long a PREPARED transaction may wait before its holder asks the cluster for the outcome. */
+  readonly in_doubt_after_ms: number;
+  /** Timeout of catch-up and termination queries to peers. */
+  readonly peer_query_timeout_ms: number;
+  /** Largest request body accepted, in bytes. */
+  readonly body_limit_bytes: number;
+}
+
+export const default_limits: NodeLimits = Object.freeze({
+  heartbeat_interval_ms: 200,
+  heartbeat_miss_limit: 3,
+  heartbeat_timeout_ms: 400,
+  prepare_timeout_ms: 2_000,
+  decision_timeout_ms: 2_000,
+  decision_retry_interval_ms: 250,
+  in_doubt_after_ms: 3_000,
+  peer_query_timeout_ms: 2_000,
+  body_limit_bytes: 64 * 1024,
+});
+
+/** A running node. `stop()` closes the listener and the database; it is idempotent. */
+export interface NodeHandle {
+  readonly addr: string;
+  /** `http://host:port` */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A start-up failure users should see as one line (busy port, unwritable data dir). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}

@@ -1,0 +1,125 @@
+/**
+ * How a node gets back to the truth: pulling committed transactions it missed from a peer
+ * (catch-up and anti-entropy), and resolving PREPARED transactions whose decision never
+ * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
+ */
+import type { CommittedEntry, TransactionView } from '../protocol/messages.ts';
+import { resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import type { NodeContext } from './context.ts';
+import type { ParticipantService } from './participant-service.ts';
+import type { ParticipantRecord } from '../storage/participant-log.ts';
+import { assert } from '../util/assert.ts';
+
+/** Committed transactions fetched per catch-up request. */
+export const catch_up_page_size = 500;
+
+export class RecoveryService {
+  /** Transactions being resolved right now, so two passes never work on one. */
+  private readonly resolving = new Set<string>();
+
+  constructor(
+    private readonly context: NodeContext,
+    private readonly participant: ParticipantService,
+    private readonly viewTransaction: (id: string) => Promise<TransactionView>,
+  ) {}
+
+  /**
+   * Apply every committed transaction `source` has that this node lacks. Returns how many
+   * were applied; throws if the source cannot be read.
+   */
+  async pullLog(source: string): Promise<number> {
+    let applied = 0;
+    let after = this.context.sequences.applied_through;
+    for (;;) {
+      const answer = await this.context.client.call<{ entries: CommittedEntry[] }>(
+        source,
+        'GET',
+        `/cluster/log?after=${after}&limit=${catch_up_page_size}`,
+        undefined,
+        this.context.limits.peer_query_timeout_ms,
+      );
+      assert(answer.status === 200 && Array.isArray(answer.body?.entries), `catch-up source ${source} answered ${answer.status}`);
+      const entries = answer.body.entries;
+      for (const entry of entries) {
+        if (await this.applyEntry(entry)) applied += 1;
+        after = Math.max(after, entry.sequence);
+      }
+      if (entries.length < catch_up_page_size) break;
+    }
+    if (applied > 0) this.context.log.info('caught-up', { source, applied, last_sequence: this.context.sequences.applied_through });
+    return applied;
+  }
+
+  private async applyEntry(entry: CommittedEntry): Promise<boolean> {
+    const { context } = this;
+    if (context.sequences.has(entry.sequence)) return false;
+    const record = await context.participant_log.find(entry.transaction_id);
+    if (record?.state === 'COMMITTED') return false;
+    if (record?.state === 'PREPARED') {
+      const answer = await this.participant.commit({ transaction_id: entry.transaction_id, sequence: entry.sequence });
+      return answer.ok;
+    }
+    await context.participant_log.applyCommit({ ...entry, epoch: context.state.epoch, now_ms: context.clock.now_ms() });
+    this.participant.noteApplied(entry.sequence);
+    return true;
+  }
+
+  /** One pass over PREPARED transactions older than `in_doubt_after_ms`. */
+  async resolveStale(): Promise<void> {
+    const { context } = this;
+    const cutoff = context.clock.now_ms() - context.limits.in_doubt_after_ms;
+    const prepared = await context.participant_log.listPrepared();
+    await Promise.all(prepared.filter((record) => record.updated_at <= cutoff).map((record) => this.resolve(record)));
+  }
+
+  /** Resolve every PREPARED transaction now, whatever its age (a new master's take-over). */
+  async resolveAll(): Promise<void> {
+    const prepared = await this.context.participant_log.listPrepared();
+    await Promise.all(prepared.map((record) => this.resolve(record)));
+  }
+
+  private async resolve(record: ParticipantRecord): Promise<void> {
+    if (this.resolving.has(record.id)) return;
+    this.resolving.add(record.id);
+    try {
+      const { context } = this;
+      const asked = (record.participants ?? context.state.members).filter((addr) => addr !== context.addr);
+      const answers: PeerAnswer[] = await Promise.all(asked.map((addr) => this.ask(addr, record.id)));
+      answers.push({ addr: context.addr, view: await this.viewTransaction(record.id) });
+      const resolution = resolveInDoubt(record.coordinator, answers);
+      context.log.info('in-doubt', { transaction_id: record.id, resolution: resolution.kind, ...('reason' in resolution && { reason: resolution.reason }) });
+      if (resolution.kind === 'commit') await this.participant.commit({ transaction_id: record.id, sequence: resolution.sequence });
+      else if (resolution.kind === 'abort') await this.participant.abort({ transaction_id: record.id });
+      else if (resolution.kind === 'fence' && (await this.fence(record.id, resolution.addrs))) {
+        await this.participant.abort({ transaction_id: record.id });
+      }
+    } finally {
+      this.resolving.delete(record.id);
+    }
+  }
+
+  private async ask(addr: string, id: string): Promise<PeerAnswer> {
+    try {
+      const answer = await this.context.client.call<TransactionView>(addr, 'GET', `/transactions/${encodeURIComponent(id)}`, undefined, this.context.limits.peer_query_timeout_ms);
+      return { addr, view: answer.status === 200 ? answer.body : undefined };
+    } catch {
+      return { addr, view: undefined };
+    }
+  }
+
+  /** Make participants that never prepared `id` remember an abort; true if all did. */
+  private async fence(id: string, addrs: readonly string[]): Promise<boolean> {
+    const message = { transaction_id: id, epoch: this.context.state.epoch };
+    const results = await Promise.all(
+      addrs.map(async (addr) => {
+        if (addr === this.context.addr) return (await this.participant.abort(message)).ok;
+        try {
+          return (await this.context.client.call(addr, 'POST', '/abort', message, this.context.limits.peer_query_timeout_ms)).status === 200;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return results.every(Boolean);
+  }
+}

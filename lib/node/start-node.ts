@@ -1,0 +1,112 @@
+/**
+ * Start one node: open its SQLite file, rebuild what it held (locks of prepared
+ * transactions, applied sequences, epoch, membership), listen, catch up, then serve.
+ */
+import { PeerClient } from '../transport/http-client.ts';
+import { openDatabase, resolveNodeDir } from '../storage/database.ts';
+import { ParticipantLog } from '../storage/participant-log.ts';
+import { DecisionLog } from '../storage/decision-log.ts';
+import { KvReads } from '../storage/kv-reads.ts';
+import { MetaStore } from '../storage/meta.ts';
+import { system_clock, type Clock } from '../time/clock.ts';
+import { createApp } from '../transport/routes.ts';
+import { listenHttp } from '../transport/http-server.ts';
+import { initialStatus, type PeerStatus } from '../cluster/membership.ts';
+import { LockTable } from './lock-table.ts';
+import { SequenceTracker } from './sequence-tracker.ts';
+import { Failpoints } from './failpoints.ts';
+import { createLogger, levelFromEnv } from './logger.ts';
+import { TwopcNode } from './node.ts';
+import { default_limits, StartupError, type NodeHandle, type NodeOptions } from './options.ts';
+import type { NodeContext, NodeState } from './context.ts';
+import { listPayloadKeys } from '../protocol/payload.ts';
+
+export async function startNode(options: NodeOptions, clock: Clock = system_clock): Promise<NodeHandle> {
+  const { host, port } = splitAddr(options.addr);
+  const limits = { ...default_limits, ...options.limits };
+  const dir = resolveNodeDir(options.dataDir, options.addr);
+  const database = await openDatabase(dir).catch((error: unknown) => {
+    throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
+  });
+  const participant_log = new ParticipantLog(database.db);
+  const decision_log = new DecisionLog(database.db);
+  const meta = new MetaStore(database.db);
+  const locks = new LockTable();
+  for (const record of await participant_log.listPrepared()) {
+    if (record.payload) locks.acquire(record.id, listPayloadKeys(record.payload));
+  }
+  const sequences = new SequenceTracker(await participant_log.listCommittedSequences(0));
+  const members = [...new Set([options.addr, ...options.peers, ...((await meta.readMembers()) ?? [])])].sort();
+  await meta.writeMembers(members);
+  const state: NodeState = {
+    phase: 'starting',
+    role: 'SLAVE',
+    epoch: await meta.readEpoch(),
+    master: undefined,
+    accepting_writes: false,
+    members,
+    peers: new Map<string, PeerStatus>(members.filter((addr) => addr !== options.addr).map((addr) => [addr, initialStatus(addr)])),
+    max_sequence: Math.max(sequences.max_applied, await decision_log.maxSequence()),
+  };
+  const log = createLogger(options.addr, levelFromEnv());
+  const client = new PeerClient();
+  const context: NodeContext = {
+    addr: options.addr,
+    limits,
+    clock,
+    client,
+    participant_log,
+    decision_log,
+    kv: new KvReads(database.db),
+    meta,
+    locks,
+    sequences,
+    failpoints: new Failpoints(() => crashNow(options.addr)),
+    log,
+    state,
+  };
+  const node = new TwopcNode(context);
+  const server = await listenHttp(createApp(node, { failpoints: options.failpoints === true }), host, port).catch(async (error: unknown) => {
+    await database.close();
+    throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      node.stop();
+      await server.close().catch(() => undefined);
+      await client.close();
+      await database.close();
+    })());
+  try {
+    await node.start();
+  } catch (error) {
+    await stop();
+    throw new StartupError(`cannot start ${options.addr}: ${describe(error)}`);
+  }
+  return { addr: options.addr, url: server.url, stop };
+}
+
+export function splitAddr(addr: string): { readonly host: string; readonly port: number } {
+  const colon = addr.lastIndexOf(':');
+  const host = addr.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(addr.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65_535) throw new StartupError(`address must be host:port, got ${addr}`);
+  return { host, port };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return 'address already in use';
+    if (code === 'EACCES') return 'permission denied';
+    return error.message;
+  }
+  return String(error);
+}
+
+/** A failpoint's `crash`: end this node at once, as `kill -9` would (what is on disk stays). */
+function crashNow(addr: string): never {
+  process.stderr.write(`twopc node ${addr}: crashing at a failpoint\n`);
+  process.exit(137);
+}

@@ -1,0 +1,128 @@
+import * as v from 'valibot';
+import { PayloadSchema, type Payload } from './payload.ts';
+import type { AbortReason, TransactionState, Vote } from './states.ts';
+
+/** Longest transaction id accepted, in characters. */
+export const transaction_id_max_length_chars = 128;
+
+const TransactionIdSchema = v.pipe(
+  v.string('transaction_id must be a string'),
+  v.minLength(1, 'transaction_id must not be empty'),
+  v.maxLength(transaction_id_max_length_chars, `transaction_id must be at most ${transaction_id_max_length_chars} characters`),
+  v.regex(/^[A-Za-z0-9._:-]+$/, 'transaction_id may use only letters, digits and . _ : -'),
+);
+
+/** `host:port` as written in the membership list. */
+export const AddrSchema = v.pipe(
+  v.string('addr must be a string'),
+  v.regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, 'addr must be host:port'),
+  v.check((addr) => {
+    const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65_535;
+  }, 'addr port must be 1-65535'),
+);
+
+const EpochSchema = v.pipe(v.number('epoch must be a number'), v.integer('epoch must be an integer'), v.minValue(0));
+const SequenceSchema = v.pipe(v.number('sequence must be a number'), v.integer('sequence must be an integer'), v.minValue(1));
+
+/** Phase one, coordinator → participant. The seed's fields are `transaction_id` and `payload`. */
+export const PrepareRequestSchema = v.object({
+  transaction_id: TransactionIdSchema,
+  payload: PayloadSchema,
+  /** The coordinator's epoch; peers always send it. Absent means "the receiver's current epoch". */
+  epoch: v.optional(EpochSchema),
+  coordinator: v.optional(AddrSchema),
+  /** Every participant of this round, so a participant in doubt knows whom to ask. */
+  participants: v.optional(v.array(AddrSchema)),
+});
+export type PrepareRequest = v.InferOutput<typeof PrepareRequestSchema>;
+
+/** A participant's vote. */
+export type PrepareResponse =
+  | { readonly status: Extract<Vote, 'READY'> }
+  | { readonly status: Extract<Vote, 'ABORT'>; readonly reason: AbortReason | string; readonly key?: string };
+
+/** Phase two, coordinator → participant. */
+export const CommitRequestSchema = v.object({
+  transaction_id: TransactionIdSchema,
+  /** The commit sequence the coordinator assigned; peers always send it. */
+  sequence: v.optional(SequenceSchema),
+  epoch: v.optional(EpochSchema),
+  coordinator: v.optional(AddrSchema),
+});
+export type CommitRequest = v.InferOutput<typeof CommitRequestSchema>;
+
+export const AbortRequestSchema = v.object({
+  transaction_id: TransactionIdSchema,
+  epoch: v.optional(EpochSchema),
+  coordinator: v.optional(AddrSchema),
+});
+export type AbortRequest = v.InferOutput<typeof AbortRequestSchema>;
+
+/** Client → master. */
+export const SubmitRequestSchema = v.object({
+  payload: PayloadSchema,
+  transaction_id: v.optional(TransactionIdSchema),
+});
+export type SubmitRequest = v.InferOutput<typeof SubmitRequestSchema>;
+
+export const MembershipRequestSchema = v.object({ addr: AddrSchema });
+export type MembershipRequest = v.InferOutput<typeof MembershipRequestSchema>;
+
+export const TransactionIdParamSchema = v.object({ id: TransactionIdSchema });
+export const KeyParamSchema = v.object({ key: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) });
+
+/** `GET /kv?after=KEY&limit=N` */
+export const KvPageQuerySchema = v.object({
+  after: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,4}$/, 'limit must be an integer 1-1000'),
+      v.transform(Number),
+      v.minValue(1, 'limit must be an integer 1-1000'),
+      v.maxValue(1000, 'limit must be an integer 1-1000'),
+    ),
+  ),
+});
+
+/** `GET /cluster/log?after=SEQ&limit=N`: the committed log, for catch-up. */
+export const LogPageQuerySchema = v.object({
+  after: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'after must be a sequence number'), v.transform(Number))),
+  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/), v.transform(Number), v.minValue(1), v.maxValue(1000))),
+});
+
+/** One committed transaction as the log hands it to a node catching up. */
+export interface CommittedEntry {
+  readonly transaction_id: string;
+  readonly sequence: number;
+  readonly payload: Payload;
+}
+
+/** The answer of `GET /transactions/:id`. */
+export interface TransactionView {
+  readonly transaction_id: string;
+  readonly state: TransactionState;
+  readonly sequence?: number;
+  readonly coordinator?: string;
+  readonly epoch?: number;
+  /** Epoch milliseconds of the last state change on this node. */
+  readonly since: number;
+  /** This node's coordinator decision, if it coordinated the transaction. */
+  readonly decision?: 'COMMIT' | 'ABORT';
+  /** True while this node, as coordinator, is still collecting votes. */
+  readonly in_flight?: boolean;
+  readonly participants?: readonly string[];
+}
+
+/** Parse `input` with `schema`: the value, or one readable line naming the first problem. */
+export function parseMessage<S extends v.GenericSchema>(
+  schema: S,
+  input: unknown,
+): { readonly ok: true; readonly value: v.InferOutput<S> } | { readonly ok: false; readonly error: string } {
+  const result = v.safeParse(schema, input);
+  if (result.success) return { ok: true, value: result.output };
+  const issue = result.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join('.');
+  return { ok: false, error: path ? `${path}: ${issue.message}` : issue.message };
+}

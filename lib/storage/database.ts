@@ -1,0 +1,87 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Tables } from './schema.ts';
+
+export type Db = Kysely<Tables>;
+
+export interface OpenedDatabase {
+  readonly db: Db;
+  readonly file: string;
+  close(): Promise<void>;
+}
+
+/** The folder a node keeps its files in: `<dataDir>/<host>_<port>/`. */
+export function resolveNodeDir(dataDir: string, addr: string): string {
+  return join(dataDir, addr.replace(/[^A-Za-z0-9.-]/g, '_'));
+}
+
+/**
+ * Open (creating if needed) a node's SQLite file in WAL mode with `synchronous=FULL`:
+ * a transaction that returned is on disk. Throws with a readable message when the
+ * folder cannot be created or written.
+ */
+export async function openDatabase(dir: string): Promise<OpenedDatabase> {
+  mkdirSync(dir, { recursive: true });
+  accessSync(dir, constants.W_OK);
+  const file = join(dir, 'twopc.sqlite');
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db);
+  return {
+    db,
+    file,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+}
+
+async function migrate(db: Db): Promise<void> {
+  await db.schema
+    .createTable('meta')
+    .ifNotExists()
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('kv')
+    .ifNotExists()
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text')
+    .addColumn('sequence', 'integer', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('transactions')
+    .ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('PREPARED', 'COMMITTED', 'ABORTED')`))
+    .addColumn('payload', 'text')
+    .addColumn('sequence', 'integer', (c) => c.unique())
+    .addColumn('coordinator', 'text')
+    .addColumn('epoch', 'integer', (c) => c.notNull())
+    .addColumn('participants', 'text')
+    .addColumn('updated_at', 'integer', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('transactions_by_state')
+    .ifNotExists()
+    .on('transactions')
+    .columns(['state', 'sequence'])
+    .execute();
+  await db.schema
+    .createTable('decisions')
+    .ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('decision', 'text', (c) => c.notNull().check(sql`decision in ('COMMIT', 'ABORT')`))
+    .addColumn('sequence', 'integer', (c) => c.unique())
+    .addColumn('epoch', 'integer', (c) => c.notNull())
+    .addColumn('participants', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'integer', (c) => c.notNull())
+    .execute();
+}

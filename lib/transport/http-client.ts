@@ -1,0 +1,67 @@
+import { Pool } from 'undici';
+
+/** Connections kept open to one peer. */
+export const peer_connections = 16;
+/** How long an idle keep-alive connection to a peer stays open. */
+export const peer_keep_alive_ms = 10_000;
+
+export interface PeerResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** The peer did not answer in time, refused the connection, or broke it. */
+export class PeerUnreachable extends Error {
+  override readonly name = 'PeerUnreachable';
+  constructor(
+    readonly addr: string,
+    readonly cause_message: string,
+  ) {
+    super(`${addr} unreachable: ${cause_message}`);
+  }
+}
+
+/**
+ * JSON over pooled keep-alive HTTP to the other nodes. Every call has a timeout: nothing
+ * waits forever.
+ */
+export class PeerClient {
+  private readonly pools = new Map<string, Pool>();
+  private closed = false;
+
+  async call<T = unknown>(addr: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
+    if (this.closed) throw new PeerUnreachable(addr, 'client closed');
+    const pool = this.poolFor(addr);
+    try {
+      const response = await pool.request({
+        path,
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeout_ms),
+        headersTimeout: timeout_ms,
+        bodyTimeout: timeout_ms,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, body: (text.length > 0 ? JSON.parse(text) : undefined) as T };
+    } catch (error) {
+      throw new PeerUnreachable(addr, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((pool) => pool.destroy()));
+  }
+
+  private poolFor(addr: string): Pool {
+    let pool = this.pools.get(addr);
+    if (!pool) {
+      pool = new Pool(`http://${addr}`, { connections: peer_connections, keepAliveTimeout: peer_keep_alive_ms, pipelining: 1 });
+      this.pools.set(addr, pool);
+    }
+    return pool;
+  }
+}

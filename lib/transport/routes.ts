@@ -1,0 +1,194 @@
+/**
+ * Where every HTTP message is received: the contract's routes, each validating its input
+ * against a schema in lib/protocol/messages.ts and handing it to the node.
+ */
+import { H3, type H3Event } from 'h3';
+import {
+  AbortRequestSchema,
+  CommitRequestSchema,
+  KvPageQuerySchema,
+  LogPageQuerySchema,
+  MembershipRequestSchema,
+  PrepareRequestSchema,
+  SubmitRequestSchema,
+  TransactionIdParamSchema,
+  parseMessage,
+} from '../protocol/messages.ts';
+import { KeySchema } from '../protocol/payload.ts';
+import type { TwopcNode } from '../node/node.ts';
+import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
+import { readJsonBody, RequestError } from './json-body.ts';
+import { propagateJoin, propagateLeave } from './membership-gossip.ts';
+import * as v from 'valibot';
+
+export interface RouteOptions {
+  readonly failpoints: boolean;
+}
+
+const FailpointRequestSchema = v.object({ name: v.picklist(failpoint_names, 'unknown failpoint'), action: v.string() });
+
+export function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/**
+ * Answer with `status` and a JSON body. Cheaper than building a Response: h3 serializes a
+ * plain object itself, and the hot routes answer thousands of times a second.
+ */
+function reply<T>(event: H3Event, status: number, body: T): T {
+  event.res.status = status;
+  return body;
+}
+
+export function createApp(node: TwopcNode, options: RouteOptions): H3 {
+  const limit = node.context.limits.body_limit_bytes;
+  const body = <S extends v.GenericSchema>(event: H3Event, schema: S) => readJsonBody(event, schema, limit);
+  const app = new H3({
+    silent: true,
+    onError: (error) => {
+      const cause = error.cause;
+      if (cause instanceof RequestError) return json(cause.status, { error: cause.message });
+      if (error.status === 404) return json(404, { error: 'no such route' });
+      if (error.status === 405) return json(405, { error: 'method not allowed' });
+      if (error.status >= 400 && error.status < 500) return json(error.status, { error: error.message });
+      node.context.log.warn('request-failed', { error: String(cause ?? error) });
+      return json(500, { error: 'internal error' });
+    },
+  });
+
+  app.get('/health', (event) => {
+    const report = node.cluster.report();
+    const serving = report.phase === 'serving';
+    return reply(event, serving ? 200 : 503, { status: serving ? 'ok' : report.phase, ...report });
+  });
+
+  app.get('/role', () => node.roleView());
+
+  app.post('/prepare', async (event) => {
+    const request = await body(event, PrepareRequestSchema);
+    const vote = await node.participant.prepare(request);
+    return reply(event, vote.status === 'READY' ? 200 : 500, vote);
+  });
+
+  app.post('/commit', async (event) => {
+    const answer = await node.participant.commit(await body(event, CommitRequestSchema));
+    return answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
+  });
+
+  app.post('/abort', async (event) => {
+    const answer = await node.participant.abort(await body(event, AbortRequestSchema));
+    return answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
+  });
+
+  app.post('/transactions', async (event) => {
+    const answer = await node.coordinator.submit(await body(event, SubmitRequestSchema));
+    return reply(event, answer.http_status, answer.body);
+  });
+
+  app.get('/transactions/:id', async (event) => {
+    const params = parseMessage(TransactionIdParamSchema, { id: event.context.params?.['id'] });
+    if (!params.ok) throw new RequestError(400, params.error);
+    return node.viewTransaction(params.value.id);
+  });
+
+  app.get('/kv/:key', async (event) => {
+    const key = decodeParam(event.context.params?.['key']);
+    const parsed = parseMessage(KeySchema, key);
+    if (!parsed.ok) throw new RequestError(400, `key: ${parsed.error}`);
+    const item = await node.context.kv.get(parsed.value);
+    return item ?? reply(event, 404, { error: 'key not found', key: parsed.value });
+  });
+
+  app.get('/kv', async (event) => {
+    const query = parseMessage(KvPageQuerySchema, Object.fromEntries(new URL(event.req.url).searchParams));
+    if (!query.ok) throw new RequestError(400, query.error);
+    const limit_items = query.value.limit ?? 100;
+    const page = await node.context.kv.page(query.value.after, limit_items);
+    const last = page.items.at(-1);
+    return { items: page.items, ...(page.more && last && { next: last.key }) };
+  });
+
+  app.get('/cluster/log', async (event) => {
+    const query = parseMessage(LogPageQuerySchema, Object.fromEntries(new URL(event.req.url).searchParams));
+    if (!query.ok) throw new RequestError(400, query.error);
+    return { entries: await node.context.participant_log.readLog(query.value.after ?? 0, query.value.limit ?? 500) };
+  });
+
+  app.post('/cluster/join', async (event) => {
+    const { addr } = await body(event, MembershipRequestSchema);
+    const added = await node.cluster.join(addr);
+    if (added) propagateJoin(node, addr);
+    await node.cluster.elect();
+    return { members: node.context.state.members, added };
+  });
+
+  app.post('/cluster/leave', async (event) => {
+    const { addr } = await body(event, MembershipRequestSchema);
+    if (addr === node.addr) throw new RequestError(400, 'a node cannot remove itself; ask another member');
+    const removed = await node.cluster.leave(addr);
+    if (removed) propagateLeave(node, addr);
+    await node.cluster.elect();
+    return { members: node.context.state.members, removed };
+  });
+
+  app.get('/metrics', () => new Response(renderMetrics(node), { headers: { 'content-type': 'text/plain; version=0.0.4' } }));
+
+  app.get('/', () => new Response(renderIndex(node), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+
+  if (options.failpoints) {
+    app.post('/debug/failpoints', async (event) => {
+      const request = await body(event, FailpointRequestSchema);
+      const action = parseFailpointAction(request.action);
+      if (!action) throw new RequestError(400, 'action must be abort, delay:MS, crash or off');
+      node.context.failpoints.set(request.name as FailpointName, action);
+      return { failpoints: node.context.failpoints.list() };
+    });
+  }
+  return app;
+}
+
+function decodeParam(raw: string | undefined): string {
+  if (raw === undefined) return '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RequestError(400, 'key is not valid percent-encoding');
+  }
+}
+
+function renderMetrics(node: TwopcNode): string {
+  const { state, sequences, locks } = node.context;
+  const lines = [
+    '# HELP twopc_epoch Highest epoch this node has seen.',
+    '# TYPE twopc_epoch gauge',
+    `twopc_epoch ${state.epoch}`,
+    '# HELP twopc_is_master 1 while this node acts as master.',
+    '# TYPE twopc_is_master gauge',
+    `twopc_is_master ${state.role === 'MASTER' ? 1 : 0}`,
+    '# HELP twopc_last_sequence Every committed sequence up to this one is applied here.',
+    '# TYPE twopc_last_sequence gauge',
+    `twopc_last_sequence ${sequences.applied_through}`,
+    '# HELP twopc_locked_keys Keys locked by prepared transactions.',
+    '# TYPE twopc_locked_keys gauge',
+    `twopc_locked_keys ${locks.size}`,
+    '# HELP twopc_undelivered_decisions Decisions some participant has not acknowledged yet.',
+    '# TYPE twopc_undelivered_decisions gauge',
+    `twopc_undelivered_decisions ${node.coordinator.undelivered_count}`,
+    '# HELP twopc_alive_peers Peers this node currently counts alive.',
+    '# TYPE twopc_alive_peers gauge',
+    `twopc_alive_peers ${[...state.peers.values()].filter((peer) => peer.alive).length}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function renderIndex(node: TwopcNode): string {
+  const view = node.roleView();
+  const rows = view.nodes.map((n) => `<tr><td>${escape(n.addr)}</td><td>${n.role}</td><td>${n.alive ? 'alive' : 'down'}</td></tr>`).join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>twopc ${escape(view.addr)}</title><meta http-equiv="refresh" content="2"></head>
+<body><h1>twopc node ${escape(view.addr)}</h1><p>role ${view.role} · epoch ${view.epoch} · last sequence ${view.last_sequence} · master ${escape(view.master ?? 'none')}</p>
+<table><thead><tr><th>node</th><th>role</th><th>alive</th></tr></thead><tbody>${rows}</tbody></table></body></html>`;
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

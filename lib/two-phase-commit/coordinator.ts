@@ -1,0 +1,54 @@
+/**
+ * The coordinator's decisions as pure functions: from the votes of one round to the
+ * decision, and from a decision to the messages still owed. The node does the sending,
+ * the persisting and the waiting.
+ */
+import type { PrepareResponse } from '../protocol/messages.ts';
+import type { Decision } from '../protocol/states.ts';
+import { assert } from '../util/assert.ts';
+
+/** One participant's answer to PREPARE, or why there was none. */
+export interface Ballot {
+  readonly addr: string;
+  readonly response: PrepareResponse;
+}
+
+export type Outcome =
+  | { readonly decision: Extract<Decision, 'COMMIT'> }
+  | { readonly decision: Extract<Decision, 'ABORT'>; readonly reason: string };
+
+/** COMMIT only if every participant voted READY; otherwise ABORT with the first refusal's reason. */
+export function decideOutcome(participants: readonly string[], ballots: readonly Ballot[]): Outcome {
+  assert(participants.length > 0, 'a round has at least one participant');
+  const byAddr = new Map(ballots.map((ballot) => [ballot.addr, ballot.response]));
+  for (const addr of participants) {
+    const response = byAddr.get(addr);
+    if (response === undefined) return { decision: 'ABORT', reason: 'unreachable' };
+    if (response.status === 'ABORT') return { decision: 'ABORT', reason: response.reason };
+  }
+  return { decision: 'COMMIT' };
+}
+
+/** The votes as the client sees them: `{ addr: "READY" | "ABORT: reason" }`. */
+export function summarizeVotes(ballots: readonly Ballot[]): Readonly<Record<string, string>> {
+  return Object.fromEntries(
+    ballots.map((ballot) => [ballot.addr, ballot.response.status === 'READY' ? 'READY' : `ABORT: ${ballot.response.reason}`]),
+  );
+}
+
+/**
+ * Who must hear the decision. A COMMIT goes to every participant (all voted READY); an
+ * ABORT goes to every participant that did not itself refuse, since any of them may have
+ * prepared (a timed-out prepare may still land).
+ */
+export function listDecisionRecipients(outcome: Outcome, ballots: readonly Ballot[], participants: readonly string[]): readonly string[] {
+  if (outcome.decision === 'COMMIT') return participants;
+  const refused = new Set(ballots.filter((b) => b.response.status === 'ABORT' && b.response.reason !== 'prepare timeout' && b.response.reason !== 'unreachable').map((b) => b.addr));
+  return participants.filter((addr) => !refused.has(addr));
+}
+
+/** The sequence the next committed transaction gets: one past everything known. */
+export function nextSequence(known_max_sequence: number): number {
+  assert(Number.isSafeInteger(known_max_sequence) && known_max_sequence >= 0, 'sequences are non-negative integers');
+  return known_max_sequence + 1;
+}

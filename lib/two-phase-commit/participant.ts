@@ -1,0 +1,74 @@
+/**
+ * The participant's side of two-phase commit as pure functions: given what this node
+ * knows (its epoch, whether it is serving, the transaction's record, the lock table) and
+ * one message, say what to do. The node performs the I/O the step names; nothing here
+ * touches a socket, a clock or a disk.
+ */
+import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
+import type { AbortReason, NodePhase, ParticipantState } from '../protocol/states.ts';
+import { listPayloadKeys } from '../protocol/payload.ts';
+
+export interface ParticipantView {
+  readonly epoch: number;
+  readonly phase: NodePhase;
+  /** This transaction's state on this node, if it has one. */
+  readonly state: ParticipantState | undefined;
+  /** Which transaction holds a key's lock, if any. */
+  readonly lockHolder: (key: string) => string | undefined;
+}
+
+export type PrepareStep =
+  /** Answer at once; nothing to persist. */
+  | { readonly kind: 'answer'; readonly response: PrepareResponse }
+  /** Take these locks, persist PREPARED with the writes, then answer READY. */
+  | { readonly kind: 'prepare'; readonly keys: readonly string[] };
+
+export function stepPrepare(view: ParticipantView, request: PrepareRequest): PrepareStep {
+  if (view.state === 'PREPARED' || view.state === 'COMMITTED') return ready();
+  if (view.state === 'ABORTED') return refuse('aborted earlier');
+  if (request.epoch !== undefined && request.epoch < view.epoch) return refuse('stale epoch');
+  if (view.phase !== 'serving') return refuse('not serving');
+  const keys = listPayloadKeys(request.payload);
+  const conflict = keys.find((key) => {
+    const holder = view.lockHolder(key);
+    return holder !== undefined && holder !== request.transaction_id;
+  });
+  if (conflict !== undefined) return { kind: 'answer', response: { status: 'ABORT', reason: 'conflict', key: conflict } };
+  return { kind: 'prepare', keys };
+}
+
+export type CommitStep =
+  | { readonly kind: 'acknowledge' }
+  | { readonly kind: 'apply' }
+  | { readonly kind: 'reject'; readonly status: 404 | 409; readonly error: string };
+
+export function stepCommit(view: ParticipantView, request: CommitRequest): CommitStep {
+  if (view.state === 'COMMITTED') return { kind: 'acknowledge' };
+  if (view.state === undefined) return { kind: 'reject', status: 404, error: 'unknown transaction: it was never prepared here' };
+  if (view.state === 'ABORTED') return { kind: 'reject', status: 409, error: 'transaction was aborted here' };
+  if (request.epoch !== undefined && request.epoch < view.epoch) return { kind: 'reject', status: 409, error: 'stale epoch' };
+  return { kind: 'apply' };
+}
+
+export type AbortStep =
+  | { readonly kind: 'acknowledge' }
+  /** Mark ABORTED and release the transaction's locks. */
+  | { readonly kind: 'release' }
+  /** Unknown id: remember the abort so a late prepare votes ABORT. */
+  | { readonly kind: 'remember' }
+  | { readonly kind: 'reject'; readonly status: 409; readonly error: string };
+
+export function stepAbort(view: ParticipantView, request: AbortRequest): AbortStep {
+  if (view.state === 'ABORTED') return { kind: 'acknowledge' };
+  if (view.state === 'COMMITTED') return { kind: 'reject', status: 409, error: 'transaction is already committed here' };
+  if (request.epoch !== undefined && request.epoch < view.epoch) return { kind: 'reject', status: 409, error: 'stale epoch' };
+  return view.state === 'PREPARED' ? { kind: 'release' } : { kind: 'remember' };
+}
+
+function ready(): PrepareStep {
+  return { kind: 'answer', response: { status: 'READY' } };
+}
+
+function refuse(reason: AbortReason): PrepareStep {
+  return { kind: 'answer', response: { status: 'ABORT', reason } };
+}

@@ -1,0 +1,42 @@
+/**
+ * Cooperative termination: a node holding a PREPARED transaction whose decision has not
+ * arrived asks the other participants what they know, and this function says what follows.
+ *
+ *  1. someone COMMITTED it (or holds a COMMIT decision)   → commit, at that sequence
+ *  2. someone ABORTED it (or holds an ABORT decision)      → abort
+ *  3. its coordinator is still collecting votes            → wait
+ *  4. a reachable participant never prepared it            → fence: make that participant
+ *     remember an abort (a later prepare then votes ABORT, so no COMMIT can be decided), then abort
+ *  5. the coordinator answers with no decision and no round in flight: it restarted and
+ *     lost the round, so it never decided and never will   → abort (presumed abort)
+ *  6. otherwise (every reachable participant PREPARED, someone unreachable) → wait: this is
+ *     two-phase commit's blocking window; the locks stay held and conflicting writes abort.
+ */
+import type { TransactionView } from '../protocol/messages.ts';
+
+export interface PeerAnswer {
+  readonly addr: string;
+  /** Undefined when the peer did not answer. */
+  readonly view: TransactionView | undefined;
+}
+
+export type Resolution =
+  | { readonly kind: 'commit'; readonly sequence: number }
+  | { readonly kind: 'abort' }
+  | { readonly kind: 'fence'; readonly addrs: readonly string[] }
+  | { readonly kind: 'wait'; readonly reason: string };
+
+export function resolveInDoubt(coordinator: string | undefined, answers: readonly PeerAnswer[]): Resolution {
+  for (const { view } of answers) {
+    if (!view) continue;
+    if (view.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
+    if (view.decision === 'COMMIT' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
+  }
+  if (answers.some(({ view }) => view?.state === 'ABORTED' || view?.decision === 'ABORT')) return { kind: 'abort' };
+  if (answers.some(({ view }) => view?.in_flight === true)) return { kind: 'wait', reason: 'coordinator still collecting votes' };
+  const never_prepared = answers.filter(({ view }) => view !== undefined && (view.state === 'UNKNOWN' || view.state === 'INIT'));
+  if (never_prepared.length > 0) return { kind: 'fence', addrs: never_prepared.map(({ addr }) => addr) };
+  const coordinator_answer = answers.find(({ addr }) => addr === coordinator);
+  if (coordinator_answer?.view !== undefined) return { kind: 'abort' };
+  return { kind: 'wait', reason: 'coordinator unreachable and every reachable participant is prepared' };
+}

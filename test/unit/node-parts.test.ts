@@ -1,0 +1,59 @@
+import test from 'ava';
+import { SequenceTracker } from '../../lib/node/sequence-tracker.ts';
+import { LockTable } from '../../lib/node/lock-table.ts';
+import { parseFailpointAction } from '../../lib/node/failpoints.ts';
+import { KeyedMutex } from '../../lib/util/keyed-mutex.ts';
+import { parseMessage, PrepareRequestSchema, SubmitRequestSchema } from '../../lib/protocol/messages.ts';
+
+test('the applied prefix only advances over contiguous sequences', (t) => {
+  const tracker = new SequenceTracker([1, 2, 4]);
+  t.is(tracker.applied_through, 2);
+  t.is(tracker.max_applied, 4);
+  t.true(tracker.has(4));
+  t.false(tracker.has(3));
+  tracker.add(3);
+  t.is(tracker.applied_through, 4);
+  t.throws(() => tracker.add(0));
+});
+
+test('locks are released only by their holder', (t) => {
+  const locks = new LockTable();
+  locks.acquire('t1', ['a', 'b']);
+  t.is(locks.holderOf('a'), 't1');
+  t.throws(() => locks.acquire('t2', ['b']));
+  locks.release('t2');
+  t.is(locks.holderOf('b'), 't1');
+  locks.release('t1');
+  t.is(locks.size, 0);
+});
+
+test('failpoint actions parse strictly', (t) => {
+  t.deepEqual(parseFailpointAction('delay:250'), { kind: 'delay', duration_ms: 250 });
+  t.deepEqual(parseFailpointAction('crash'), { kind: 'crash' });
+  t.is(parseFailpointAction('delay:-1'), undefined);
+  t.is(parseFailpointAction('explode'), undefined);
+});
+
+test('tasks on one key run in order, even when one fails', async (t) => {
+  const mutex = new KeyedMutex();
+  const order: string[] = [];
+  const slow = mutex.run('k', async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    order.push('first');
+    throw new Error('boom');
+  });
+  const fast = mutex.run('k', async () => order.push('second'));
+  await t.throwsAsync(slow);
+  await fast;
+  t.deepEqual(order, ['first', 'second']);
+});
+
+test('messages reject bad shapes with a readable reason', (t) => {
+  t.true(parseMessage(PrepareRequestSchema, { transaction_id: 'x', payload: { a: 1 } }).ok);
+  t.like(parseMessage(PrepareRequestSchema, { transaction_id: 'x' }), { ok: false });
+  t.like(parseMessage(SubmitRequestSchema, { payload: [] }), { ok: false, error: 'payload: payload must be a JSON object' });
+  t.like(parseMessage(SubmitRequestSchema, { payload: {} }), { ok: false });
+  t.like(parseMessage(SubmitRequestSchema, { payload: { ['k'.repeat(257)]: 1 } }), { ok: false });
+  t.like(parseMessage(SubmitRequestSchema, JSON.parse('{"payload":{"__proto__":{"x":1}}}')), { ok: false });
+  t.like(parseMessage(SubmitRequestSchema, { payload: { a: 1 }, transaction_id: 'bad id/with slash' }), { ok: false });
+});

@@ -1,0 +1,48 @@
+import test from 'ava';
+import { stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
+
+const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolder: () => undefined };
+const prepare = { transaction_id: 't1', payload: { a: 1, b: null }, epoch: 3 };
+
+test('a fresh prepare on free keys takes the locks in key order, then votes READY', (t) => {
+  t.deepEqual(stepPrepare(free, prepare), { kind: 'prepare', keys: ['a', 'b'] });
+});
+
+test('a prepare touching a key another prepared transaction holds votes ABORT conflict at once', (t) => {
+  const view = { ...free, lockHolder: (key: string) => (key === 'b' ? 'other' : undefined) };
+  t.deepEqual(stepPrepare(view, prepare), { kind: 'answer', response: { status: 'ABORT', reason: 'conflict', key: 'b' } });
+});
+
+test('a repeated prepare of a prepared or committed transaction answers READY without new work', (t) => {
+  t.deepEqual(stepPrepare({ ...free, state: 'PREPARED' }, prepare), { kind: 'answer', response: { status: 'READY' } });
+  t.deepEqual(stepPrepare({ ...free, state: 'COMMITTED' }, prepare), { kind: 'answer', response: { status: 'READY' } });
+});
+
+test('a late prepare of an id whose abort was remembered votes ABORT', (t) => {
+  t.deepEqual(stepPrepare({ ...free, state: 'ABORTED' }, prepare), { kind: 'answer', response: { status: 'ABORT', reason: 'aborted earlier' } });
+});
+
+test('a prepare from an older epoch is refused', (t) => {
+  t.deepEqual(stepPrepare(free, { ...prepare, epoch: 2 }), { kind: 'answer', response: { status: 'ABORT', reason: 'stale epoch' } });
+});
+
+test('a node that is not serving (catching up) does not vote READY', (t) => {
+  t.deepEqual(stepPrepare({ ...free, phase: 'catching-up' }, prepare), { kind: 'answer', response: { status: 'ABORT', reason: 'not serving' } });
+});
+
+test('commit applies a prepared transaction, acknowledges a committed one and refuses the rest', (t) => {
+  const commit = { transaction_id: 't1', sequence: 4, epoch: 3 };
+  t.deepEqual(stepCommit({ ...free, state: 'PREPARED' }, commit), { kind: 'apply' });
+  t.deepEqual(stepCommit({ ...free, state: 'COMMITTED' }, commit), { kind: 'acknowledge' });
+  t.like(stepCommit(free, commit), { kind: 'reject', status: 404 });
+  t.like(stepCommit({ ...free, state: 'ABORTED' }, commit), { kind: 'reject', status: 409 });
+  t.like(stepCommit({ ...free, state: 'PREPARED' }, { ...commit, epoch: 1 }), { kind: 'reject', status: 409, error: 'stale epoch' });
+});
+
+test('abort releases a prepared transaction, remembers an unknown one and never undoes a commit', (t) => {
+  const abort = { transaction_id: 't1', epoch: 3 };
+  t.deepEqual(stepAbort({ ...free, state: 'PREPARED' }, abort), { kind: 'release' });
+  t.deepEqual(stepAbort(free, abort), { kind: 'remember' });
+  t.deepEqual(stepAbort({ ...free, state: 'ABORTED' }, abort), { kind: 'acknowledge' });
+  t.like(stepAbort({ ...free, state: 'COMMITTED' }, abort), { kind: 'reject', status: 409 });
+});

@@ -1,0 +1,34 @@
+import test from 'ava';
+import { resolveInDoubt, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
+import type { TransactionView } from '../../lib/protocol/messages.ts';
+
+const view = (state: TransactionView['state'], extra: Partial<TransactionView> = {}): TransactionView => ({ transaction_id: 't', state, since: 0, ...extra });
+const answer = (addr: string, v: TransactionView | undefined): PeerAnswer => ({ addr, view: v });
+
+test('anyone committed: commit at their sequence', (t) => {
+  t.deepEqual(resolveInDoubt('a', [answer('a', undefined), answer('b', view('COMMITTED', { sequence: 9 }))]), { kind: 'commit', sequence: 9 });
+});
+
+test('a coordinator decision of COMMIT not yet applied anywhere still commits', (t) => {
+  t.deepEqual(resolveInDoubt('a', [answer('a', view('PREPARED', { decision: 'COMMIT', sequence: 4 }))]), { kind: 'commit', sequence: 4 });
+});
+
+test('anyone aborted: abort', (t) => {
+  t.deepEqual(resolveInDoubt('a', [answer('a', undefined), answer('b', view('ABORTED'))]), { kind: 'abort' });
+});
+
+test('coordinator still collecting votes: wait', (t) => {
+  t.like(resolveInDoubt('a', [answer('a', view('INIT', { in_flight: true }))]), { kind: 'wait' });
+});
+
+test('a reachable participant that never prepared is fenced with an abort', (t) => {
+  t.deepEqual(resolveInDoubt('a', [answer('a', undefined), answer('c', view('UNKNOWN'))]), { kind: 'fence', addrs: ['c'] });
+});
+
+test('a coordinator that answers without a decision or a round lost it: presumed abort', (t) => {
+  t.deepEqual(resolveInDoubt('a', [answer('a', view('PREPARED', { in_flight: false })), answer('b', view('PREPARED'))]), { kind: 'abort' });
+});
+
+test('coordinator unreachable and everyone else prepared: the blocking window, wait', (t) => {
+  t.like(resolveInDoubt('a', [answer('a', undefined), answer('b', view('PREPARED')), answer('c', view('PREPARED'))]), { kind: 'wait' });
+});
