@@ -1,0 +1,32 @@
+/** A JSON request from a test, with a timeout; returns status and parsed body. */
+export async function request<T = any>(addr: string, method: 'GET' | 'POST', path: string, body?: unknown, timeout_ms = 5_000): Promise<{ status: number; body: T }> {
+  const response = await fetch(`http://${addr}${path}`, {
+    method,
+    signal: AbortSignal.timeout(timeout_ms),
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON (metrics, the page): keep the text
+  }
+  return { status: response.status, body: parsed as T };
+}
+
+/** Retry `check` until it returns a truthy value or `timeout_ms` passes. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeout_ms = 15_000, interval_ms = 50): Promise<T> {
+  const deadline = Date.now() + timeout_ms;
+  let last_error: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last_error = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval_ms));
+  }
+  throw new Error(`timed out waiting for ${what}${last_error ? `: ${String(last_error)}` : ''}`);
+}
