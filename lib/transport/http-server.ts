@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { listen, type Listener } from 'listhen';
 import { toNodeHandler, type H3 } from 'h3';
 
@@ -12,7 +13,8 @@ export interface HttpServer {
  * extras (QR code, clipboard, browser, tunnel) stay off.
  */
 export async function listenHttp(app: H3, host: string, port: number): Promise<HttpServer> {
-  const listener: Listener = await listen(toNodeHandler(app), {
+  const handler = toNodeHandler(app);
+  const listener: Listener = await listen(handler, {
     hostname: host,
     port,
     isProd: true,
@@ -25,10 +27,31 @@ export async function listenHttp(app: H3, host: string, port: number): Promise<H
     autoClose: false,
     ws: false,
   });
-  const actual = listener.address.port;
-  if (actual !== port) {
-    await listener.close();
-    throw new Error(`port ${port} is busy (listhen offered ${actual})`);
+  const server = listener.server as Server;
+  if (listener.address.port !== port) {
+    await closeServer(server);
+    throw new Error(`port ${port} is busy`);
   }
-  return { url: `http://${host}:${port}`, close: () => listener.close() };
+  dropShutdownTracker(server, handler);
+  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+/**
+ * listhen wraps the server with http-shutdown, whose per-request hook throws (and so
+ * kills the process) when a response finishes after its socket is gone, which is what
+ * happens when a node answers 413 to a body still arriving. The node closes its server
+ * itself, so the hook goes.
+ */
+function dropShutdownTracker(server: Server, handler: unknown): void {
+  for (const listener of server.listeners('request')) {
+    if (listener !== handler) server.removeListener('request', listener as (...args: unknown[]) => void);
+  }
+}
+
+/** Stop accepting, end every open connection (idle keep-alive ones included), and wait. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -27,8 +27,8 @@ export interface RouteOptions {
 
 const FailpointRequestSchema = v.object({ name: v.picklist(failpoint_names, 'unknown failpoint'), action: v.string() });
 
-export function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+export function json(status: number, body: unknown, extra_headers: Readonly<Record<string, string>> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra_headers } });
 }
 
 /**
@@ -47,7 +47,12 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     silent: true,
     onError: (error) => {
       const cause = error.cause;
-      if (cause instanceof RequestError) return json(cause.status, { error: cause.message });
+      if (cause instanceof RequestError) {
+        // A refused body may still be arriving: close the connection rather than try to
+        // find the next request in the rest of it.
+        const unread = cause.status === 413 || cause.status === 415;
+        return json(cause.status, { error: cause.message }, unread ? { connection: 'close' } : {});
+      }
       if (error.status === 404) return json(404, { error: 'no such route' });
       if (error.status === 405) return json(405, { error: 'method not allowed' });
       if (error.status >= 400 && error.status < 500) return json(error.status, { error: error.message });
