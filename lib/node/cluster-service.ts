@@ -8,9 +8,12 @@ import { claimEpoch, electMaster, hasMajority } from '../cluster/election.ts';
 import { initialStatus, recordAnswer, recordMiss, type PeerReport } from '../cluster/membership.ts';
 import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
+import { sleep } from '../time/clock.ts';
 
 /** Heartbeat ticks a node tolerates being behind a peer before it pulls the missing log. */
 export const behind_ticks_before_pull = 3;
+/** Heartbeats a new master waits for the old one to step down before it goes on anyway. */
+export const takeover_wait_ticks = 10;
 
 export interface HealthReport extends PeerReport {
   readonly addr: string;
@@ -118,11 +121,13 @@ export class ClusterService {
       state.role = 'MASTER';
       state.accepting_writes = false;
       context.log.info('elected', { epoch, members: state.members });
+      await this.waitForOldMasterToYield(epoch);
       const ahead = [...state.peers.values()]
         .filter((peer) => peer.alive && (peer.last_report?.last_sequence ?? 0) > context.sequences.applied_through)
         .sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0));
       for (const peer of ahead.slice(0, 1)) await this.recovery.pullLog(peer.addr).catch((error: unknown) => context.log.warn('take-over-catch-up-failed', { peer: peer.addr, error: String(error) }));
-      const known_max = Math.max(state.max_sequence, context.sequences.max_applied, await context.decision_log.maxSequence(), ...reports.map((r) => r.max_sequence));
+      const fresh = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report?.max_sequence ?? 0);
+      const known_max = Math.max(state.max_sequence, context.sequences.max_applied, await context.decision_log.maxSequence(), ...fresh);
       state.max_sequence = known_max;
       await this.recovery.resolveAll();
       if (state.role === 'MASTER' && state.epoch === epoch) {
@@ -132,6 +137,23 @@ export class ClusterService {
     } finally {
       this.taking_over = false;
     }
+  }
+
+  /**
+   * Probe the peers until none still claims to be master at an older epoch (it steps down
+   * when it sees this node's newer one), bounded by `takeover_wait_ticks` heartbeats. Its
+   * last sequence is then final, so the sequences this node hands out never collide with it.
+   */
+  private async waitForOldMasterToYield(epoch: number): Promise<void> {
+    const { context } = this;
+    for (let tick = 0; tick < takeover_wait_ticks; tick += 1) {
+      const peers = context.state.members.filter((addr) => addr !== context.addr);
+      await Promise.all(peers.map((addr) => this.probe(addr)));
+      const rival = [...context.state.peers.values()].find((peer) => peer.reachable && peer.last_report?.role === 'MASTER' && peer.last_report.epoch < epoch);
+      if (!rival) return;
+      await sleep(context.limits.heartbeat_interval_ms);
+    }
+    context.log.warn('old-master-did-not-yield', { epoch });
   }
 
   /** Anti-entropy: if a serving peer has stayed ahead of this node for a few ticks, pull what is missing. */

@@ -17,7 +17,7 @@ export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
   | { readonly http_status: 409; readonly body: { transaction_id: string; status: 'ABORTED'; reason: string; votes: Readonly<Record<string, string>> } }
   | { readonly http_status: 421; readonly body: { error: string; master: string | null } }
-  | { readonly http_status: 503; readonly body: { error: string; master: string | null } };
+  | { readonly http_status: 503; readonly body: { error: string; master: string | null; in_doubt?: true } };
 
 interface PendingDelivery {
   readonly kind: 'commit' | 'abort';
@@ -78,10 +78,15 @@ export class CoordinatorService {
     }
     const record = await this.context.participant_log.find(id);
     if (record?.state === 'COMMITTED' && record.sequence !== undefined) {
-      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: record.sequence, participants: [] } };
+      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: record.sequence, participants: record.participants ?? [] } };
     }
-    if (record !== undefined) {
-      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'transaction id already used', votes: {} } };
+    if (record?.state === 'ABORTED') {
+      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
+    }
+    if (record?.state === 'PREPARED') {
+      // An earlier attempt of this very id is in doubt here (its coordinator died): the
+      // outcome is not known yet, so neither a new round nor an answer is honest.
+      return { http_status: 503, body: { error: 'transaction is in doubt; retry shortly', master: this.context.state.master ?? null, in_doubt: true } };
     }
     return undefined;
   }
@@ -92,7 +97,10 @@ export class CoordinatorService {
     const participants = listAlive(context);
     const prepare: PrepareRequest = { transaction_id: id, payload: request.payload, epoch, coordinator: context.addr, participants: [...participants] };
     const ballots = await Promise.all(participants.map((addr) => this.requestVote(addr, prepare)));
-    const outcome = decideOutcome(participants, ballots);
+    // A master that stepped down or saw a newer epoch while collecting votes must not
+    // decide COMMIT: the new master may already be handing out sequences.
+    const still_master = context.state.role === 'MASTER' && context.state.epoch === epoch;
+    const outcome: Outcome = still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
     const sequence = outcome.decision === 'COMMIT' ? this.reserveSequence() : undefined;
     const record: DecisionRecord = {
       id,
