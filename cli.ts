@@ -1,0 +1,137 @@
+/**
+ * The `twopc` command line: parses with cac and dispatches to one module per command under
+ * lib/cli/. Every failure ends as one line `twopc: <reason>` on stderr and an exit code.
+ */
+import { createRequire } from 'node:module';
+import { cac, type CAC } from 'cac';
+import { runCluster } from './lib/cli/cluster.ts';
+import { runCommit } from './lib/cli/commit.ts';
+import { describeError, exit_codes, exitCodeOf, UsageError, type ExitCode } from './lib/cli/exit.ts';
+import type { RawFlags } from './lib/cli/flags.ts';
+import { runGet } from './lib/cli/get.ts';
+import { warnLine } from './lib/cli/output.ts';
+import { runStartMaster } from './lib/cli/start-master.ts';
+import { runStartNode } from './lib/cli/start-node.ts';
+import { runStatus } from './lib/cli/status.ts';
+import { runTx } from './lib/cli/tx.ts';
+
+const version: string = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+const nodes_help = 'Nodes as HOST:PORT,… (default: env TWOPC_NODES, else 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083)';
+
+const global_examples: readonly string[] = [
+  '  $ twopc cluster --size 3',
+  `  $ twopc commit --payload '{"color":"blue"}'`,
+  '  $ twopc get color',
+  '  $ twopc status',
+];
+
+function buildCli(): CAC {
+  const cli = cac('twopc');
+  cli
+    .command('cluster', 'Run N nodes in one process (one worker thread each), restart crashed ones, show a live table')
+    .usage('cluster --size N [--base-port 8081] [--host 127.0.0.1] [--data-dir DIR] [--failpoints]')
+    .option('--size <n>', 'Number of nodes')
+    .option('--base-port <port>', 'Port of the first node; node i listens on base-port + i (default: 8081)')
+    .option('--host <host>', 'Host every node binds (default: 127.0.0.1)')
+    .option('--data-dir <dir>', 'Root data directory; each node uses DIR/<host>_<port>/ (default: ./data)')
+    .option('--failpoints', 'Enable POST /debug/failpoints on every node (tests only; or env TWOPC_FAILPOINTS=1)')
+    .option('--secret-file <path>', 'Cluster secret (needed for a non-loopback --host; or env TWOPC_SECRET)')
+    .example('  $ twopc cluster --size 3 --base-port 8081 --data-dir ./data')
+    .action((raw: RawFlags) => runCluster(raw));
+  cli
+    .command('start-node', 'Run one node in this process')
+    .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH]')
+    .option('--addr <host:port>', 'Address to listen on and be known by')
+    .option('--peers <list>', 'The rest of the membership, HOST:PORT,…')
+    .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
+    .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
+    .option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET); required off loopback')
+    .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
+    .action((raw: RawFlags) => runStartNode(raw));
+  cli
+    .command('start-master', 'Join running nodes into one cluster and wait until they agree on a master')
+    .usage('start-master --nodes A,B,C [--timeout MS]')
+    .option('--nodes <list>', 'Every node of the cluster, HOST:PORT,…')
+    .option('--timeout <ms>', 'How long to wait for agreement (default: 10000)')
+    .example('  $ twopc start-master --nodes 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083')
+    .action((raw: RawFlags) => runStartMaster(raw));
+  cli
+    .command('commit', 'Commit one transaction through the master (exit 0 committed, 1 aborted, 2 usage/unreachable, 3 unknown)')
+    .usage('commit --payload JSON [--nodes A,B,C] [--timeout MS] [--json]')
+    .option('--payload <json>', 'A JSON object: each key is written with its value, null deletes the key')
+    .option('--nodes <list>', nodes_help)
+    .option('--timeout <ms>', 'Give up after this long (default: 10000)')
+    .option('--json', "Print the master's answer as one JSON object")
+    .example(`  $ twopc commit --payload '{"color":"blue","size":3}'`)
+    .action((raw: RawFlags) => runCommit(raw));
+  cli
+    .command('status', 'Show every node: address, role, alive, epoch, last committed sequence')
+    .usage('status [--nodes A,B,C] [--json]')
+    .option('--nodes <list>', nodes_help)
+    .option('--json', 'Print {nodes:[…]} as JSON')
+    .example('  $ twopc status --nodes 127.0.0.1:8081,127.0.0.1:8082')
+    .action((raw: RawFlags) => runStatus(raw));
+  cli
+    .command('get <key>', 'Read a committed value (from the master when there is one)')
+    .usage('get KEY [--nodes A,B,C] [--json]')
+    .option('--nodes <list>', nodes_help)
+    .option('--json', 'Print the whole answer {key, value, sequence}')
+    .example('  $ twopc get color')
+    .action((key: unknown, raw: RawFlags) => runGet(key, raw));
+  cli
+    .command('tx <id>', "Show one transaction's state on every node")
+    .usage('tx ID [--nodes A,B,C] [--json]')
+    .option('--nodes <list>', nodes_help)
+    .option('--json', 'Print {transaction_id, nodes:[…]} as JSON')
+    .example('  $ twopc tx 0b6f1c52-3f7e-4d0a-9d43-1f1f5b0f6a11')
+    .action((id: unknown, raw: RawFlags) => runTx(id, raw));
+  cli
+    .command('chaos', 'Fault-injection run against a real cluster of node processes')
+    .usage('chaos [--scenario NAME|all] [--runs N] [--seed S] [--json]')
+    .option('--scenario <name>', 'A scenario name, or all')
+    .option('--runs <n>', 'Runs per scenario')
+    .option('--seed <s>', 'Random seed')
+    .option('--json', 'Print one JSON object')
+    .example('  $ twopc chaos --scenario all --runs 5 --seed 42')
+    .action(() => notAvailable('chaos'));
+  cli
+    .command('bench', 'The benchmark: prints its figures and the same-run baselines')
+    .usage('bench [--nodes N] [--clients C] [--duration S] [--json]')
+    .option('--nodes <n>', 'Number of nodes')
+    .option('--clients <c>', 'Concurrent clients')
+    .option('--duration <s>', 'Seconds to run')
+    .option('--json', 'Print one JSON object')
+    .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
+    .action(() => notAvailable('bench'));
+  for (const example of global_examples) cli.example(example);
+  cli.help();
+  cli.version(version);
+  return cli;
+}
+
+function notAvailable(command: string): ExitCode {
+  warnLine(`twopc ${command}: not available in this version yet`);
+  return exit_codes.usage;
+}
+
+/** Parses `argv`, runs the command and returns the exit code; never throws. */
+async function main(argv: readonly string[]): Promise<ExitCode> {
+  const cli = buildCli();
+  try {
+    const parsed = cli.parse([...argv], { run: false });
+    if (parsed.options['help'] === true || parsed.options['version'] === true) return exit_codes.ok;
+    if (cli.matchedCommand === undefined) return reportMissingCommand(cli, parsed.args[0]);
+    return (await cli.runMatchedCommand()) as ExitCode;
+  } catch (error) {
+    warnLine(`twopc: ${describeError(error)}`);
+    return exitCodeOf(error);
+  }
+}
+
+function reportMissingCommand(cli: CAC, name: string | undefined): ExitCode {
+  if (name !== undefined) throw new UsageError(`unknown command "${name}" (see twopc --help)`);
+  cli.outputHelp();
+  return exit_codes.usage;
+}
+
+process.exit(await main(process.argv));

@@ -1,0 +1,111 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliError, exit_codes, UsageError, type ExitCode } from './exit.ts';
+import { flagInteger, flagText, type RawFlags } from './flags.ts';
+import { answerReason, postJson } from './http.ts';
+import { parseAddrList } from './nodes.ts';
+import { printLine } from './output.ts';
+import { probeRole, reportedMaster, type RoleProbe } from './role.ts';
+
+/** How long `start-master` waits for agreement when `--timeout` is not given. */
+export const start_master_timeout_default_ms = 10_000;
+const start_master_timeout_max_ms = 60 * 60 * 1_000;
+/** Timeout of each join or role call. */
+export const start_master_call_timeout_ms = 2_000;
+/** Pause between agreement polls. */
+export const agreement_poll_interval_ms = 200;
+
+export interface StartMasterFlags {
+  readonly nodes: readonly string[];
+  readonly timeout_ms: number;
+}
+
+/** The master every node agrees on. */
+export interface Agreement {
+  readonly master: string;
+  readonly epoch: number | null;
+}
+
+/** `twopc start-master --nodes A,B,C [--timeout MS]` */
+export async function runStartMaster(raw: RawFlags): Promise<ExitCode> {
+  const flags = parseStartMasterFlags(raw);
+  const deadline = Date.now() + flags.timeout_ms;
+  await requireAllReachable(flags.nodes);
+  await joinAll(flags.nodes);
+  const agreement = await awaitAgreement(flags.nodes, deadline);
+  printLine(`master: ${agreement.master} (epoch ${agreement.epoch ?? '?'})`);
+  return exit_codes.ok;
+}
+
+export function parseStartMasterFlags(raw: RawFlags): StartMasterFlags {
+  if (raw['nodes'] === undefined) throw new UsageError('--nodes A,B,C is required');
+  return {
+    nodes: parseAddrList(flagText(raw['nodes'], '--nodes'), '--nodes'),
+    timeout_ms: raw['timeout'] === undefined
+      ? start_master_timeout_default_ms
+      : flagInteger(raw['timeout'], '--timeout', 1, start_master_timeout_max_ms),
+  };
+}
+
+/** Refuses to change any membership unless every node answers first. */
+export async function requireAllReachable(nodes: readonly string[]): Promise<void> {
+  const probes = await Promise.all(nodes.map((addr) => probeRole(addr, start_master_call_timeout_ms)));
+  const down = probes.filter((probe) => probe.kind === 'down');
+  if (down.length > 0) {
+    throw new CliError(`unreachable: ${down.map((probe) => `${probe.addr} (${probe.kind === 'down' ? probe.reason : ''})`).join(', ')}`, exit_codes.usage);
+  }
+}
+
+/** Tells every node about every other one: `POST N/cluster/join {addr: M}` for each pair. */
+export async function joinAll(nodes: readonly string[]): Promise<void> {
+  for (const node of nodes) {
+    for (const member of nodes) {
+      if (member !== node) await joinOne(node, member);
+    }
+  }
+}
+
+async function joinOne(node: string, member: string): Promise<void> {
+  const result = await postJson(node, '/cluster/join', { addr: member }, start_master_call_timeout_ms);
+  if (result.kind !== 'answer') throw new CliError(`node ${node} unreachable: ${result.reason}`, exit_codes.usage);
+  if (result.status < 200 || result.status >= 300) {
+    throw new CliError(`node ${node} refused to add ${member}: ${answerReason(result.status, result.body)}`, exit_codes.usage);
+  }
+}
+
+/** Polls `/role` on every node until all name the same master, which calls itself MASTER. */
+export async function awaitAgreement(nodes: readonly string[], deadline: number): Promise<Agreement> {
+  let lastView = 'no answers yet';
+  while (Date.now() < deadline) {
+    const probes = await Promise.all(nodes.map((addr) => probeRole(addr, start_master_call_timeout_ms)));
+    const agreement = agreedMaster(probes);
+    if (agreement !== undefined) return agreement;
+    lastView = describeViews(probes);
+    await sleep(Math.max(0, Math.min(agreement_poll_interval_ms, deadline - Date.now())));
+  }
+  throw new CliError(`the nodes did not agree on a master in time (${lastView})`, exit_codes.unknown);
+}
+
+function agreedMaster(probes: readonly RoleProbe[]): Agreement | undefined {
+  const masters = new Set<string>();
+  for (const probe of probes) {
+    if (probe.kind === 'down') throw new CliError(`node ${probe.addr} unreachable: ${probe.reason}`, exit_codes.usage);
+    masters.add(reportedMaster(probe.role) ?? '');
+  }
+  const [master] = masters;
+  if (masters.size !== 1 || master === undefined || master === '') return undefined;
+  const own = probes.find((probe) => probe.kind === 'answered' && probe.role.addr === master);
+  if (own === undefined) return { master, epoch: epochOf(probes) };
+  if (own.kind !== 'answered' || own.role.role !== 'MASTER') return undefined;
+  return { master, epoch: own.role.epoch ?? null };
+}
+
+function epochOf(probes: readonly RoleProbe[]): number | null {
+  const epochs = probes.map((probe) => (probe.kind === 'answered' ? probe.role.epoch ?? null : null));
+  return epochs.find((epoch) => epoch !== null) ?? null;
+}
+
+function describeViews(probes: readonly RoleProbe[]): string {
+  return probes
+    .map((probe) => (probe.kind === 'down' ? `${probe.addr}: down` : `${probe.addr}: master ${reportedMaster(probe.role) ?? 'none'}`))
+    .join(', ');
+}

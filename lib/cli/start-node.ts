@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { StartupError, type NodeHandle } from '../node/options.ts';
+import { startNode } from '../node/start-node.ts';
+import { CliError, exit_codes, UsageError, type ExitCode } from './exit.ts';
+import { flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
+import { isLoopbackHost, parseAddr, parseAddrList } from './nodes.ts';
+import { printLine, warnLine } from './output.ts';
+import { readSecret, requireSecretFor } from './secret.ts';
+import { onShutdownSignal } from './signals.ts';
+
+/** Where nodes keep their files when `--data-dir` is not given. */
+export const data_dir_default = './data';
+/** How long a stopping node may take before the process exits anyway. */
+export const node_stop_wait_ms = 10_000;
+
+export interface StartNodeFlags {
+  readonly addr: string;
+  readonly peers: readonly string[];
+  readonly dataDir: string;
+  readonly failpoints: boolean;
+}
+
+/** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH]` */
+export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
+  const flags = parseStartNodeFlags(raw);
+  const handle = await startOrExplain(flags);
+  printLine(`twopc node ${flags.addr} serving (data ${flags.dataDir})`);
+  await onShutdownSignal();
+  await stopWithin(handle, node_stop_wait_ms);
+  return exit_codes.ok;
+}
+
+export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process.env): StartNodeFlags {
+  if (raw['addr'] === undefined) throw new UsageError('--addr HOST:PORT is required');
+  const { addr, host } = parseAddr(flagText(raw['addr'], '--addr'));
+  const peers = raw['peers'] === undefined ? [] : parseAddrList(flagText(raw['peers'], '--peers'), '--peers');
+  if (peers.includes(addr)) throw new UsageError(`--peers must not include the node's own address ${addr}`);
+  const secret = readSecret(optionalText(raw['secretFile'], '--secret-file'), env);
+  requireSecretFor(host, secret, isLoopbackHost(host));
+  return {
+    addr,
+    peers,
+    dataDir: resolve(optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default),
+    failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
+  };
+}
+
+async function startOrExplain(flags: StartNodeFlags): Promise<NodeHandle> {
+  try {
+    return await startNode({ addr: flags.addr, peers: flags.peers, dataDir: flags.dataDir, failpoints: flags.failpoints });
+  } catch (error) {
+    if (error instanceof StartupError) throw new CliError(error.message, exit_codes.usage);
+    throw error;
+  }
+}
+
+async function stopWithin(handle: NodeHandle, wait_ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      warnLine(`twopc: node ${handle.addr} did not stop within ${wait_ms} ms; exiting anyway`);
+      resolve();
+    }, wait_ms);
+  });
+  try {
+    await Promise.race([handle.stop(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

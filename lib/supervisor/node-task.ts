@@ -1,0 +1,35 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { NodeLimits } from '../node/options.ts';
+
+/** One node as a long-running piscina task. Everything but `port` is structured-cloned. */
+export interface NodeTask {
+  readonly addr: string;
+  readonly peers: readonly string[];
+  readonly dataDir: string;
+  readonly failpoints: boolean;
+  readonly limits?: Partial<NodeLimits>;
+  /** The supervisor's line to the task: it sends `stop`, the task reports `started`. */
+  readonly port: MessagePort;
+}
+
+/** Supervisor → task. */
+export type SupervisorMessage = { readonly type: 'stop' };
+
+/** Task → supervisor. */
+export type NodeTaskMessage = { readonly type: 'started' };
+
+/**
+ * How a task ended when it ended on its own terms. A start-up failure is a value, not a
+ * rejection, because a custom error class does not survive the trip across threads.
+ */
+export type NodeTaskResult =
+  | { readonly outcome: 'stopped' }
+  | { readonly outcome: 'startup-failed'; readonly reason: string };
+
+export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'stop';
+}
+
+export function isNodeTaskMessage(value: unknown): value is NodeTaskMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'started';
+}
