@@ -60,11 +60,14 @@ export class CoordinatorService {
     const id = request.transaction_id ?? randomUUID();
     const running = this.in_flight.get(id);
     if (running) return running;
-    const known = await this.answerKnown(id);
-    if (known) return known;
-    const round = this.runRound(id, request).finally(() => this.in_flight.delete(id));
+    // Registered before the first await: a second submit of the same id joins this one.
+    const round = this.answerOrRun(id, request).finally(() => this.in_flight.delete(id));
     this.in_flight.set(id, round);
     return round;
+  }
+
+  private async answerOrRun(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
+    return (await this.answerKnown(id)) ?? (await this.runRound(id, request));
   }
 
   /** The answer for a transaction this node already decided: resubmitting is idempotent. */

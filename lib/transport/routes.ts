@@ -97,6 +97,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   });
 
   app.get('/kv/:key', async (event) => {
+    refuseUnlessServing(node);
     const key = decodeParam(event.context.params?.['key']);
     const parsed = parseMessage(KeySchema, key);
     if (!parsed.ok) throw new RequestError(400, `key: ${parsed.error}`);
@@ -105,6 +106,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   });
 
   app.get('/kv', async (event) => {
+    refuseUnlessServing(node);
     const query = parseMessage(KvPageQuerySchema, Object.fromEntries(new URL(event.req.url).searchParams));
     if (!query.ok) throw new RequestError(400, query.error);
     const limit_items = query.value.limit ?? 100;
@@ -150,6 +152,12 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     });
   }
   return app;
+}
+
+/** A node still catching up does not serve reads as if they were current. */
+function refuseUnlessServing(node: TwopcNode): void {
+  const phase = node.context.state.phase;
+  if (phase !== 'serving') throw new RequestError(503, `node is ${phase}; read from another node`);
 }
 
 function decodeParam(raw: string | undefined): string {

@@ -30,6 +30,8 @@ test('a node down while others commit rejoins with every missed transaction befo
   const health = await request(late, 'GET', '/health');
   t.is(health.body.last_sequence, master_sequence);
   t.like((await request(late, 'GET', '/kv/counter')).body, { value: missed, sequence: missed + 1 });
+  // The master counts it alive at its next heartbeat, and from then on it is a participant.
+  await waitFor('late node marked alive', async () => (await request(master, 'GET', '/role')).body.nodes.find((n: { addr: string }) => n.addr === late).alive === true);
   const next = await cluster.submit({ counter: 'after' });
   t.is(next.status, 200);
   t.true(next.body.participants.includes(late), 'once caught up it votes again');
