@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Db } from './database.ts';
+import type { TransactionsTable } from './schema.ts';
 import type { Payload } from '../protocol/payload.ts';
 import type { ParticipantState } from '../protocol/states.ts';
 import type { CommittedEntry } from '../protocol/messages.ts';
@@ -146,16 +148,7 @@ export class ParticipantLog {
   }
 }
 
-function toRecord(row: {
-  id: string;
-  state: ParticipantState;
-  payload: string | null;
-  sequence: number | null;
-  coordinator: string | null;
-  epoch: number;
-  participants: string | null;
-  updated_at: number;
-}): ParticipantRecord {
+function toRecord(row: Selectable<TransactionsTable>): ParticipantRecord {
   return {
     id: row.id,
     state: row.state,

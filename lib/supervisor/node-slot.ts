@@ -1,16 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import type { NodeLimits } from '../node/options.ts';
-import { isNodeTaskMessage, type NodeTask, type NodeTaskResult, type SupervisorMessage } from './node-task.ts';
-
-/** What a node needs to run, minus the message port a launch creates. */
-export interface NodeSpec {
-  readonly addr: string;
-  readonly peers: readonly string[];
-  readonly dataDir: string;
-  readonly failpoints: boolean;
-  readonly limits?: Partial<NodeLimits>;
-}
+import { isNodeTaskMessage, type NodeSpec, type NodeTask, type NodeTaskResult, type SupervisorMessage } from './node-task.ts';
 
 export interface SlotPolicy {
   /** Pause before a node that ended unexpectedly is started again. */

@@ -1,13 +1,17 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { NodeLimits } from '../node/options.ts';
 
-/** One node as a long-running piscina task. Everything but `port` is structured-cloned. */
-export interface NodeTask {
+/** What a node needs to run, minus the message port a launch creates. */
+export interface NodeSpec {
   readonly addr: string;
   readonly peers: readonly string[];
   readonly dataDir: string;
   readonly failpoints: boolean;
   readonly limits?: Partial<NodeLimits>;
+}
+
+/** One node as a long-running piscina task. Everything but `port` is structured-cloned. */
+export interface NodeTask extends NodeSpec {
   /** The supervisor's line to the task: it sends `stop`, the task reports `started`. */
   readonly port: MessagePort;
 }

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { StartupError, type NodeLimits } from '../node/options.ts';
-import type { NodeTask, NodeTaskResult } from './node-task.ts';
-import { NodeSlot, type NodeSpec } from './node-slot.ts';
+import type { NodeSpec, NodeTask, NodeTaskResult } from './node-task.ts';
+import { NodeSlot } from './node-slot.ts';
 
 /** Pause before a crashed node is started again. */
 export const restart_delay_ms = 500;
