@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { PayloadSchema, type Payload } from './payload.ts';
+import { KeySchema, PayloadSchema, type Payload } from './payload.ts';
 import type { AbortReason, TransactionState, Vote } from './states.ts';
 
 /** Longest transaction id accepted, in characters. */
@@ -70,7 +70,21 @@ export const MembershipRequestSchema = v.object({ addr: AddrSchema });
 export type MembershipRequest = v.InferOutput<typeof MembershipRequestSchema>;
 
 export const TransactionIdParamSchema = v.object({ id: TransactionIdSchema });
-export const KeyParamSchema = v.object({ key: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) });
+/** `/kv/:key`: the raw path segment, percent-decoded whole (a key may contain `/`). */
+export const KeyParamSchema = v.object({
+  key: v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return decodeURIComponent(dataset.value);
+      } catch {
+        addIssue({ message: 'key is not valid percent-encoding' });
+        return NEVER;
+      }
+    }),
+    KeySchema,
+  ),
+});
 
 /** `GET /kv?after=KEY&limit=N` */
 export const KvPageQuerySchema = v.object({
@@ -115,14 +129,25 @@ export interface TransactionView {
   readonly participants?: readonly string[];
 }
 
+/** A validation problem as Standard Schema reports it. */
+export interface Issue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: unknown }> | undefined;
+}
+
+/** One readable line naming the first problem: `payload.key: message`. */
+export function describeIssues(issues: readonly Issue[]): string {
+  const issue = issues[0];
+  if (!issue) return 'invalid input';
+  const path = issue.path?.map((item) => String(typeof item === 'object' ? item.key : item)).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
 /** Parse `input` with `schema`: the value, or one readable line naming the first problem. */
 export function parseMessage<S extends v.GenericSchema>(
   schema: S,
   input: unknown,
 ): { readonly ok: true; readonly value: v.InferOutput<S> } | { readonly ok: false; readonly error: string } {
   const result = v.safeParse(schema, input);
-  if (result.success) return { ok: true, value: result.output };
-  const issue = result.issues[0];
-  const path = issue.path?.map((item) => String(item.key)).join('.');
-  return { ok: false, error: path ? `${path}: ${issue.message}` : issue.message };
+  return result.success ? { ok: true, value: result.output } : { ok: false, error: describeIssues(result.issues) };
 }

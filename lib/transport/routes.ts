@@ -6,18 +6,17 @@ import { H3, type H3Event } from 'h3';
 import {
   AbortRequestSchema,
   CommitRequestSchema,
+  KeyParamSchema,
   KvPageQuerySchema,
   LogPageQuerySchema,
   MembershipRequestSchema,
   PrepareRequestSchema,
   SubmitRequestSchema,
   TransactionIdParamSchema,
-  parseMessage,
 } from '../protocol/messages.ts';
-import { KeySchema } from '../protocol/payload.ts';
 import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
-import { readJsonBody, RequestError } from './json-body.ts';
+import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
 import * as v from 'valibot';
 
@@ -42,21 +41,18 @@ function reply<T>(event: H3Event, status: number, body: T): T {
 
 export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   const limit = node.context.limits.body_limit_bytes;
-  const body = <S extends v.GenericSchema>(event: H3Event, schema: S) => readJsonBody(event, schema, limit);
+  const body = <S extends v.GenericSchema>(event: H3Event, schema: S) => readBodyAs(event, schema, limit);
   const app = new H3({
     silent: true,
     onError: (error) => {
-      const cause = error.cause;
-      if (cause instanceof RequestError) {
-        // A refused body may still be arriving: close the connection rather than try to
-        // find the next request in the rest of it.
-        const unread = cause.status === 413 || cause.status === 415;
-        return json(cause.status, { error: cause.message }, unread ? { connection: 'close' } : {});
-      }
-      if (error.status === 404) return json(404, { error: 'no such route' });
-      if (error.status === 405) return json(405, { error: 'method not allowed' });
-      if (error.status >= 400 && error.status < 500) return json(error.status, { error: error.message });
-      node.context.log.warn('request-failed', { error: String(cause ?? error) });
+      const status = error.status;
+      if (status === 404 && error.message.startsWith('Cannot find any route')) return json(404, { error: 'no such route' });
+      if (status === 405) return json(405, { error: 'method not allowed' });
+      // A refused body may still be arriving: close the connection rather than try to
+      // find the next request in the rest of it.
+      if (status === 413 || status === 415) return json(status, { error: error.message }, { connection: 'close' });
+      if (status >= 400 && status < 500) return json(status, { error: error.message });
+      node.context.log.warn('request-failed', { error: String(error.cause ?? error) });
       return json(500, { error: 'internal error' });
     },
   });
@@ -91,34 +87,28 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   });
 
   app.get('/transactions/:id', async (event) => {
-    const params = parseMessage(TransactionIdParamSchema, { id: event.context.params?.['id'] });
-    if (!params.ok) throw new RequestError(400, params.error);
-    return node.viewTransaction(params.value.id);
+    const { id } = await readParamsAs(event, TransactionIdParamSchema);
+    return node.viewTransaction(id);
   });
 
   app.get('/kv/:key', async (event) => {
     refuseUnlessServing(node);
-    const key = decodeParam(event.context.params?.['key']);
-    const parsed = parseMessage(KeySchema, key);
-    if (!parsed.ok) throw new RequestError(400, `key: ${parsed.error}`);
-    const item = await node.context.kv.get(parsed.value);
-    return item ?? reply(event, 404, { error: 'key not found', key: parsed.value });
+    const { key } = await readParamsAs(event, KeyParamSchema);
+    const item = await node.context.kv.get(key);
+    return item ?? reply(event, 404, { error: 'key not found', key });
   });
 
   app.get('/kv', async (event) => {
     refuseUnlessServing(node);
-    const query = parseMessage(KvPageQuerySchema, Object.fromEntries(new URL(event.req.url).searchParams));
-    if (!query.ok) throw new RequestError(400, query.error);
-    const limit_items = query.value.limit ?? 100;
-    const page = await node.context.kv.page(query.value.after, limit_items);
+    const query = await readQueryAs(event, KvPageQuerySchema);
+    const page = await node.context.kv.page(query.after, query.limit ?? 100);
     const last = page.items.at(-1);
     return { items: page.items, ...(page.more && last && { next: last.key }) };
   });
 
   app.get('/cluster/log', async (event) => {
-    const query = parseMessage(LogPageQuerySchema, Object.fromEntries(new URL(event.req.url).searchParams));
-    if (!query.ok) throw new RequestError(400, query.error);
-    return { entries: await node.context.participant_log.readLog(query.value.after ?? 0, query.value.limit ?? 500) };
+    const query = await readQueryAs(event, LogPageQuerySchema);
+    return { entries: await node.context.participant_log.readLog(query.after ?? 0, query.limit ?? 500) };
   });
 
   app.post('/cluster/join', async (event) => {
@@ -131,7 +121,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
 
   app.post('/cluster/leave', async (event) => {
     const { addr } = await body(event, MembershipRequestSchema);
-    if (addr === node.addr) throw new RequestError(400, 'a node cannot remove itself; ask another member');
+    if (addr === node.addr) throw refuse(400, 'a node cannot remove itself; ask another member');
     const removed = await node.cluster.leave(addr);
     if (removed) propagateLeave(node, addr);
     await node.cluster.elect();
@@ -146,7 +136,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     app.post('/debug/failpoints', async (event) => {
       const request = await body(event, FailpointRequestSchema);
       const action = parseFailpointAction(request.action);
-      if (!action) throw new RequestError(400, 'action must be abort, delay:MS, crash or off');
+      if (!action) throw refuse(400, 'action must be abort, delay:MS, crash or off');
       node.context.failpoints.set(request.name as FailpointName, action);
       return { failpoints: node.context.failpoints.list() };
     });
@@ -157,16 +147,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
 /** A node still catching up does not serve reads as if they were current. */
 function refuseUnlessServing(node: TwopcNode): void {
   const phase = node.context.state.phase;
-  if (phase !== 'serving') throw new RequestError(503, `node is ${phase}; read from another node`);
-}
-
-function decodeParam(raw: string | undefined): string {
-  if (raw === undefined) return '';
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new RequestError(400, 'key is not valid percent-encoding');
-  }
+  if (phase !== 'serving') throw refuse(503, `node is ${phase}; read from another node`);
 }
 
 function renderMetrics(node: TwopcNode): string {

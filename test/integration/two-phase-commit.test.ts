@@ -18,6 +18,12 @@ test('a successful two-phase commit lands on every replica', async (t) => {
     const view = await request(addr, 'GET', `/transactions/${answer.body.transaction_id}`);
     t.like(view.body, { state: 'COMMITTED', sequence: 1 }, addr);
   }
+  // Keys are any 1-256 characters: a slash, a space or non-ASCII read back through /kv/:key.
+  const odd = { 'a/b': 1, 'two words': 2, 'ünïcode': 3, '%41': 4 };
+  t.is((await cluster.submit(odd)).status, 200);
+  for (const [key, value] of Object.entries(odd)) {
+    t.like((await request(cluster.addrs[1]!, 'GET', `/kv/${encodeURIComponent(key)}`)).body, { key, value, sequence: 2 }, key);
+  }
   const deleted = await cluster.submit({ color: null });
   t.is(deleted.status, 200);
   for (const addr of cluster.addrs) t.is((await request(addr, 'GET', '/kv/color')).status, 404, addr);

@@ -1,0 +1,38 @@
+/**
+ * Every input a route reads goes through h3's validated readers with a valibot schema from
+ * lib/protocol/messages.ts (Standard Schema): nothing is validated by hand. Failures become
+ * HTTP errors with one readable line; routes.ts renders them as `{"error"}`.
+ */
+import { assertBodySize, getValidatedQuery, getValidatedRouterParams, HTTPError, readValidatedBody, type H3Event } from 'h3';
+import type * as v from 'valibot';
+import { describeIssues, type Issue } from '../protocol/messages.ts';
+
+const onError = (result: { readonly issues: readonly Issue[] }) => ({ status: 400, message: describeIssues(result.issues) });
+
+/**
+ * A JSON body of at most `limit_bytes` (counted as the bytes arrive: a lying or absent
+ * Content-Length gets no more through), validated against `schema`. 415 for a body that
+ * declares another type, 413 too large, 400 malformed or invalid.
+ */
+export async function readBodyAs<S extends v.GenericSchema>(event: H3Event, schema: S, limit_bytes: number): Promise<v.InferOutput<S>> {
+  const type = event.req.headers.get('content-type');
+  if (type !== null && !/^application\/(.+\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
+    throw new HTTPError({ status: 415, message: 'body must be application/json' });
+  }
+  assertBodySize(event, limit_bytes);
+  return readValidatedBody(event, schema, { type: 'json', onError });
+}
+
+export function readQueryAs<S extends v.GenericSchema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> {
+  return getValidatedQuery(event, schema, { onError });
+}
+
+/** Router params as matched (still percent-encoded): the schema decodes what it needs. */
+export function readParamsAs<S extends v.GenericSchema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> {
+  return getValidatedRouterParams(event, schema, { onError });
+}
+
+/** A refusal a route decides itself (not a schema failure). */
+export function refuse(status: number, message: string): HTTPError {
+  return new HTTPError({ status, message });
+}
