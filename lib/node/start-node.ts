@@ -100,6 +100,8 @@ function describe(error: unknown): string {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') return 'address already in use';
     if (code === 'EACCES') return 'permission denied';
+    // listhen (get-port-please) words a busy port as a failed search for a free one.
+    if (/Unable to find an available port/i.test(error.message)) return 'address already in use';
     return error.message;
   }
   return String(error);
