@@ -14,6 +14,9 @@ import { runStartMaster } from './lib/cli/start-master.ts';
 import { runStartNode } from './lib/cli/start-node.ts';
 import { runStatus } from './lib/cli/status.ts';
 import { runTx } from './lib/cli/tx.ts';
+import { signRequestsWith } from './lib/cli/http.ts';
+import { readSecret } from './lib/cli/secret.ts';
+import { optionalText } from './lib/cli/flags.ts';
 
 const version: string = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
 const nodes_help = 'Nodes as HOST:PORT,… (default: env TWOPC_NODES, else 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083)';
@@ -103,6 +106,7 @@ function buildCli(): CAC {
     .option('--json', 'Print one JSON object')
     .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
     .action(() => notAvailable('bench'));
+  cli.option('--secret-file <path>', 'Cluster secret to sign requests with (or env TWOPC_SECRET)');
   for (const example of global_examples) cli.example(example);
   cli.help();
   cli.version(version);
@@ -121,6 +125,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     const parsed = cli.parse([...argv], { run: false });
     if (parsed.options['help'] === true || parsed.options['version'] === true) return exit_codes.ok;
     if (cli.matchedCommand === undefined) return reportMissingCommand(cli, parsed.args[0]);
+    signRequestsWith(readSecret(optionalText(parsed.options['secretFile'], '--secret-file')));
     return (await cli.runMatchedCommand()) as ExitCode;
   } catch (error) {
     warnLine(`twopc: ${describeError(error)}`);

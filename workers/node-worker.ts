@@ -36,8 +36,14 @@ async function serveUntilStop(handle: NodeHandle, port: MessagePort): Promise<vo
 }
 
 function nodeOptions(task: NodeTask): NodeOptions {
-  const options = { addr: task.addr, peers: task.peers, dataDir: task.dataDir, failpoints: task.failpoints };
-  return task.limits === undefined ? options : { ...options, limits: task.limits };
+  return {
+    addr: task.addr,
+    peers: task.peers,
+    dataDir: task.dataDir,
+    failpoints: task.failpoints,
+    ...(task.limits !== undefined && { limits: task.limits }),
+    ...(task.secret !== undefined && { secret: task.secret }),
+  };
 }
 
 function waitForStop(port: MessagePort): Promise<void> {

@@ -3,7 +3,8 @@ import { createLiveTable, type LiveTable } from '../supervisor/live-table.ts';
 import { clusterAddrs, startCluster, type Cluster } from '../supervisor/supervisor.ts';
 import { CliError, exit_codes, type ExitCode } from './exit.ts';
 import { flagInteger, flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
-import { isLoopbackHost, parseAddr } from './nodes.ts';
+import { parseAddr } from './nodes.ts';
+import { isLoopbackHost } from '../security/bind-policy.ts';
 import { printLine } from './output.ts';
 import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
@@ -21,6 +22,7 @@ export interface ClusterFlags {
   readonly host: string;
   readonly dataDir: string;
   readonly failpoints: boolean;
+  readonly secret: string | undefined;
 }
 
 /** `twopc cluster --size N [--base-port 8081] [--host 127.0.0.1] [--data-dir DIR] [--failpoints]` */
@@ -50,13 +52,15 @@ export function parseClusterFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proces
     : flagInteger(raw['basePort'], '--base-port', 1, max_port - size + 1);
   const host = raw['host'] === undefined ? cluster_host_default : flagText(raw['host'], '--host');
   const { host: bareHost } = parseAddr(host.includes(':') ? `[${host}]:${basePort}` : `${host}:${basePort}`);
-  requireSecretFor(bareHost, readSecret(optionalText(raw['secretFile'], '--secret-file'), env), isLoopbackHost(bareHost));
+  const secret = readSecret(optionalText(raw['secretFile'], '--secret-file'), env);
+  requireSecretFor(bareHost, secret, isLoopbackHost(bareHost));
   return {
     size,
     basePort,
     host: bareHost,
     dataDir: optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default,
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
+    secret,
   };
 }
 
@@ -69,6 +73,7 @@ async function startOrExplain(flags: ClusterFlags, table: LiveTable): Promise<Cl
       dataDir: flags.dataDir,
       failpoints: flags.failpoints,
       log: (line) => table.printAbove(line),
+      ...(flags.secret !== undefined && { secret: flags.secret }),
     });
   } catch (error) {
     if (error instanceof StartupError) throw new CliError(error.message, exit_codes.usage);

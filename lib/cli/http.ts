@@ -1,4 +1,13 @@
 import { addrUrl } from './nodes.ts';
+import { signRequest } from '../security/signature.ts';
+
+/** The cluster secret this process signs its requests with, if the cluster has one. */
+let signing_secret: string | undefined;
+
+/** Sign every later request with `secret` (the CLI calls this once, before any command). */
+export function signRequestsWith(secret: string | undefined): void {
+  signing_secret = secret;
+}
 
 /**
  * What one HTTP call to a node came to. It never throws and never outlives its timeout.
@@ -37,12 +46,12 @@ export async function requestJson(addr: string, path: string, request: HttpReque
   } catch {
     return { kind: 'unreachable', reason: `bad node address "${addr}"` };
   }
-  const init: RequestInit = {
-    method: request.method ?? 'GET',
-    headers: { accept: 'application/json', 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(Math.max(1, Math.round(request.timeout_ms))),
-  };
-  if (request.body !== undefined) init.body = JSON.stringify(request.body);
+  const method = request.method ?? 'GET';
+  const body = request.body === undefined ? '' : JSON.stringify(request.body);
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (signing_secret !== undefined) Object.assign(headers, signRequest(signing_secret, { method, path, body }, Date.now()));
+  const init: RequestInit = { method, headers, signal: AbortSignal.timeout(Math.max(1, Math.round(request.timeout_ms))) };
+  if (request.body !== undefined) init.body = body;
   try {
     const response = await fetch(url, init);
     const text = await response.text();

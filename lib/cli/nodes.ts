@@ -60,12 +60,6 @@ export function addrUrl(addr: string): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
-/** True for 127.x.x.x, localhost and ::1: binding these needs no cluster secret. */
-export function isLoopbackHost(host: string): boolean {
-  const lower = host.toLowerCase();
-  return lower === 'localhost' || lower === '::1' || /^127(\.\d{1,3}){3}$/.test(lower);
-}
-
 function unbracket(host: string): string | undefined {
   if (host.startsWith('[') && host.endsWith(']')) {
     const inner = host.slice(1, -1);

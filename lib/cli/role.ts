@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { getJson } from './http.ts';
+import { answerReason, getJson } from './http.ts';
 
 /** `GET /role`, as much of it as the CLI relies on; unknown fields are kept and ignored. */
 const RoleAnswerSchema = v.looseObject({
@@ -24,6 +24,7 @@ export type RoleProbe =
 export async function probeRole(addr: string, timeout_ms: number): Promise<RoleProbe> {
   const result = await getJson(addr, '/role', timeout_ms);
   if (result.kind !== 'answer') return { kind: 'down', addr, reason: result.reason };
+  if (result.status === 401) return { kind: 'down', addr, reason: `refused: ${answerReason(result.status, result.body)} (the cluster has a secret: pass --secret-file PATH or set TWOPC_SECRET)` };
   if (result.status !== 200) return { kind: 'down', addr, reason: `/role answered HTTP ${result.status}` };
   const parsed = v.safeParse(RoleAnswerSchema, result.body);
   if (!parsed.success) return { kind: 'down', addr, reason: 'malformed /role answer' };

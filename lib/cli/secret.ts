@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.ts';
-
-/** Shortest cluster secret accepted, in characters. */
-export const secret_min_length_chars = 32;
+import { secret_min_length_chars } from '../security/signature.ts';
 
 /**
  * The cluster secret from `--secret-file PATH`, else env `TWOPC_SECRET`; undefined when neither

@@ -3,7 +3,8 @@ import { StartupError, type NodeHandle } from '../node/options.ts';
 import { startNode } from '../node/start-node.ts';
 import { CliError, exit_codes, UsageError, type ExitCode } from './exit.ts';
 import { flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
-import { isLoopbackHost, parseAddr, parseAddrList } from './nodes.ts';
+import { parseAddr, parseAddrList } from './nodes.ts';
+import { isLoopbackHost } from '../security/bind-policy.ts';
 import { printLine, warnLine } from './output.ts';
 import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
@@ -18,6 +19,7 @@ export interface StartNodeFlags {
   readonly peers: readonly string[];
   readonly dataDir: string;
   readonly failpoints: boolean;
+  readonly secret: string | undefined;
 }
 
 /** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH]` */
@@ -42,12 +44,19 @@ export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proc
     peers,
     dataDir: resolve(optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default),
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
+    secret,
   };
 }
 
 async function startOrExplain(flags: StartNodeFlags): Promise<NodeHandle> {
   try {
-    return await startNode({ addr: flags.addr, peers: flags.peers, dataDir: flags.dataDir, failpoints: flags.failpoints });
+    return await startNode({
+      addr: flags.addr,
+      peers: flags.peers,
+      dataDir: flags.dataDir,
+      failpoints: flags.failpoints,
+      ...(flags.secret !== undefined && { secret: flags.secret }),
+    });
   } catch (error) {
     if (error instanceof StartupError) throw new CliError(error.message, exit_codes.usage);
     throw error;

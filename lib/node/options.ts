@@ -10,6 +10,8 @@ export interface NodeOptions {
   readonly dataDir: string;
   /** Expose `POST /debug/failpoints` (tests only). */
   readonly failpoints?: boolean;
+  /** The cluster secret: when set, every request to and from this node is signed. */
+  readonly secret?: string;
   readonly limits?: Partial<NodeLimits>;
 }
 

@@ -20,9 +20,12 @@ import { TwopcNode } from './node.ts';
 import { default_limits, StartupError, type NodeHandle, type NodeOptions } from './options.ts';
 import type { NodeContext, NodeState } from './context.ts';
 import { listPayloadKeys } from '../protocol/payload.ts';
+import { checkBindPolicy } from '../security/bind-policy.ts';
 
 export async function startNode(options: NodeOptions, clock: Clock = system_clock): Promise<NodeHandle> {
   const { host, port } = splitAddr(options.addr);
+  const refusal = checkBindPolicy(host, options.secret);
+  if (refusal !== undefined) throw new StartupError(refusal);
   const limits = { ...default_limits, ...options.limits };
   const dir = resolveNodeDir(options.dataDir, options.addr);
   const database = await openDatabase(dir).catch((error: unknown) => {
@@ -49,7 +52,7 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     max_sequence: Math.max(sequences.max_applied, await decision_log.maxSequence()),
   };
   const log = createLogger(options.addr, levelFromEnv());
-  const client = new PeerClient();
+  const client = new PeerClient(clock, options.secret);
   const context: NodeContext = {
     addr: options.addr,
     limits,
@@ -66,7 +69,8 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     state,
   };
   const node = new TwopcNode(context);
-  const server = await listenHttp(createApp(node, { failpoints: options.failpoints === true }), host, port).catch(async (error: unknown) => {
+  const app = createApp(node, { failpoints: options.failpoints === true, ...(options.secret !== undefined && { secret: options.secret }) });
+  const server = await listenHttp(app, host, port).catch(async (error: unknown) => {
     await database.close();
     throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);
   });

@@ -8,6 +8,7 @@ export interface NodeSpec {
   readonly dataDir: string;
   readonly failpoints: boolean;
   readonly limits?: Partial<NodeLimits>;
+  readonly secret?: string;
 }
 
 /** One node as a long-running piscina task. Everything but `port` is structured-cloned. */

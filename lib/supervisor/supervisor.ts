@@ -25,6 +25,8 @@ export interface ClusterOptions {
   readonly dataDir?: string;
   /** Expose `POST /debug/failpoints` on every node. */
   readonly failpoints?: boolean;
+  /** The cluster secret every node signs and checks requests with. */
+  readonly secret?: string;
   /** Node limits (tests shorten heartbeats and timeouts). */
   readonly limits?: Partial<NodeLimits>;
   /** Where the supervisor reports crashes and restarts, one line each; default stderr. */
@@ -90,8 +92,14 @@ function createPool(size: number): Piscina<NodeTask, NodeTaskResult> {
 }
 
 function nodeSpec(addr: string, addrs: readonly string[], dataDir: string, options: ClusterOptions): NodeSpec {
-  const spec = { addr, peers: addrs.filter((peer) => peer !== addr), dataDir, failpoints: options.failpoints ?? false };
-  return options.limits === undefined ? spec : { ...spec, limits: options.limits };
+  return {
+    addr,
+    peers: addrs.filter((peer) => peer !== addr),
+    dataDir,
+    failpoints: options.failpoints ?? false,
+    ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.secret !== undefined && { secret: options.secret }),
+  };
 }
 
 /** Starts every slot; the first failure's reason, or undefined when all serve. */

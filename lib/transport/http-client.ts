@@ -1,4 +1,6 @@
 import { Pool } from 'undici';
+import { signRequest } from '../security/signature.ts';
+import type { Clock } from '../time/clock.ts';
 
 /** Connections kept open to one peer. */
 export const peer_connections = 16;
@@ -29,21 +31,30 @@ export class PeerClient {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
+  /** With a cluster secret every call is signed (lib/security/signature.ts). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly secret?: string,
+  ) {}
+
   async call<T = unknown>(addr: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
     if (this.closed) throw new PeerUnreachable(addr, 'client closed');
     const pool = this.poolFor(addr);
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, body: text }, this.clock.now_ms()));
     try {
       const response = await pool.request({
         path,
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
+        headers,
+        body: body === undefined ? null : text,
         signal: AbortSignal.timeout(timeout_ms),
         headersTimeout: timeout_ms,
         bodyTimeout: timeout_ms,
       });
-      const text = await response.body.text();
-      return { status: response.statusCode, body: (text.length > 0 ? JSON.parse(text) : undefined) as T };
+      const answer = await response.body.text();
+      return { status: response.statusCode, body: (answer.length > 0 ? JSON.parse(answer) : undefined) as T };
     } catch (error) {
       throw new PeerUnreachable(addr, error instanceof Error ? error.message : String(error));
     }

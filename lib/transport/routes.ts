@@ -17,11 +17,14 @@ import {
 import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
+import { authenticate } from './authenticate.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
 import * as v from 'valibot';
 
 export interface RouteOptions {
   readonly failpoints: boolean;
+  /** With a cluster secret, every request must be signed (401 otherwise). */
+  readonly secret?: string;
 }
 
 const FailpointRequestSchema = v.object({ name: v.picklist(failpoint_names, 'unknown failpoint'), action: v.string() });
@@ -56,6 +59,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
       return json(500, { error: 'internal error' });
     },
   });
+
+  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limit));
 
   app.get('/health', (event) => {
     const report = node.cluster.report();

@@ -17,6 +17,8 @@ export interface ClusterOptions {
   readonly failpoints?: boolean;
   /** Extra environment for every node process. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The cluster secret the nodes were given: the harness signs its own requests with it. */
+  readonly secret?: string;
 }
 
 export class ProcessCluster {
@@ -74,7 +76,7 @@ export class ProcessCluster {
   }
 
   async waitForHealthy(addr: string, timeout_ms = 20_000): Promise<void> {
-    await waitFor(`${addr} healthy`, async () => (await request(addr, 'GET', '/health', undefined, 1_000)).status === 200, timeout_ms);
+    await waitFor(`${addr} healthy`, async () => (await this.request(addr, 'GET', '/health', undefined, 1_000)).status === 200, timeout_ms);
   }
 
   /** Wait until every running node names the same master and that master accepts writes. */
@@ -83,7 +85,7 @@ export class ProcessCluster {
     return waitFor(
       'one agreed master',
       async () => {
-        const roles = await Promise.all(running.map((addr) => request(addr, 'GET', '/role', undefined, 1_000)));
+        const roles = await Promise.all(running.map((addr) => this.request(addr, 'GET', '/role', undefined, 1_000)));
         const masters = new Set(roles.map((role) => role.body.master));
         if (masters.size !== 1) return undefined;
         const [master] = masters;
@@ -99,7 +101,7 @@ export class ProcessCluster {
   /** Submit a transaction to the master. */
   async submit(payload: unknown, transaction_id?: string): Promise<{ status: number; body: any }> {
     const master = await this.waitForMaster();
-    return request(master, 'POST', '/transactions', transaction_id === undefined ? { payload } : { payload, transaction_id }, 15_000);
+    return this.request(master, 'POST', '/transactions', transaction_id === undefined ? { payload } : { payload, transaction_id }, 15_000);
   }
 
   /** Every committed key on one node, in key order, paging through `/kv`. */
@@ -107,7 +109,7 @@ export class ProcessCluster {
     const items: { key: string; value: unknown; sequence: number }[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await request(addr, 'GET', `/kv?limit=1000${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+      const page = await this.request(addr, 'GET', `/kv?limit=1000${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
       items.push(...page.body.items);
       if (page.body.next === undefined) return items;
       after = page.body.next;
@@ -123,7 +125,7 @@ export class ProcessCluster {
     await waitFor(
       'replicas at one sequence',
       async () => {
-        const healths = await Promise.all(running.map((addr) => request(addr, 'GET', '/health', undefined, 1_000)));
+        const healths = await Promise.all(running.map((addr) => this.request(addr, 'GET', '/health', undefined, 1_000)));
         return healths.every((h) => h.status === 200) && new Set(healths.map((h) => h.body.last_sequence)).size === 1;
       },
       timeout_ms,
@@ -135,6 +137,11 @@ export class ProcessCluster {
       if (other !== first) throw new Error(`replica ${running[index + 1]} differs from ${running[0]}`);
     }
     return dumps[0] ?? [];
+  }
+
+  /** A request from the harness, signed when the cluster has a secret. */
+  request(addr: string, method: 'GET' | 'POST', path: string, body?: unknown, timeout_ms = 5_000): Promise<{ status: number; body: any }> {
+    return request(addr, method, path, body, timeout_ms, this.options.secret);
   }
 
   async stop(): Promise<void> {

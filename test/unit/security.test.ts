@@ -1,0 +1,47 @@
+import test from 'ava';
+import { signRequest, signature_window_ms, verifyRequest, type SignedParts } from '../../lib/security/signature.ts';
+import { ReplayGuard } from '../../lib/security/replay-guard.ts';
+import { checkBindPolicy } from '../../lib/security/bind-policy.ts';
+
+const secret = 's'.repeat(32);
+const parts: SignedParts = { method: 'POST', path: '/transactions', body: '{"payload":{"a":1}}' };
+const now = 1_700_000_000_000;
+const lookup = (headers: Readonly<Record<string, string>>) => (name: string) => headers[name] ?? null;
+
+test('a signed request verifies', (t) => {
+  const headers = signRequest(secret, parts, now);
+  t.like(verifyRequest(secret, parts, lookup(headers), now + 5), { ok: true });
+});
+
+test('any change to method, path, body, timestamp or secret breaks the signature', (t) => {
+  const headers = signRequest(secret, parts, now);
+  t.like(verifyRequest(secret, { ...parts, body: '{"payload":{"a":2}}' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
+  t.like(verifyRequest(secret, { ...parts, path: '/prepare' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
+  t.like(verifyRequest(secret, { ...parts, method: 'GET' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
+  t.like(verifyRequest('t'.repeat(32), parts, lookup(headers), now), { ok: false, reason: 'bad signature' });
+  t.like(verifyRequest(secret, parts, lookup({ ...headers, 'x-twopc-timestamp': String(now + 1) }), now), { ok: false, reason: 'bad signature' });
+});
+
+test('unsigned, malformed and out-of-window requests are refused', (t) => {
+  t.like(verifyRequest(secret, parts, () => null, now), { ok: false, reason: 'request is not signed' });
+  const headers = signRequest(secret, parts, now);
+  t.like(verifyRequest(secret, parts, lookup({ ...headers, 'x-twopc-nonce': 'zz' }), now), { ok: false, reason: 'malformed signature headers' });
+  t.like(verifyRequest(secret, parts, lookup(headers), now + signature_window_ms + 1), { ok: false });
+  t.like(verifyRequest(secret, parts, lookup(headers), now - signature_window_ms - 1), { ok: false });
+  t.like(verifyRequest(secret, parts, lookup({ ...headers, 'x-twopc-signature': 'ab' }), now), { ok: false, reason: 'bad signature' });
+});
+
+test('a nonce is admitted once within its window and forgotten after it', (t) => {
+  const guard = new ReplayGuard();
+  t.true(guard.admit('aaaa', now));
+  t.false(guard.admit('aaaa', now + 1), 'a replay is refused');
+  t.true(guard.admit('bbbb', now + 1));
+  t.true(guard.admit('aaaa', now + 2 * signature_window_ms + 1), 'outside every window a nonce no longer matters');
+});
+
+test('binding off loopback needs a secret of at least 32 characters', (t) => {
+  t.is(checkBindPolicy('127.0.0.1', undefined), undefined);
+  t.regex(checkBindPolicy('0.0.0.0', undefined) ?? '', /secret/);
+  t.is(checkBindPolicy('0.0.0.0', secret), undefined);
+  t.regex(checkBindPolicy('127.0.0.1', 'short') ?? '', /at least 32/);
+});
