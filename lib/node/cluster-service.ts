@@ -14,6 +14,8 @@ import { sleep } from '../time/clock.ts';
 export const behind_ticks_before_pull = 3;
 /** Heartbeats a new master waits for the old one to step down before it goes on anyway. */
 export const takeover_wait_ticks = 10;
+/** Sources a starting node tries (one heartbeat apart) before it gives up catching up. */
+export const catch_up_attempts = 50;
 
 export interface HealthReport extends PeerReport {
   readonly addr: string;
@@ -174,14 +176,32 @@ export class ClusterService {
   async catchUp(): Promise<void> {
     const { context } = this;
     context.state.phase = 'catching-up';
-    const peers = context.state.members.filter((addr) => addr !== context.addr);
-    await Promise.all(peers.map((addr) => this.probe(addr)));
-    await this.adoptPeerEpochs();
-    const serving = [...context.state.peers.values()].filter((peer) => peer.alive && peer.last_report);
-    const source = serving.find((peer) => peer.last_report?.role === 'MASTER') ?? serving.sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0))[0];
-    if (source) await this.recovery.pullLog(source.addr);
+    for (let attempt = 1; ; attempt += 1) {
+      const peers = context.state.members.filter((addr) => addr !== context.addr);
+      await Promise.all(peers.map((addr) => this.probe(addr)));
+      await this.adoptPeerEpochs();
+      const source = this.pickCatchUpSource();
+      if (!source) break;
+      try {
+        await this.recovery.pullLog(source);
+        break;
+      } catch (error) {
+        // The source died or stalled mid-way: probe again and try whoever serves now.
+        if (attempt >= catch_up_attempts) throw new Error(`could not catch up from any peer: ${String(error)}`);
+        context.log.warn('catch-up-retry', { source, attempt, error: String(error) });
+        await sleep(context.limits.heartbeat_interval_ms);
+      }
+    }
     context.state.phase = 'serving';
     context.log.info('serving', { last_sequence: context.sequences.applied_through, epoch: context.state.epoch });
+  }
+
+  /** The master if one serves, else the serving peer furthest ahead; undefined if none serves. */
+  private pickCatchUpSource(): string | undefined {
+    const serving = [...this.context.state.peers.values()].filter((peer) => peer.alive && peer.last_report);
+    const master = serving.find((peer) => peer.last_report?.role === 'MASTER');
+    const furthest = serving.sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0))[0];
+    return (master ?? furthest)?.addr;
   }
 
   /** Add a member; returns false if it was already one. */

@@ -132,7 +132,14 @@ export class CoordinatorService {
   }
 
   private async requestVote(addr: string, prepare: PrepareRequest): Promise<Ballot> {
-    if (addr === this.context.addr) return { addr, response: await this.participant.prepare(prepare) };
+    if (addr === this.context.addr) {
+      try {
+        return { addr, response: await this.participant.prepare(prepare) };
+      } catch (error) {
+        this.context.log.warn('local-prepare-failed', { transaction_id: prepare.transaction_id, error: String(error) });
+        return { addr, response: { status: 'ABORT', reason: 'storage error' } };
+      }
+    }
     try {
       const answer = await this.context.client.call<PrepareResponse>(addr, 'POST', '/prepare', prepare, this.context.limits.prepare_timeout_ms);
       if (answer.body?.status === 'READY' && answer.status === 200) return { addr, response: { status: 'READY' } };
