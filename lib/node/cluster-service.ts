@@ -78,9 +78,6 @@ export class ClusterService {
       if (!peer.reachable || !report) continue;
       if (report.epoch > context.state.epoch && report.role === 'MASTER' && context.state.role === 'MASTER') this.stepDown('newer master seen');
       await adoptEpoch(context, report.epoch);
-      if (report.max_sequence > context.state.max_sequence && context.state.role !== 'MASTER') {
-        context.state.max_sequence = report.max_sequence;
-      }
     }
   }
 
@@ -128,8 +125,10 @@ export class ClusterService {
         .filter((peer) => peer.alive && (peer.last_report?.last_sequence ?? 0) > context.sequences.applied_through)
         .sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0));
       for (const peer of ahead.slice(0, 1)) await this.recovery.pullLog(peer.addr).catch((error: unknown) => context.log.warn('take-over-catch-up-failed', { peer: peer.addr, error: String(error) }));
+      // Every sequence a live node has applied or (as a deposed master) reserved. A crashed
+      // master's unapplied reservations are not here: it withdraws them when it returns.
       const fresh = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report?.max_sequence ?? 0);
-      const known_max = Math.max(state.max_sequence, context.sequences.max_applied, await context.decision_log.maxSequence(), ...fresh);
+      const known_max = Math.max(state.max_sequence, context.sequences.max_applied, ...fresh);
       state.max_sequence = known_max;
       await this.recovery.resolveAll();
       if (state.role === 'MASTER' && state.epoch === epoch) {

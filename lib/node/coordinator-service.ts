@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
-import { decideOutcome, listDecisionRecipients, nextSequence, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { decideOutcome, listDecisionRecipients, mayApplyLocally, nextSequence, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from '../transport/http-client.ts';
 import { listAlive, type NodeContext } from './context.ts';
@@ -22,7 +22,13 @@ export type SubmitAnswer =
 interface PendingDelivery {
   readonly kind: 'commit' | 'abort';
   readonly message: CommitRequest | AbortRequest;
+  /** Participants that have not acknowledged yet. */
   readonly addrs: Set<string>;
+  /** How many other participants were sent this decision, and how many applied it. */
+  readonly remote_recipients: number;
+  remote_acks: number;
+  /** This node has yet to apply it itself. */
+  local_pending: boolean;
 }
 
 export class CoordinatorService {
@@ -73,13 +79,13 @@ export class CoordinatorService {
   /** The answer for a transaction this node already decided: resubmitting is idempotent. */
   private async answerKnown(id: string): Promise<SubmitAnswer | undefined> {
     const decision = await this.context.decision_log.find(id);
-    if (decision?.decision === 'COMMIT' && decision.sequence !== undefined) {
+    const record = await this.context.participant_log.find(id);
+    if (decision?.decision === 'COMMIT' && decision.sequence !== undefined && record?.state !== 'PREPARED') {
       return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: decision.sequence, participants: decision.participants } };
     }
     if (decision?.decision === 'ABORT') {
       return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
     }
-    const record = await this.context.participant_log.find(id);
     if (record?.state === 'COMMITTED' && record.sequence !== undefined) {
       return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: record.sequence, participants: record.participants ?? [] } };
     }
@@ -87,8 +93,8 @@ export class CoordinatorService {
       return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
     }
     if (record?.state === 'PREPARED') {
-      // An earlier attempt of this very id is in doubt here (its coordinator died): the
-      // outcome is not known yet, so neither a new round nor an answer is honest.
+      // An earlier attempt of this very id is in doubt here (its coordinator died, or its
+      // commit is not applied anywhere yet): neither a new round nor an answer is honest.
       return { http_status: 503, body: { error: 'transaction is in doubt; retry shortly', master: this.context.state.master ?? null, in_doubt: true } };
     }
     return undefined;
@@ -118,8 +124,10 @@ export class CoordinatorService {
     await context.failpoints.hit('after-decision-persist');
     const recipients = listDecisionRecipients(outcome, ballots, participants);
     if (outcome.decision === 'COMMIT' && sequence !== undefined) {
-      await this.deliverCommit(id, sequence, epoch, recipients);
-      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };
+      if (await this.deliverCommit(id, sequence, epoch, recipients)) {
+        return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };
+      }
+      return { http_status: 503, body: { error: 'commit decided but no other replica has acknowledged it yet; retry to learn the outcome', master: context.addr, in_doubt: true } };
     }
     await this.deliverAbort(id, epoch, recipients);
     return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: reasonOf(outcome), votes: summarizeVotes(ballots) } };
@@ -152,54 +160,71 @@ export class CoordinatorService {
   }
 
   /**
-   * Commit on the other participants first and on this node last: if this node applied a
-   * commit, every participant that answered applied it too.
+   * Commit on the other participants first and on this node last, and on this node only
+   * once another participant has applied it: a commit this node applied is never one only
+   * it knows, so after a crash the cluster can always find out (lib/two-phase-commit/coordinator.ts).
+   * Until then the client hears 503 `in_doubt`, and re-delivery finishes the job.
    */
-  private async deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[]): Promise<void> {
+  private async deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[]): Promise<boolean> {
     const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: this.context.addr };
     const remote = recipients.filter((addr) => addr !== this.context.addr);
-    const missed = await this.sendDecision('commit', message, remote);
-    if (recipients.includes(this.context.addr)) {
-      const answer = await this.participant.commit(message);
-      if (!answer.ok) throw new Error(`local commit of ${id} refused: ${answer.error}`);
-    }
-    this.remember('commit', message, missed);
+    const delivery = await this.sendDecision('commit', message, remote);
+    const pending: PendingDelivery = {
+      kind: 'commit',
+      message,
+      addrs: new Set(delivery.missed),
+      remote_recipients: remote.length,
+      remote_acks: delivery.acked.length,
+      local_pending: recipients.includes(this.context.addr),
+    };
+    await this.applyLocallyWhenSafe(pending);
+    this.remember(pending);
+    return !pending.local_pending;
   }
 
   private async deliverAbort(id: string, epoch: number, recipients: readonly string[]): Promise<void> {
     const message: AbortRequest = { transaction_id: id, epoch, coordinator: this.context.addr };
     const local = recipients.includes(this.context.addr) ? this.participant.abort(message) : undefined;
-    const missed = await this.sendDecision('abort', message, recipients.filter((addr) => addr !== this.context.addr));
+    const delivery = await this.sendDecision('abort', message, recipients.filter((addr) => addr !== this.context.addr));
     await local;
-    this.remember('abort', message, missed);
+    this.remember({ kind: 'abort', message, addrs: new Set(delivery.missed), remote_recipients: 0, remote_acks: 0, local_pending: false });
   }
 
-  /** Send a decision to `addrs` in parallel; returns those that did not acknowledge. */
-  private async sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[]): Promise<readonly string[]> {
-    const results = await Promise.all(
-      addrs.map(async (addr) => {
+  private async applyLocallyWhenSafe(pending: PendingDelivery): Promise<void> {
+    if (!pending.local_pending || !mayApplyLocally(pending)) return;
+    const answer = await this.participant.commit(pending.message);
+    if (!answer.ok) throw new Error(`local commit of ${pending.message.transaction_id} refused: ${answer.error}`);
+    pending.local_pending = false;
+  }
+
+  /**
+   * Send a decision to `addrs` in parallel. `acked` applied it; `missed` did not answer and
+   * gets it again; a 4xx (stale epoch, unknown id) means the participant cannot take it from
+   * this node and resolves the transaction by asking the cluster instead.
+   */
+  private async sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[]): Promise<{ acked: readonly string[]; missed: readonly string[] }> {
+    const outcomes = await Promise.all(
+      addrs.map(async (addr): Promise<'acked' | 'missed' | 'refused'> => {
         try {
           const answer = await this.context.client.call(addr, 'POST', `/${kind}`, message, this.context.limits.decision_timeout_ms);
-          if (answer.status === 200) return undefined;
-          // A 4xx means the participant cannot take this decision from us (stale epoch,
-          // unknown id): it resolves the transaction by asking the cluster instead.
+          if (answer.status === 200) return 'acked';
           if (answer.status >= 400 && answer.status < 500) {
             this.context.log.warn('decision-refused', { transaction_id: message.transaction_id, addr, status: answer.status, body: answer.body });
-            return undefined;
+            return 'refused';
           }
-          return addr;
+          return 'missed';
         } catch {
-          return addr;
+          return 'missed';
         }
       }),
     );
-    return results.filter((addr): addr is string => addr !== undefined);
+    return { acked: addrs.filter((_, i) => outcomes[i] === 'acked'), missed: addrs.filter((_, i) => outcomes[i] === 'missed') };
   }
 
-  private remember(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, missed: readonly string[]): void {
-    if (missed.length === 0) return;
-    this.undelivered.set(message.transaction_id, { kind, message, addrs: new Set(missed) });
-    this.context.log.warn('decision-undelivered', { transaction_id: message.transaction_id, kind, addrs: missed });
+  private remember(pending: PendingDelivery): void {
+    if (pending.addrs.size === 0 && !pending.local_pending) return;
+    this.undelivered.set(pending.message.transaction_id, pending);
+    this.context.log.warn('decision-undelivered', { transaction_id: pending.message.transaction_id, kind: pending.kind, addrs: [...pending.addrs], local_pending: pending.local_pending });
   }
 
   /** One pass of re-delivery; the node calls it every `decision_retry_interval_ms`. */
@@ -209,9 +234,12 @@ export class CoordinatorService {
     try {
       for (const [id, pending] of this.undelivered) {
         const targets = [...pending.addrs].filter((addr) => this.context.state.members.includes(addr));
-        const missed = new Set(await this.sendDecision(pending.kind, pending.message, targets));
-        for (const addr of pending.addrs) if (!missed.has(addr)) pending.addrs.delete(addr);
-        if (pending.addrs.size === 0) this.undelivered.delete(id);
+        const delivery = await this.sendDecision(pending.kind, pending.message, targets);
+        const missed = new Set(delivery.missed);
+        for (const addr of pending.addrs) if (!missed.has(addr) || !this.context.state.members.includes(addr)) pending.addrs.delete(addr);
+        pending.remote_acks += delivery.acked.length;
+        await this.applyLocallyWhenSafe(pending);
+        if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
       }
     } finally {
       this.delivering = false;

@@ -44,6 +44,7 @@ export class TwopcNode {
   /** Catch up, start serving, and start the heartbeat, re-delivery and in-doubt timers. */
   async start(): Promise<void> {
     await this.cluster.catchUp();
+    await this.recovery.reconcile();
     const { limits } = this.context;
     this.every(limits.heartbeat_interval_ms, () => this.cluster.tick());
     this.every(limits.decision_retry_interval_ms, () => this.coordinator.redeliver());
@@ -89,8 +90,12 @@ export class TwopcNode {
   /** This node's view of one transaction: as participant, as coordinator, or neither. */
   async viewTransaction(id: string): Promise<TransactionView> {
     const { context } = this;
-    const [record, decision] = await Promise.all([context.participant_log.find(id), context.decision_log.find(id)]);
-    const in_flight = this.coordinator.isInFlight(id);
+    const [record, recorded_decision] = await Promise.all([context.participant_log.find(id), context.decision_log.find(id)]);
+    // A decision from an earlier life not yet reconciled is reported as a round in flight:
+    // askers wait rather than act on something this node may withdraw.
+    const unconfirmed = this.recovery.isUnconfirmed(id);
+    const decision = unconfirmed ? undefined : recorded_decision;
+    const in_flight = unconfirmed || this.coordinator.isInFlight(id);
     const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');
     const sequence = record?.sequence ?? decision?.sequence;
     const coordinator = record?.coordinator ?? (decision || in_flight ? context.addr : undefined);

@@ -4,7 +4,7 @@
  * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
  */
 import type { CommittedEntry, TransactionView } from '../protocol/messages.ts';
-import { resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
 import type { NodeContext } from './context.ts';
 import type { ParticipantService } from './participant-service.ts';
 import type { ParticipantRecord } from '../storage/participant-log.ts';
@@ -16,6 +16,11 @@ export const catch_up_page_size = 500;
 export class RecoveryService {
   /** Transactions being resolved right now, so two passes never work on one. */
   private readonly resolving = new Set<string>();
+  /**
+   * COMMIT decisions found on disk at start-up that this node never applied itself: until
+   * reconciled they are reported as still in flight, never as decided.
+   */
+  private readonly unconfirmed = new Set<string>();
 
   constructor(
     private readonly context: NodeContext,
@@ -64,9 +69,42 @@ export class RecoveryService {
     return true;
   }
 
+  /** Load the COMMIT decisions this node made in an earlier life but never applied. */
+  async loadUnconfirmed(): Promise<void> {
+    for (const id of await this.context.decision_log.listUnapplied()) this.unconfirmed.add(id);
+    if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: [...this.unconfirmed] });
+  }
+
+  isUnconfirmed(id: string): boolean {
+    return this.unconfirmed.has(id);
+  }
+
+  /** Settle every unconfirmed decision the cluster can settle now (termination.ts, `reconcileDecision`). */
+  async reconcile(): Promise<void> {
+    await Promise.all([...this.unconfirmed].map((id) => this.reconcileOne(id)));
+  }
+
+  private async reconcileOne(id: string): Promise<void> {
+    const { context } = this;
+    const decision = await context.decision_log.find(id);
+    if (!decision) return;
+    const answers = await Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id)));
+    const outcome = reconcileDecision(answers);
+    context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
+    if (outcome.kind === 'wait') return;
+    if (outcome.kind === 'commit') {
+      await this.participant.commit({ transaction_id: id, sequence: outcome.sequence });
+    } else {
+      await context.decision_log.withdraw(id);
+      await this.participant.abort({ transaction_id: id });
+    }
+    this.unconfirmed.delete(id);
+  }
+
   /** One pass over PREPARED transactions older than `in_doubt_after_ms`. */
   async resolveStale(): Promise<void> {
     const { context } = this;
+    await this.reconcile();
     const cutoff = context.clock.now_ms() - context.limits.in_doubt_after_ms;
     const prepared = await context.participant_log.listPrepared();
     await Promise.all(prepared.filter((record) => record.updated_at <= cutoff).map((record) => this.resolve(record)));
@@ -79,7 +117,7 @@ export class RecoveryService {
   }
 
   private async resolve(record: ParticipantRecord): Promise<void> {
-    if (this.resolving.has(record.id)) return;
+    if (this.resolving.has(record.id) || this.unconfirmed.has(record.id)) return;
     this.resolving.add(record.id);
     try {
       const { context } = this;

@@ -49,7 +49,9 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     accepting_writes: false,
     members,
     peers: new Map<string, PeerStatus>(members.filter((addr) => addr !== options.addr).map((addr) => [addr, initialStatus(addr)])),
-    max_sequence: Math.max(sequences.max_applied, await decision_log.maxSequence()),
+    // Only what is applied here: a decision from an earlier life that was never applied may
+    // be withdrawn (RecoveryService.reconcile), and its sequence used again.
+    max_sequence: sequences.max_applied,
   };
   const log = createLogger(options.addr, levelFromEnv());
   const client = new PeerClient(clock, options.secret);
@@ -69,6 +71,7 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     state,
   };
   const node = new TwopcNode(context);
+  await node.recovery.loadUnconfirmed();
   const app = createApp(node, { failpoints: options.failpoints === true, ...(options.secret !== undefined && { secret: options.secret }) });
   const server = await listenHttp(app, host, port).catch(async (error: unknown) => {
     await database.close();

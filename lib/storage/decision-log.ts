@@ -43,11 +43,23 @@ export class DecisionLog {
     };
   }
 
-  async maxSequence(): Promise<number> {
-    const row = await this.db
+  /**
+   * COMMIT decisions this node made but never applied to its own replica: after a restart
+   * it does not know whether anyone else applied them.
+   */
+  async listUnapplied(): Promise<readonly string[]> {
+    const rows = await this.db
       .selectFrom('decisions')
-      .select((eb) => eb.fn.max('sequence').as('max'))
-      .executeTakeFirst();
-    return Number(row?.max ?? 0);
+      .innerJoin('transactions', 'transactions.id', 'decisions.id')
+      .select('decisions.id')
+      .where('decisions.decision', '=', 'COMMIT')
+      .where('transactions.state', '=', 'PREPARED')
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /** Replace a COMMIT decision nobody applied with ABORT (see RecoveryService.reconcile). */
+  async withdraw(id: string): Promise<void> {
+    await this.db.updateTable('decisions').set({ decision: 'ABORT', sequence: null }).where('id', '=', id).execute();
   }
 }

@@ -47,6 +47,16 @@ export function listDecisionRecipients(outcome: Outcome, ballots: readonly Ballo
   return participants.filter((addr) => !refused.has(addr));
 }
 
+/**
+ * The coordinator applies a commit to its own replica last, and only once another
+ * participant has applied it (or there is no other). So a commit applied on the coordinator
+ * is never known to it alone: after the coordinator crashes, a commit nobody else applied
+ * was applied nowhere, and can be withdrawn safely.
+ */
+export function mayApplyLocally(progress: { readonly remote_recipients: number; readonly remote_acks: number }): boolean {
+  return progress.remote_recipients === 0 || progress.remote_acks > 0;
+}
+
 /** The sequence the next committed transaction gets: one past everything known. */
 export function nextSequence(known_max_sequence: number): number {
   assert(Number.isSafeInteger(known_max_sequence) && known_max_sequence >= 0, 'sequences are non-negative integers');

@@ -40,3 +40,29 @@ export function resolveInDoubt(coordinator: string | undefined, answers: readonl
   if (coordinator_answer?.view !== undefined) return { kind: 'abort' };
   return { kind: 'wait', reason: 'coordinator unreachable and every reachable participant is prepared' };
 }
+
+export type Reconciliation =
+  | { readonly kind: 'commit'; readonly sequence: number }
+  | { readonly kind: 'withdraw' }
+  | { readonly kind: 'wait'; readonly reason: string };
+
+/**
+ * A restarted coordinator holding a COMMIT decision it never applied itself does not act on
+ * it blindly: it asks the other participants. Since a coordinator applies its own commit
+ * only after another participant did (coordinator.ts, `mayApplyLocally`), a decision no
+ * participant applied was told to nobody and acknowledged to no client.
+ *
+ *  - someone applied it      → commit it here too, at that sequence
+ *  - someone aborted it      → withdraw it (the cluster resolved it without this node)
+ *  - someone is unreachable  → wait: that one may have applied it
+ *  - nobody applied it       → withdraw it: abort, so its sequence is never used twice
+ */
+export function reconcileDecision(answers: readonly PeerAnswer[]): Reconciliation {
+  for (const { view } of answers) {
+    if (view?.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
+  }
+  if (answers.some(({ view }) => view?.state === 'ABORTED')) return { kind: 'withdraw' };
+  const silent = answers.filter(({ view }) => view === undefined).map(({ addr }) => addr);
+  if (silent.length > 0) return { kind: 'wait', reason: `no answer from ${silent.join(', ')}` };
+  return { kind: 'withdraw' };
+}

@@ -85,7 +85,7 @@ test('health checks mark a dead node dead and a recovered one alive again', asyn
   t.teardown(() => cluster.stop());
   const [master, , last] = cluster.addrs as [string, string, string];
   const aliveOf = async (addr: string) => (await request(master, 'GET', '/role')).body.nodes.find((n: { addr: string }) => n.addr === addr).alive;
-  t.true(await aliveOf(last));
+  await waitFor('every node marked alive', async () => (await aliveOf(last)) === true, 10_000);
   await cluster.kill(last);
   await waitFor('dead node marked dead', async () => (await aliveOf(last)) === false, 10_000);
   const during = await cluster.submit({ while_down: true });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decideOutcome, listDecisionRecipients, nextSequence, summarizeVotes, type Ballot } from '../../lib/two-phase-commit/coordinator.ts';
+import { decideOutcome, listDecisionRecipients, mayApplyLocally, nextSequence, summarizeVotes, type Ballot } from '../../lib/two-phase-commit/coordinator.ts';
 
 const nodes = ['a:1', 'b:1', 'c:1'];
 const ready = (addr: string): Ballot => ({ addr, response: { status: 'READY' } });
@@ -36,4 +36,10 @@ test('sequences follow the highest known one', (t) => {
 
 test('a round needs at least one participant', (t) => {
   t.throws(() => decideOutcome([], []));
+});
+
+test('the coordinator applies its own commit only after another participant did, or when alone', (t) => {
+  t.false(mayApplyLocally({ remote_recipients: 2, remote_acks: 0 }));
+  t.true(mayApplyLocally({ remote_recipients: 2, remote_acks: 1 }));
+  t.true(mayApplyLocally({ remote_recipients: 0, remote_acks: 0 }));
 });

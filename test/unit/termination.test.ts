@@ -1,5 +1,5 @@
 import test from 'ava';
-import { resolveInDoubt, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
+import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
 import type { TransactionView } from '../../lib/protocol/messages.ts';
 
 const view = (state: TransactionView['state'], extra: Partial<TransactionView> = {}): TransactionView => ({ transaction_id: 't', state, since: 0, ...extra });
@@ -31,4 +31,17 @@ test('a coordinator that answers without a decision or a round lost it: presumed
 
 test('coordinator unreachable and everyone else prepared: the blocking window, wait', (t) => {
   t.like(resolveInDoubt('a', [answer('a', undefined), answer('b', view('PREPARED')), answer('c', view('PREPARED'))]), { kind: 'wait' });
+});
+
+test('a restarted coordinator commits an unapplied decision someone else applied', (t) => {
+  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))]), { kind: 'commit', sequence: 7 });
+});
+
+test('a restarted coordinator withdraws a decision nobody applied, once everyone answered', (t) => {
+  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('PREPARED'))]), { kind: 'withdraw' });
+  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)]), { kind: 'withdraw' });
+});
+
+test('a restarted coordinator waits while a participant that may have applied it is silent', (t) => {
+  t.like(reconcileDecision([answer('b', view('PREPARED')), answer('c', undefined)]), { kind: 'wait' });
 });
