@@ -99,6 +99,8 @@ export class TwopcNode {
     const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');
     const sequence = record?.sequence ?? decision?.sequence;
     const coordinator = record?.coordinator ?? (decision || in_flight ? context.addr : undefined);
+    const epoch = record?.epoch ?? decision?.epoch;
+    const participants = record?.participants ?? decision?.participants;
     return {
       transaction_id: id,
       state,
@@ -106,9 +108,9 @@ export class TwopcNode {
       in_flight,
       ...(sequence !== undefined && { sequence }),
       ...(coordinator !== undefined && { coordinator }),
-      ...((record ?? decision) !== undefined && { epoch: record?.epoch ?? decision?.epoch }),
+      ...(epoch !== undefined && { epoch }),
       ...(decision !== undefined && { decision: decision.decision }),
-      ...((record?.participants ?? decision?.participants) !== undefined && { participants: record?.participants ?? decision?.participants }),
-    } as TransactionView;
+      ...(participants !== undefined && { participants }),
+    };
   }
 }
