@@ -1,5 +1,4 @@
-import { StartupError } from '../node/options.ts';
-import { createLiveTable, type LiveTable } from '../supervisor/live-table.ts';
+import { createLiveTable } from '../supervisor/live-table.ts';
 import { clusterAddrs, startCluster, type Cluster } from '../supervisor/supervisor.ts';
 import { CliError, exit_codes, type ExitCode } from './exit.ts';
 import { flagInteger, flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
@@ -32,7 +31,16 @@ export async function runCluster(raw: RawFlags): Promise<ExitCode> {
   const shutdown = onShutdownSignal();
   let cluster: Cluster | undefined;
   const table = createLiveTable({ addrs, restarts: (addr) => cluster?.restarts(addr) ?? 0 });
-  cluster = await startOrExplain(flags, table);
+  // A StartupError (busy port, unwritable data dir) reaches the top level as one line, exit 2.
+  cluster = await startCluster({
+    size: flags.size,
+    host: flags.host,
+    basePort: flags.basePort,
+    dataDir: flags.dataDir,
+    failpoints: flags.failpoints,
+    log: (line) => table.printAbove(line),
+    ...(flags.secret !== undefined && { secret: flags.secret }),
+  });
   printLine(
     `twopc cluster: ${flags.size} nodes on ${flags.host}:${flags.basePort}..${flags.basePort + flags.size - 1}, data in ${cluster.dataDir} (Ctrl-C to stop)`,
   );
@@ -62,21 +70,4 @@ export function parseClusterFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proces
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
     secret,
   };
-}
-
-async function startOrExplain(flags: ClusterFlags, table: LiveTable): Promise<Cluster> {
-  try {
-    return await startCluster({
-      size: flags.size,
-      host: flags.host,
-      basePort: flags.basePort,
-      dataDir: flags.dataDir,
-      failpoints: flags.failpoints,
-      log: (line) => table.printAbove(line),
-      ...(flags.secret !== undefined && { secret: flags.secret }),
-    });
-  } catch (error) {
-    if (error instanceof StartupError) throw new CliError(error.message, exit_codes.usage);
-    throw error;
-  }
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { StartupError, type NodeHandle } from '../node/options.ts';
+import type { NodeHandle } from '../node/options.ts';
 import { startNode } from '../node/start-node.ts';
-import { CliError, exit_codes, UsageError, type ExitCode } from './exit.ts';
+import { exit_codes, UsageError, type ExitCode } from './exit.ts';
 import { flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
 import { parseAddr, parseAddrList } from './nodes.ts';
 import { isLoopbackHost } from '../security/bind-policy.ts';
@@ -25,7 +25,14 @@ export interface StartNodeFlags {
 /** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH]` */
 export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
   const flags = parseStartNodeFlags(raw);
-  const handle = await startOrExplain(flags);
+  // A StartupError (busy port, unwritable data dir) reaches the top level as one line, exit 2.
+  const handle = await startNode({
+    addr: flags.addr,
+    peers: flags.peers,
+    dataDir: flags.dataDir,
+    failpoints: flags.failpoints,
+    ...(flags.secret !== undefined && { secret: flags.secret }),
+  });
   printLine(`twopc node ${flags.addr} serving (data ${flags.dataDir})`);
   await onShutdownSignal();
   await stopWithin(handle, node_stop_wait_ms);
@@ -46,21 +53,6 @@ export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proc
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
     secret,
   };
-}
-
-async function startOrExplain(flags: StartNodeFlags): Promise<NodeHandle> {
-  try {
-    return await startNode({
-      addr: flags.addr,
-      peers: flags.peers,
-      dataDir: flags.dataDir,
-      failpoints: flags.failpoints,
-      ...(flags.secret !== undefined && { secret: flags.secret }),
-    });
-  } catch (error) {
-    if (error instanceof StartupError) throw new CliError(error.message, exit_codes.usage);
-    throw error;
-  }
 }
 
 async function stopWithin(handle: NodeHandle, wait_ms: number): Promise<void> {
