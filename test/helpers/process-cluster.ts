@@ -39,7 +39,7 @@ export class ProcessCluster {
       options,
     );
     for (const addr of cluster.addrs) cluster.spawnNode(addr);
-    await cluster.waitForMaster();
+    await cluster.waitForAllAlive();
     return cluster;
   }
 
@@ -77,6 +77,21 @@ export class ProcessCluster {
 
   async waitForHealthy(addr: string, timeout_ms = 20_000): Promise<void> {
     await waitFor(`${addr} healthy`, async () => (await this.request(addr, 'GET', '/health', undefined, 1_000)).status === 200, timeout_ms);
+  }
+
+  /** Wait until the master accepts writes and counts every running node alive (a participant). */
+  async waitForAllAlive(timeout_ms = 20_000): Promise<void> {
+    await waitFor(
+      'every node alive in the master\'s view',
+      async () => {
+        const master = await this.waitForMaster(timeout_ms);
+        const role = await this.request(master, 'GET', '/role', undefined, 1_000);
+        const running = this.addrs.filter((addr) => this.isRunning(addr));
+        return running.every((addr) => role.body.nodes.some((node: { addr: string; alive: boolean }) => node.addr === addr && node.alive));
+      },
+      timeout_ms,
+      100,
+    );
   }
 
   /** Wait until every running node names the same master and that master accepts writes. */
