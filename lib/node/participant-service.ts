@@ -3,7 +3,7 @@
  * lib/two-phase-commit/participant.ts and performs the I/O they name.
  */
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
-import { stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../two-phase-commit/participant.ts';
+import { acceptsCoordinator, stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../two-phase-commit/participant.ts';
 import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
@@ -34,7 +34,7 @@ export class ParticipantService {
 
   private async runPrepare(request: PrepareRequest): Promise<PrepareResponse> {
     const { context } = this;
-    if (request.epoch !== undefined) await adoptEpoch(context, request.epoch);
+    if (request.epoch !== undefined && acceptsCoordinator(this.view(undefined), request.coordinator)) await adoptEpoch(context, request.epoch);
     try {
       await context.failpoints.hit('before-prepare-vote');
     } catch (error) {
@@ -109,6 +109,12 @@ export class ParticipantService {
 
   private view(state: ParticipantView['state']): ParticipantView {
     const { context } = this;
-    return { epoch: context.state.epoch, phase: context.state.phase, state, lockHolder: (key) => context.locks.holderOf(key) };
+    return {
+      epoch: context.state.epoch,
+      phase: context.state.phase,
+      state,
+      lockHolder: (key) => context.locks.holderOf(key),
+      isMember: (addr) => context.state.members.includes(addr),
+    };
   }
 }

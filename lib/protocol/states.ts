@@ -32,6 +32,7 @@ export type NodePhase = 'starting' | 'catching-up' | 'serving' | 'stopping';
 /** Why a participant or coordinator refused. Stable strings: clients and tests match on them. */
 export type AbortReason =
   | 'conflict'
+  | 'not a member'
   | 'stale epoch'
   | 'not serving'
   | 'aborted earlier'

@@ -15,6 +15,16 @@ export interface ParticipantView {
   readonly state: ParticipantState | undefined;
   /** Which transaction holds a key's lock, if any. */
   readonly lockHolder: (key: string) => string | undefined;
+  /** Whether `addr` is in this node's membership. */
+  readonly isMember: (addr: string) => boolean;
+}
+
+/**
+ * A coordinator outside this node's membership (removed by /cluster/leave, or never
+ * joined) is not listened to: neither its epoch nor its prepares count here.
+ */
+export function acceptsCoordinator(view: Pick<ParticipantView, 'isMember'>, coordinator: string | undefined): boolean {
+  return coordinator === undefined || view.isMember(coordinator);
 }
 
 export type PrepareStep =
@@ -26,6 +36,7 @@ export type PrepareStep =
 export function stepPrepare(view: ParticipantView, request: PrepareRequest): PrepareStep {
   if (view.state === 'PREPARED' || view.state === 'COMMITTED') return ready();
   if (view.state === 'ABORTED') return refuse('aborted earlier');
+  if (!acceptsCoordinator(view, request.coordinator)) return refuse('not a member');
   if (request.epoch !== undefined && request.epoch < view.epoch) return refuse('stale epoch');
   if (view.phase !== 'serving') return refuse('not serving');
   const keys = listPayloadKeys(request.payload);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
 
-const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolder: () => undefined };
+const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolder: () => undefined, isMember: (addr) => addr !== 'outsider:1' };
 const prepare = { transaction_id: 't1', payload: { a: 1, b: null }, epoch: 3 };
 
 test('a fresh prepare on free keys takes the locks in key order, then votes READY', (t) => {
@@ -24,6 +24,11 @@ test('a late prepare of an id whose abort was remembered votes ABORT', (t) => {
 
 test('a prepare from an older epoch is refused', (t) => {
   t.deepEqual(stepPrepare(free, { ...prepare, epoch: 2 }), { kind: 'answer', response: { status: 'ABORT', reason: 'stale epoch' } });
+});
+
+test('a prepare from a coordinator outside the membership is refused', (t) => {
+  t.deepEqual(stepPrepare(free, { ...prepare, coordinator: 'outsider:1', epoch: 9 }), { kind: 'answer', response: { status: 'ABORT', reason: 'not a member' } });
+  t.deepEqual(stepPrepare(free, { ...prepare, coordinator: 'member:1' }), { kind: 'prepare', keys: ['a', 'b'] });
 });
 
 test('a node that is not serving (catching up) does not vote READY', (t) => {
