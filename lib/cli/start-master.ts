@@ -72,7 +72,7 @@ async function joinOne(node: string, member: string): Promise<void> {
   }
 }
 
-/** Polls `/role` on every node until all name the same master, which calls itself MASTER. */
+/** Polls `/role` on every node until all name the same master at the same epoch, and it calls itself MASTER. */
 export async function awaitAgreement(nodes: readonly string[], deadline: number): Promise<Agreement> {
   let lastView = 'no answers yet';
   while (Date.now() < deadline) {
@@ -93,15 +93,13 @@ function agreedMaster(probes: readonly RoleProbe[]): Agreement | undefined {
   }
   const [master] = masters;
   if (masters.size !== 1 || master === undefined || master === '') return undefined;
+  // Agreement is one master, which calls itself MASTER, at one epoch on every node.
+  const epochs = new Set(probes.map((probe) => (probe.kind === 'answered' ? probe.role.epoch ?? null : null)));
+  const [epoch] = epochs;
+  if (epochs.size !== 1 || epoch === undefined) return undefined;
   const own = probes.find((probe) => probe.kind === 'answered' && probe.role.addr === master);
-  if (own === undefined) return { master, epoch: epochOf(probes) };
-  if (own.kind !== 'answered' || own.role.role !== 'MASTER') return undefined;
-  return { master, epoch: own.role.epoch ?? null };
-}
-
-function epochOf(probes: readonly RoleProbe[]): number | null {
-  const epochs = probes.map((probe) => (probe.kind === 'answered' ? probe.role.epoch ?? null : null));
-  return epochs.find((epoch) => epoch !== null) ?? null;
+  if (own !== undefined && (own.kind !== 'answered' || own.role.role !== 'MASTER')) return undefined;
+  return { master, epoch };
 }
 
 function describeViews(probes: readonly RoleProbe[]): string {

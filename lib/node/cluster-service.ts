@@ -14,8 +14,8 @@ import { sleep } from '../time/clock.ts';
 export const behind_ticks_before_pull = 3;
 /** Heartbeats a new master waits for the old one to step down before it goes on anyway. */
 export const takeover_wait_ticks = 10;
-/** Sources a starting node tries (one heartbeat apart) before it gives up catching up. */
-export const catch_up_attempts = 50;
+/** Heartbeats a starting node waits for a majority before start-up returns, still catching up. */
+export const startup_wait_ticks = 25;
 
 export interface HealthReport extends PeerReport {
   readonly addr: string;
@@ -25,6 +25,7 @@ export interface HealthReport extends PeerReport {
 export class ClusterService {
   private behind_ticks = 0;
   private taking_over = false;
+  private last_tick_end_ms: number | undefined;
 
   constructor(
     private readonly context: NodeContext,
@@ -46,14 +47,30 @@ export class ClusterService {
     };
   }
 
-  /** Probe every peer once, then re-elect. */
+  /**
+   * One heartbeat: probe every peer, adopt newer epochs, stop serving if this node was
+   * paused or lost the majority, catch up if it is not serving, re-elect, fill gaps.
+   */
   async tick(): Promise<void> {
     const { context } = this;
-    const peers = context.state.members.filter((addr) => addr !== context.addr);
-    await Promise.all(peers.map((addr) => this.probe(addr)));
-    await this.adoptPeerEpochs();
-    await this.elect();
-    await this.pullIfBehind();
+    const started_ms = context.clock.now_ms();
+    const paused = this.last_tick_end_ms !== undefined && started_ms - this.last_tick_end_ms > this.pauseLimitMs();
+    try {
+      await this.probeAll();
+      await this.adoptPeerEpochs();
+      if (context.state.phase === 'serving' && paused) this.detach('this node was paused longer than peers wait');
+      else if (context.state.phase === 'serving' && !this.reachesMajority()) this.detach('lost contact with the majority');
+      if (context.state.phase === 'catching-up') await this.tryCatchUp();
+      await this.elect();
+      await this.pullIfBehind();
+    } finally {
+      this.last_tick_end_ms = context.clock.now_ms();
+    }
+  }
+
+  private async probeAll(): Promise<void> {
+    const { context } = this;
+    await Promise.all(context.state.members.filter((addr) => addr !== context.addr).map((addr) => this.probe(addr)));
   }
 
   private async probe(addr: string): Promise<void> {
@@ -148,8 +165,7 @@ export class ClusterService {
   private async waitForOldMasterToYield(epoch: number): Promise<void> {
     const { context } = this;
     for (let tick = 0; tick < takeover_wait_ticks; tick += 1) {
-      const peers = context.state.members.filter((addr) => addr !== context.addr);
-      await Promise.all(peers.map((addr) => this.probe(addr)));
+      await this.probeAll();
       const rival = [...context.state.peers.values()].find((peer) => peer.reachable && peer.last_report?.role === 'MASTER' && peer.last_report.epoch < epoch);
       if (!rival) return;
       await sleep(context.limits.heartbeat_interval_ms);
@@ -175,24 +191,58 @@ export class ClusterService {
   async catchUp(): Promise<void> {
     const { context } = this;
     context.state.phase = 'catching-up';
-    for (let attempt = 1; ; attempt += 1) {
-      const peers = context.state.members.filter((addr) => addr !== context.addr);
-      await Promise.all(peers.map((addr) => this.probe(addr)));
+    for (let tick = 0; tick < startup_wait_ticks; tick += 1) {
+      await this.probeAll();
       await this.adoptPeerEpochs();
-      const source = this.pickCatchUpSource();
-      if (!source) break;
+      if (await this.tryCatchUp()) return;
+      await sleep(context.limits.heartbeat_interval_ms);
+    }
+    // Returning is fine: the node answers 503 and every heartbeat tries again.
+    context.log.warn('still-catching-up', { reason: 'no majority of the membership reachable yet' });
+  }
+
+  /**
+   * With a majority of the membership reachable, pull what the master (or the most advanced
+   * serving peer) has, then serve. Without a majority this node cannot know it is current.
+   */
+  private async tryCatchUp(): Promise<boolean> {
+    const { context } = this;
+    if (!this.reachesMajority()) return false;
+    const source = this.pickCatchUpSource();
+    if (source) {
       try {
         await this.recovery.pullLog(source);
-        break;
       } catch (error) {
-        // The source died or stalled mid-way: probe again and try whoever serves now.
-        if (attempt >= catch_up_attempts) throw new Error(`could not catch up from any peer: ${String(error)}`);
-        context.log.warn('catch-up-retry', { source, attempt, error: String(error) });
-        await sleep(context.limits.heartbeat_interval_ms);
+        context.log.warn('catch-up-retry', { source, error: String(error) });
+        return false;
       }
     }
     context.state.phase = 'serving';
     context.log.info('serving', { last_sequence: context.sequences.applied_through, epoch: context.state.epoch });
+    return true;
+  }
+
+  /**
+   * Stop serving: this node may have missed commits (it was paused, or cut off from the
+   * majority), so it neither votes nor serves reads nor leads until it has caught up.
+   */
+  private detach(reason: string): void {
+    const { state } = this.context;
+    if (state.role === 'MASTER') this.stepDown(reason);
+    state.phase = 'catching-up';
+    this.context.log.warn('detached', { reason, epoch: state.epoch });
+  }
+
+  /** This node and the peers that answer probes make a strict majority of the membership. */
+  private reachesMajority(): boolean {
+    const reachable = [...this.context.state.peers.values()].filter((peer) => peer.reachable).length;
+    return hasMajority(reachable + 1, this.context.state.members.length);
+  }
+
+  /** Longer than this between heartbeats and the node was paused: peers have counted it dead. */
+  private pauseLimitMs(): number {
+    const { limits } = this.context;
+    return limits.heartbeat_interval_ms * (limits.heartbeat_miss_limit + 1) + limits.heartbeat_timeout_ms;
   }
 
   /** The master if one serves, else the serving peer furthest ahead; undefined if none serves. */

@@ -64,6 +64,11 @@ export class ProcessCluster {
     await exited;
   }
 
+  /** Send a signal without waiting for anything (SIGSTOP / SIGCONT to pause and resume). */
+  signal(addr: string, signal: NodeJS.Signals): void {
+    this.processes.get(addr)?.kill(signal);
+  }
+
   isRunning(addr: string): boolean {
     const child = this.processes.get(addr);
     return child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -154,13 +159,22 @@ export class ProcessCluster {
     return dumps[0] ?? [];
   }
 
+  /** Resume (in case a test paused it), ask it to stop, and SIGKILL it if it takes over 5 s. */
+  private async stopOne(addr: string): Promise<void> {
+    if (!this.isRunning(addr)) return;
+    this.signal(addr, 'SIGCONT');
+    const timer = setTimeout(() => this.signal(addr, 'SIGKILL'), 5_000);
+    await this.kill(addr, 'SIGTERM');
+    clearTimeout(timer);
+  }
+
   /** A request from the harness, signed when the cluster has a secret. */
   request(addr: string, method: 'GET' | 'POST', path: string, body?: unknown, timeout_ms = 5_000): Promise<{ status: number; body: any }> {
     return request(addr, method, path, body, timeout_ms, this.options.secret);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.addrs.map((addr) => this.kill(addr, 'SIGTERM')));
+    await Promise.all(this.addrs.map((addr) => this.stopOne(addr)));
     rmSync(this.data_dir, { recursive: true, force: true });
   }
 }

@@ -215,13 +215,14 @@ test.serial('start-node ×3 with only --addr, joined by start-master: one master
 test.serial('commit exits 1 on a conflict: one human line on stdout; --json prints the ABORTED answer', async (t) => {
   const { addrs, nodes } = requireStandalone(t);
   const [master, slave] = addrs;
-  // A transaction nobody will decide holds the lock on `k` at one slave. Its coordinator and
-  // fellow participant are an address nothing listens on, so the slave's in-doubt resolution
-  // keeps waiting (the blocking window) instead of presuming abort after a few seconds.
+  // A transaction nobody will decide holds the lock on `k` at one slave. It names no
+  // coordinator (a non-member one would be refused) and a fellow participant nothing listens
+  // on, so the slave's in-doubt resolution keeps waiting (the blocking window) instead of
+  // presuming abort after a few seconds.
   const [nobody_port] = await findFreePorts(1);
   const nobody = `127.0.0.1:${nobody_port}`;
   const held = `made-up-${randomUUID()}`;
-  const prepare = await request(slave, 'POST', '/prepare', { transaction_id: held, payload: { k: 0 }, coordinator: nobody, participants: [slave, nobody] });
+  const prepare = await request(slave, 'POST', '/prepare', { transaction_id: held, payload: { k: 0 }, participants: [slave, nobody] });
   t.deepEqual(prepare, { status: 200, body: { status: 'READY' } });
   t.teardown(async () => {
     await request(slave, 'POST', '/abort', { transaction_id: held }).catch(() => undefined);
