@@ -29,7 +29,7 @@ export interface NodeState {
   members: readonly string[];
   /** What this node believes about every other member. */
   peers: Map<string, PeerStatus>;
-  /** The highest sequence this node has assigned or seen anywhere. */
+  /** The highest sequence applied here or, as master, reserved for a decision. */
   max_sequence: number;
 }
 

@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /**
  * The tables of one node's SQLite file, as Kysely sees them.
  *
@@ -48,5 +46,3 @@ export interface MetaTable {
   name: string;
   value: string;
 }
-
-export type RowId = Generated<number>;
