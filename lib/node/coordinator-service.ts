@@ -198,27 +198,25 @@ export class CoordinatorService {
   }
 
   /**
-   * Send a decision to `addrs` in parallel. `acked` applied it; `missed` did not answer and
-   * gets it again; a 4xx (stale epoch, unknown id) means the participant cannot take it from
-   * this node and resolves the transaction by asking the cluster instead.
+   * Send a decision to `addrs` in parallel. `acked` applied it; `missed` gets it again later.
+   * A participant that refuses it (4xx: it took a newer epoch) resolves the transaction by
+   * asking the cluster, and acknowledges the re-sent decision once it has.
    */
   private async sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[]): Promise<{ acked: readonly string[]; missed: readonly string[] }> {
-    const outcomes = await Promise.all(
-      addrs.map(async (addr): Promise<'acked' | 'missed' | 'refused'> => {
+    const acked = await Promise.all(
+      addrs.map(async (addr) => {
         try {
           const answer = await this.context.client.call(addr, 'POST', `/${kind}`, message, this.context.limits.decision_timeout_ms);
-          if (answer.status === 200) return 'acked';
           if (answer.status >= 400 && answer.status < 500) {
-            this.context.log.warn('decision-refused', { transaction_id: message.transaction_id, addr, status: answer.status, body: answer.body });
-            return 'refused';
+            this.context.log.info('decision-refused', { transaction_id: message.transaction_id, addr, status: answer.status, body: answer.body });
           }
-          return 'missed';
+          return answer.status === 200;
         } catch {
-          return 'missed';
+          return false;
         }
       }),
     );
-    return { acked: addrs.filter((_, i) => outcomes[i] === 'acked'), missed: addrs.filter((_, i) => outcomes[i] === 'missed') };
+    return { acked: addrs.filter((_, i) => acked[i]), missed: addrs.filter((_, i) => !acked[i]) };
   }
 
   private remember(pending: PendingDelivery): void {
@@ -232,18 +230,20 @@ export class CoordinatorService {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      for (const [id, pending] of this.undelivered) {
-        const targets = [...pending.addrs].filter((addr) => this.context.state.members.includes(addr));
-        const delivery = await this.sendDecision(pending.kind, pending.message, targets);
-        const missed = new Set(delivery.missed);
-        for (const addr of pending.addrs) if (!missed.has(addr) || !this.context.state.members.includes(addr)) pending.addrs.delete(addr);
-        pending.remote_acks += delivery.acked.length;
-        await this.applyLocallyWhenSafe(pending);
-        if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
-      }
+      await Promise.all([...this.undelivered].map(([id, pending]) => this.redeliverOne(id, pending)));
     } finally {
       this.delivering = false;
     }
+  }
+
+  private async redeliverOne(id: string, pending: PendingDelivery): Promise<void> {
+    const { members } = this.context.state;
+    for (const addr of pending.addrs) if (!members.includes(addr)) pending.addrs.delete(addr);
+    const delivery = await this.sendDecision(pending.kind, pending.message, [...pending.addrs]);
+    for (const addr of delivery.acked) pending.addrs.delete(addr);
+    pending.remote_acks += delivery.acked.length;
+    await this.applyLocallyWhenSafe(pending);
+    if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
   }
 }
 

@@ -121,9 +121,13 @@ export class RecoveryService {
     this.resolving.add(record.id);
     try {
       const { context } = this;
+      const own = await this.viewTransaction(record.id);
+      // This node decided COMMIT itself: its re-delivery applies it here once another
+      // participant has (never before, see `mayApplyLocally`), so termination stays out.
+      if (own.decision === 'COMMIT') return;
       const asked = (record.participants ?? context.state.members).filter((addr) => addr !== context.addr);
       const answers: PeerAnswer[] = await Promise.all(asked.map((addr) => this.ask(addr, record.id)));
-      answers.push({ addr: context.addr, view: await this.viewTransaction(record.id) });
+      answers.push({ addr: context.addr, view: own });
       const resolution = resolveInDoubt(record.coordinator, answers);
       context.log.info('in-doubt', { transaction_id: record.id, resolution: resolution.kind, ...('reason' in resolution && { reason: resolution.reason }) });
       if (resolution.kind === 'commit') await this.participant.commit({ transaction_id: record.id, sequence: resolution.sequence });
