@@ -30,6 +30,8 @@ export class ClusterService {
   constructor(
     private readonly context: NodeContext,
     private readonly recovery: RecoveryService,
+    /** Called when this node stops acting as master. */
+    private readonly onStepDown: () => void,
   ) {}
 
   /** What this node says about itself to a heartbeat probe. */
@@ -119,6 +121,7 @@ export class ClusterService {
     state.role = 'SLAVE';
     state.accepting_writes = false;
     this.context.log.info('stepped-down', { reason, epoch: state.epoch });
+    this.onStepDown();
   }
 
   /**

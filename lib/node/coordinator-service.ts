@@ -41,7 +41,23 @@ export class CoordinatorService {
   constructor(
     private readonly context: NodeContext,
     private readonly participant: ParticipantService,
+    /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService). */
+    private readonly handOff: (id: string) => void,
   ) {}
+
+  /**
+   * This node stopped being master. A COMMIT it decided that no other replica has applied
+   * may be one the new master never learns of (it may even reuse its sequence): it is no
+   * longer this node's to finish, but reconciliation's, exactly as after a restart.
+   */
+  handOffUnconfirmed(): void {
+    for (const [id, pending] of this.undelivered) {
+      if (pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0) {
+        this.undelivered.delete(id);
+        this.handOff(id);
+      }
+    }
+  }
 
   isInFlight(id: string): boolean {
     return this.in_flight.has(id);
@@ -221,6 +237,10 @@ export class CoordinatorService {
 
   private remember(pending: PendingDelivery): void {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
+    if (this.context.state.role !== 'MASTER' && pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0) {
+      this.handOff(pending.message.transaction_id);
+      return;
+    }
     this.undelivered.set(pending.message.transaction_id, pending);
     this.context.log.warn('decision-undelivered', { transaction_id: pending.message.transaction_id, kind: pending.kind, addrs: [...pending.addrs], local_pending: pending.local_pending });
   }

@@ -32,9 +32,9 @@ export class TwopcNode {
 
   constructor(readonly context: NodeContext) {
     this.participant = new ParticipantService(context);
-    this.coordinator = new CoordinatorService(context, this.participant);
+    this.coordinator = new CoordinatorService(context, this.participant, (id) => this.recovery.adoptUnconfirmed(id));
     this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
-    this.cluster = new ClusterService(context, this.recovery);
+    this.cluster = new ClusterService(context, this.recovery, () => this.coordinator.handOffUnconfirmed());
   }
 
   get addr(): string {

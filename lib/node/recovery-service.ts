@@ -75,6 +75,12 @@ export class RecoveryService {
     if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: [...this.unconfirmed] });
   }
 
+  /** A COMMIT decision this node can no longer see through as master (it stepped down). */
+  adoptUnconfirmed(id: string): void {
+    this.unconfirmed.add(id);
+    this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason: 'stepped down before another replica applied it' });
+  }
+
   isUnconfirmed(id: string): boolean {
     return this.unconfirmed.has(id);
   }
