@@ -25,7 +25,7 @@ export interface HealthReport extends PeerReport {
 export class ClusterService {
   private behind_ticks = 0;
   private taking_over = false;
-  private last_tick_end_ms: number | undefined;
+  private last_pulse_ms: number | undefined;
 
   constructor(
     private readonly context: NodeContext,
@@ -55,19 +55,25 @@ export class ClusterService {
    */
   async tick(): Promise<void> {
     const { context } = this;
-    const started_ms = context.clock.now_ms();
-    const paused = this.last_tick_end_ms !== undefined && started_ms - this.last_tick_end_ms > this.pauseLimitMs();
-    try {
-      await this.probeAll();
-      await this.adoptPeerEpochs();
-      if (context.state.phase === 'serving' && paused) this.detach('this node was paused longer than peers wait');
-      else if (context.state.phase === 'serving' && !this.reachesMajority()) this.detach('lost contact with the majority');
-      if (context.state.phase === 'catching-up') await this.tryCatchUp();
-      await this.elect();
-      await this.pullIfBehind();
-    } finally {
-      this.last_tick_end_ms = context.clock.now_ms();
-    }
+    await this.probeAll();
+    await this.adoptPeerEpochs();
+    if (context.state.phase === 'serving' && !this.reachesMajority()) this.detach('lost contact with the majority');
+    if (context.state.phase === 'catching-up') await this.tryCatchUp();
+    await this.elect();
+    await this.pullIfBehind();
+  }
+
+  /**
+   * Called every `pulse_interval_ms`. Timers run first when a paused process resumes
+   * (SIGSTOP/SIGCONT, a long stall), before any request that queued meanwhile: a gap longer
+   * than peers wait before counting this node dead detaches it at once, so it votes on
+   * nothing until it has caught up what it missed.
+   */
+  pulse(): void {
+    const now_ms = this.context.clock.now_ms();
+    const gap_ms = this.last_pulse_ms === undefined ? 0 : now_ms - this.last_pulse_ms;
+    this.last_pulse_ms = now_ms;
+    if (gap_ms > this.pauseLimitMs() && this.context.state.phase === 'serving') this.detach(`this node was paused for ${gap_ms} ms`);
   }
 
   private async probeAll(): Promise<void> {
@@ -242,10 +248,10 @@ export class ClusterService {
     return hasMajority(reachable + 1, this.context.state.members.length);
   }
 
-  /** Longer than this between heartbeats and the node was paused: peers have counted it dead. */
+  /** A pause this long and peers may have counted this node dead (their misses came back fast). */
   private pauseLimitMs(): number {
     const { limits } = this.context;
-    return limits.heartbeat_interval_ms * (limits.heartbeat_miss_limit + 1) + limits.heartbeat_timeout_ms;
+    return limits.heartbeat_interval_ms * limits.heartbeat_miss_limit;
   }
 
   /** The master if one serves, else the serving peer furthest ahead; undefined if none serves. */

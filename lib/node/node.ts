@@ -47,6 +47,7 @@ export class TwopcNode {
     await this.recovery.reconcile();
     const { limits } = this.context;
     this.every(limits.heartbeat_interval_ms, () => this.cluster.tick());
+    this.every(Math.max(10, Math.floor(limits.heartbeat_interval_ms / 2)), async () => this.cluster.pulse());
     this.every(limits.decision_retry_interval_ms, () => this.coordinator.redeliver());
     this.every(Math.max(100, Math.floor(limits.in_doubt_after_ms / 2)), () => this.recovery.resolveStale());
     await this.cluster.tick();
