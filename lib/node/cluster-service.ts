@@ -5,7 +5,7 @@
  * over: claims a new epoch, catches up, resolves what is in doubt, then accepts writes.
  */
 import { claimEpoch, electMaster, hasMajority } from '../cluster/election.ts';
-import { initialStatus, recordAnswer, recordMiss, type PeerReport } from '../cluster/membership.ts';
+import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
 import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
 import { sleep } from '../time/clock.ts';
@@ -147,10 +147,8 @@ export class ClusterService {
       state.accepting_writes = false;
       context.log.info('elected', { epoch, members: state.members });
       await this.waitForOldMasterToYield(epoch);
-      const ahead = [...state.peers.values()]
-        .filter((peer) => peer.alive && (peer.last_report?.last_sequence ?? 0) > context.sequences.applied_through)
-        .sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0));
-      for (const peer of ahead.slice(0, 1)) await this.recovery.pullLog(peer.addr).catch((error: unknown) => context.log.warn('take-over-catch-up-failed', { peer: peer.addr, error: String(error) }));
+      const ahead = this.furthestAheadPeer();
+      if (ahead) await this.recovery.pullLog(ahead).catch((error: unknown) => context.log.warn('take-over-catch-up-failed', { peer: ahead, error: String(error) }));
       // Every sequence a live node has applied or (as a deposed master) reserved. A crashed
       // master's unapplied reservations are not here: it withdraws them when it returns.
       const fresh = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report?.max_sequence ?? 0);
@@ -186,16 +184,17 @@ export class ClusterService {
   private async pullIfBehind(): Promise<void> {
     const { context } = this;
     if (context.state.phase !== 'serving') return;
-    const ahead = [...context.state.peers.values()].find((peer) => peer.alive && (peer.last_report?.last_sequence ?? 0) > context.sequences.applied_through);
+    const ahead = this.furthestAheadPeer();
     this.behind_ticks = ahead ? this.behind_ticks + 1 : 0;
     if (!ahead || this.behind_ticks < behind_ticks_before_pull) return;
     this.behind_ticks = 0;
-    await this.recovery.pullLog(ahead.addr).catch((error: unknown) => context.log.warn('anti-entropy-failed', { peer: ahead.addr, error: String(error) }));
+    await this.recovery.pullLog(ahead).catch((error: unknown) => context.log.warn('anti-entropy-failed', { peer: ahead, error: String(error) }));
   }
 
   /**
-   * Catch up before serving: find serving peers, pull the committed log from the most
-   * advanced (the master if there is one). A node that finds nobody serving starts as is.
+   * At start-up: wait (a bounded while) for a majority of the membership, then pull the
+   * committed log from the master or the most advanced serving peer, and serve. A node
+   * whose reachable peers are all starting too serves as it is.
    */
   async catchUp(): Promise<void> {
     const { context } = this;
@@ -256,10 +255,23 @@ export class ClusterService {
 
   /** The master if one serves, else the serving peer furthest ahead; undefined if none serves. */
   private pickCatchUpSource(): string | undefined {
-    const serving = [...this.context.state.peers.values()].filter((peer) => peer.alive && peer.last_report);
-    const master = serving.find((peer) => peer.last_report?.role === 'MASTER');
-    const furthest = serving.sort((a, b) => (b.last_report?.last_sequence ?? 0) - (a.last_report?.last_sequence ?? 0))[0];
-    return (master ?? furthest)?.addr;
+    const master = [...this.context.state.peers.values()].find((peer) => peer.alive && peer.last_report?.role === 'MASTER');
+    return master?.addr ?? this.furthestServingPeer()?.addr;
+  }
+
+  /** The serving peer with the highest applied sequence, if any serves. */
+  private furthestServingPeer(): PeerStatus | undefined {
+    let furthest: PeerStatus | undefined;
+    for (const peer of this.context.state.peers.values()) {
+      if (peer.alive && (furthest === undefined || sequenceOf(peer) > sequenceOf(furthest))) furthest = peer;
+    }
+    return furthest;
+  }
+
+  /** The furthest serving peer, if it has applied more than this node. */
+  private furthestAheadPeer(): string | undefined {
+    const furthest = this.furthestServingPeer();
+    return furthest && sequenceOf(furthest) > this.context.sequences.applied_through ? furthest.addr : undefined;
   }
 
   /** Add a member; returns false if it was already one. */
@@ -283,6 +295,10 @@ export class ClusterService {
     this.context.log.info('member-left', { member: addr, members: state.members });
     return true;
   }
+}
+
+function sequenceOf(peer: PeerStatus): number {
+  return peer.last_report?.last_sequence ?? 0;
 }
 
 function isReport(body: unknown): body is HealthReport {

@@ -52,7 +52,7 @@ export class CoordinatorService {
    */
   handOffUnconfirmed(): void {
     for (const [id, pending] of this.undelivered) {
-      if (pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0) {
+      if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
         this.handOff(id);
       }
@@ -237,7 +237,7 @@ export class CoordinatorService {
 
   private remember(pending: PendingDelivery): void {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
-    if (this.context.state.role !== 'MASTER' && pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0) {
+    if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
       this.handOff(pending.message.transaction_id);
       return;
     }
@@ -265,6 +265,11 @@ export class CoordinatorService {
     await this.applyLocallyWhenSafe(pending);
     if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
   }
+}
+
+/** A COMMIT no other replica has applied yet, and this one not either. */
+function isKnownOnlyHere(pending: PendingDelivery): boolean {
+  return pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0;
 }
 
 function reasonOf(outcome: Outcome): string {

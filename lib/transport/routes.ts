@@ -18,6 +18,9 @@ import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { authenticate } from './authenticate.ts';
+import { renderMetrics } from './metrics.ts';
+import { renderStatusPage } from './status-page.ts';
+import type { DecisionAnswer } from '../node/participant-service.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
 import * as v from 'valibot';
 
@@ -76,15 +79,10 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     return reply(event, vote.status === 'READY' ? 200 : 500, vote);
   });
 
-  app.post('/commit', async (event) => {
-    const answer = await node.participant.commit(await body(event, CommitRequestSchema));
-    return answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
-  });
-
-  app.post('/abort', async (event) => {
-    const answer = await node.participant.abort(await body(event, AbortRequestSchema));
-    return answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
-  });
+  const answerDecision = (event: H3Event, answer: DecisionAnswer) =>
+    answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
+  app.post('/commit', async (event) => answerDecision(event, await node.participant.commit(await body(event, CommitRequestSchema))));
+  app.post('/abort', async (event) => answerDecision(event, await node.participant.abort(await body(event, AbortRequestSchema))));
 
   app.post('/transactions', async (event) => {
     const answer = await node.coordinator.submit(await body(event, SubmitRequestSchema));
@@ -120,7 +118,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     const { addr } = await body(event, MembershipRequestSchema);
     const added = await node.cluster.join(addr);
     if (added) propagateJoin(node, addr);
-    await node.cluster.elect();
+    electSoon(node);
     return { members: node.context.state.members, added };
   });
 
@@ -129,13 +127,13 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     if (addr === node.addr) throw refuse(400, 'a node cannot remove itself; ask another member');
     const removed = await node.cluster.leave(addr);
     if (removed) propagateLeave(node, addr);
-    await node.cluster.elect();
+    electSoon(node);
     return { members: node.context.state.members, removed };
   });
 
   app.get('/metrics', () => new Response(renderMetrics(node), { headers: { 'content-type': 'text/plain; version=0.0.4' } }));
 
-  app.get('/', () => new Response(renderIndex(node), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+  app.get('/', () => new Response(renderStatusPage(node.roleView()), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
 
   if (options.failpoints) {
     app.post('/debug/failpoints', async (event) => {
@@ -155,39 +153,7 @@ function refuseUnlessServing(node: TwopcNode): void {
   if (phase !== 'serving') throw refuse(503, `node is ${phase}; read from another node`);
 }
 
-function renderMetrics(node: TwopcNode): string {
-  const { state, sequences, locks } = node.context;
-  const lines = [
-    '# HELP twopc_epoch Highest epoch this node has seen.',
-    '# TYPE twopc_epoch gauge',
-    `twopc_epoch ${state.epoch}`,
-    '# HELP twopc_is_master 1 while this node acts as master.',
-    '# TYPE twopc_is_master gauge',
-    `twopc_is_master ${state.role === 'MASTER' ? 1 : 0}`,
-    '# HELP twopc_last_sequence Every committed sequence up to this one is applied here.',
-    '# TYPE twopc_last_sequence gauge',
-    `twopc_last_sequence ${sequences.applied_through}`,
-    '# HELP twopc_locked_keys Keys locked by prepared transactions.',
-    '# TYPE twopc_locked_keys gauge',
-    `twopc_locked_keys ${locks.size}`,
-    '# HELP twopc_undelivered_decisions Decisions some participant has not acknowledged yet.',
-    '# TYPE twopc_undelivered_decisions gauge',
-    `twopc_undelivered_decisions ${node.coordinator.undelivered_count}`,
-    '# HELP twopc_alive_peers Peers this node currently counts alive.',
-    '# TYPE twopc_alive_peers gauge',
-    `twopc_alive_peers ${[...state.peers.values()].filter((peer) => peer.alive).length}`,
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-function renderIndex(node: TwopcNode): string {
-  const view = node.roleView();
-  const rows = view.nodes.map((n) => `<tr><td>${escape(n.addr)}</td><td>${n.role}</td><td>${n.alive ? 'alive' : 'down'}</td></tr>`).join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>twopc ${escape(view.addr)}</title><meta http-equiv="refresh" content="2"></head>
-<body><h1>twopc node ${escape(view.addr)}</h1><p>role ${view.role} · epoch ${view.epoch} · last sequence ${view.last_sequence} · master ${escape(view.master ?? 'none')}</p>
-<table><thead><tr><th>node</th><th>role</th><th>alive</th></tr></thead><tbody>${rows}</tbody></table></body></html>`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Re-run the election without holding the request: a take-over can take a few heartbeats. */
+function electSoon(node: TwopcNode): void {
+  node.cluster.elect().catch((error: unknown) => node.context.log.warn('election-failed', { error: String(error) }));
 }

@@ -39,7 +39,14 @@ export class ProcessCluster {
       options,
     );
     for (const addr of cluster.addrs) cluster.spawnNode(addr);
-    await cluster.waitForAllAlive();
+    try {
+      await cluster.waitForAllAlive();
+    } catch (error) {
+      // Leave no process behind, and say what the nodes said.
+      const said = cluster.addrs.map((addr) => `--- ${addr}${cluster.isRunning(addr) ? '' : ' (exited)'}\n${cluster.output.get(addr) ?? ''}`).join('\n');
+      await cluster.stop();
+      throw new Error(`${String(error)}\n${said}`);
+    }
     return cluster;
   }
 
