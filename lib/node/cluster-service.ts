@@ -64,10 +64,10 @@ export class ClusterService {
   }
 
   /**
-   * Called every `pulse_interval_ms`. Timers run first when a paused process resumes
-   * (SIGSTOP/SIGCONT, a long stall), before any request that queued meanwhile: a gap longer
-   * than peers wait before counting this node dead detaches it at once, so it votes on
-   * nothing until it has caught up what it missed.
+   * Called every half heartbeat and before every request. A gap since the last call longer
+   * than peers wait before counting this node dead means it was paused (SIGSTOP/SIGCONT, a
+   * long stall): it detaches at once, before answering anything that queued meanwhile, and
+   * votes on nothing until it has caught up what it missed.
    */
   pulse(): void {
     const now_ms = this.context.clock.now_ms();

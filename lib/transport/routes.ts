@@ -63,6 +63,9 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     },
   });
 
+  // After a pause (SIGSTOP, a long stall) requests that queued meanwhile may run before any
+  // timer: each request first checks the clock, so the node detaches before it answers.
+  app.use(() => node.cluster.pulse());
   if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limit));
 
   app.get('/health', (event) => {

@@ -52,7 +52,7 @@ test('a node paused (SIGSTOP) while others commit stops serving when resumed and
   }
   cluster.signal(paused, 'SIGCONT');
   await waitFor('resumed node counted alive again', async () => (await aliveInMaster()) === true);
-  t.regex(cluster.output.get(paused) ?? '', /"event":"detached"/, 'it noticed the pause and stopped serving');
+  await waitFor('it noticed the pause and stopped serving', async () => /"event":"detached"/.test(cluster.output.get(paused) ?? ''), 5_000);
   t.is((await request(paused, 'GET', '/health')).body.last_sequence, (await request(master, 'GET', '/health')).body.last_sequence);
   const after = await cluster.submit({ resumed: true });
   t.true(after.body.participants.includes(paused));
