@@ -94,8 +94,7 @@ export class CoordinatorService {
 
   /** The answer for a transaction this node already decided: resubmitting is idempotent. */
   private async answerKnown(id: string): Promise<SubmitAnswer | undefined> {
-    const decision = await this.context.decision_log.find(id);
-    const record = await this.context.participant_log.find(id);
+    const [decision, record] = await Promise.all([this.context.decision_log.find(id), this.context.participant_log.find(id)]);
     if (decision?.decision === 'COMMIT' && decision.sequence !== undefined && record?.state !== 'PREPARED') {
       return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: decision.sequence, participants: decision.participants } };
     }

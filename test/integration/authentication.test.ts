@@ -3,8 +3,8 @@
  * unsigned, badly signed or replayed request gets 401 and changes nothing.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { ProcessCluster, twopc_bin } from '../helpers/process-cluster.ts';
+import { ProcessCluster } from '../helpers/process-cluster.ts';
+import { runTwopc } from '../helpers/cli-process.ts';
 import { signRequest } from '../../lib/security/signature.ts';
 
 const secret = 'correct-horse-battery-staple-0123456789';
@@ -25,14 +25,6 @@ async function send(addr: string, method: 'GET' | 'POST', path: string, body: st
 
 function signed(method: string, path: string, body = '') {
   return signRequest(secret, { method, path, body }, Date.now());
-}
-
-function twopc(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [twopc_bin, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
 }
 
 test.serial('peers sign to each other: a transaction commits on every node', async (t) => {
@@ -74,13 +66,13 @@ test.serial('unsigned, badly signed, stale and replayed requests get 401 and cha
 
 test.serial('the CLI signs with the secret, and without it gets a clear refusal', async (t) => {
   const nodes = cluster.addrs.join(',');
-  const base = { ...process.env, TWOPC_SECRET: '' };
-  const withSecret = await twopc(['commit', '--nodes', nodes, '--payload', '{"by":"cli"}'], { ...base, TWOPC_SECRET: secret });
+  const withSecret = await runTwopc(['commit', '--nodes', nodes, '--payload', '{"by":"cli"}'], { env: { TWOPC_SECRET: secret } });
   t.is(withSecret.code, 0, withSecret.stderr);
-  const status = await twopc(['status', '--nodes', nodes, '--json'], { ...base, TWOPC_SECRET: secret });
+  const status = await runTwopc(['status', '--nodes', nodes, '--json'], { env: { TWOPC_SECRET: secret } });
   t.is(status.code, 0, status.stderr);
   t.true((JSON.parse(status.stdout) as { nodes: { alive: boolean }[] }).nodes.every((node) => node.alive));
-  const without = await twopc(['commit', '--nodes', nodes, '--timeout', '3000', '--payload', '{"by":"stranger"}'], base);
+  // runTwopc passes on no TWOPC_* setting of ours: this run has no secret.
+  const without = await runTwopc(['commit', '--nodes', nodes, '--timeout', '3000', '--payload', '{"by":"stranger"}']);
   t.not(without.code, 0);
   t.regex(without.stderr, /^twopc: .*(signed|401|unauthori)/i);
   t.is(without.stderr.trim().split('\n').length, 1);

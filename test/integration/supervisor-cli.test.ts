@@ -3,7 +3,6 @@
  * client commands run as real `twopc` processes against it: exit codes and output.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,22 +10,7 @@ import { StartupError } from '../../lib/node/options.ts';
 import { startCluster, type Cluster } from '../../lib/supervisor/supervisor.ts';
 import { request, waitFor } from '../helpers/http.ts';
 import { findFreePorts } from '../helpers/ports.ts';
-import { twopc_bin } from '../helpers/process-cluster.ts';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function twopc(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [twopc_bin, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runTwopc } from '../helpers/cli-process.ts';
 
 let cluster: Cluster;
 let data_dir: string;
@@ -56,7 +40,7 @@ async function waitForMaster(): Promise<string> {
 }
 
 test.serial('status lists every node with its role', async (t) => {
-  const run = await twopc('status', '--nodes', nodes, '--json');
+  const run = await runTwopc(['status', '--nodes', nodes, '--json']);
   t.is(run.code, 0, run.stderr);
   const status = JSON.parse(run.stdout) as { nodes: { addr: string; role: string; alive: boolean }[] };
   t.deepEqual(status.nodes.map((node) => node.addr), [...cluster.addrs]);
@@ -65,16 +49,16 @@ test.serial('status lists every node with its role', async (t) => {
 });
 
 test.serial('commit, get and tx', async (t) => {
-  const commit = await twopc('commit', '--nodes', nodes, '--json', '--payload', '{"color":"blue"}');
+  const commit = await runTwopc(['commit', '--nodes', nodes, '--json', '--payload', '{"color":"blue"}']);
   t.is(commit.code, 0, commit.stderr);
   const answer = JSON.parse(commit.stdout) as { transaction_id: string; status: string; sequence: number };
   t.is(answer.status, 'COMMITTED');
 
-  const get = await twopc('get', 'color', '--nodes', nodes);
+  const get = await runTwopc(['get', 'color', '--nodes', nodes]);
   t.is(get.code, 0, get.stderr);
   t.is(get.stdout.trim(), '"blue"');
 
-  const tx = await twopc('tx', answer.transaction_id, '--nodes', nodes, '--json');
+  const tx = await runTwopc(['tx', answer.transaction_id, '--nodes', nodes, '--json']);
   t.is(tx.code, 0, tx.stderr);
   const views = JSON.parse(tx.stdout) as { nodes: { state: string; sequence: number }[] };
   t.true(views.nodes.every((view) => view.state === 'COMMITTED' && view.sequence === answer.sequence));
@@ -82,13 +66,13 @@ test.serial('commit, get and tx', async (t) => {
 
 test.serial('usage errors and unreachable nodes exit 2 with one line', async (t) => {
   for (const args of [['commit', '--nodes', nodes, '--payload', '[1]'], ['commit', '--nodes', 'nope'], ['frobnicate'], ['status', '--bogus']]) {
-    const run = await twopc(...args);
+    const run = await runTwopc(args);
     t.is(run.code, 2, args.join(' '));
     t.regex(run.stderr, /^twopc: [^\n]+\n$/, args.join(' '));
   }
-  const down = await twopc('commit', '--nodes', '127.0.0.1:1', '--payload', '{"a":1}');
+  const down = await runTwopc(['commit', '--nodes', '127.0.0.1:1', '--payload', '{"a":1}']);
   t.is(down.code, 2);
-  const missing = await twopc('get', 'no-such-key', '--nodes', nodes);
+  const missing = await runTwopc(['get', 'no-such-key', '--nodes', nodes]);
   t.is(missing.code, 1);
   t.is(missing.stderr, 'twopc: key not found: no-such-key\n');
 });
@@ -96,7 +80,7 @@ test.serial('usage errors and unreachable nodes exit 2 with one line', async (t)
 test.serial('a crashed node is restarted and writes go on', async (t) => {
   const master = await waitForMaster();
   await cluster.crash(master);
-  const commit = await twopc('commit', '--nodes', nodes, '--timeout', '20000', '--payload', '{"after":"crash"}');
+  const commit = await runTwopc(['commit', '--nodes', nodes, '--timeout', '20000', '--payload', '{"after":"crash"}']);
   t.is(commit.code, 0, commit.stderr);
   await waitFor(`${master} back`, async () => (await request(master, 'GET', '/health', undefined, 1_000).catch(() => undefined))?.status === 200, 20_000);
   t.is(cluster.restarts(master), 1);
