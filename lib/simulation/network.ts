@@ -1,0 +1,74 @@
+/**
+ * The simulated network: each message is independently dropped, delayed, duplicated or held
+ * back (so later messages overtake it), and links can be cut one way or both. Delivery is an
+ * event in the world's queue; nothing here knows what a message means.
+ */
+import type { NetworkFaults } from './options.ts';
+import type { Random } from './random.ts';
+
+export interface NetworkStats {
+  sent: number;
+  dropped: number;
+  duplicated: number;
+  cut: number;
+}
+
+export class Network {
+  private readonly cut_links = new Set<string>();
+  readonly stats: NetworkStats = { sent: 0, dropped: 0, duplicated: 0, cut: 0 };
+
+  constructor(
+    private readonly random: Random,
+    private faults: NetworkFaults,
+    private readonly deliverLater: (delay_ms: number, label: string, run: () => void) => void,
+  ) {}
+
+  setFaults(faults: NetworkFaults): void {
+    this.faults = faults;
+  }
+
+  /** Stop delivering from `from` to `to` until healed. */
+  cut(from: string, to: string): void {
+    this.cut_links.add(linkOf(from, to));
+  }
+
+  restore(from: string, to: string): void {
+    this.cut_links.delete(linkOf(from, to));
+  }
+
+  heal(): void {
+    this.cut_links.clear();
+  }
+
+  isCut(from: string, to: string): boolean {
+    return this.cut_links.has(linkOf(from, to));
+  }
+
+  /** Send one message; `deliver` runs at the receiver zero, one or two times. */
+  transmit(from: string, to: string, label: string, deliver: () => void): void {
+    this.stats.sent += 1;
+    const copies = this.random.chance(this.faults.duplicate_probability) ? 2 : 1;
+    if (copies === 2) this.stats.duplicated += 1;
+    for (let copy = 0; copy < copies; copy += 1) {
+      if (from !== to && this.isCut(from, to)) {
+        this.stats.cut += 1;
+        continue;
+      }
+      if (from !== to && this.random.chance(this.faults.drop_probability)) {
+        this.stats.dropped += 1;
+        continue;
+      }
+      this.deliverLater(this.pickDelay(), label, deliver);
+    }
+  }
+
+  private pickDelay(): number {
+    const { delay_min_ms, delay_max_ms, long_delay_probability, long_delay_max_ms } = this.faults;
+    if (this.random.chance(long_delay_probability)) return this.random.int(delay_max_ms, Math.max(delay_max_ms, long_delay_max_ms));
+    return this.random.int(delay_min_ms, delay_max_ms);
+  }
+}
+
+function linkOf(from: string, to: string): string {
+  return `${from}>${to}`;
+}

@@ -1,0 +1,145 @@
+/**
+ * What one simulated run looks like: cluster size, protocol limits, fault rates, client
+ * load, and the deliberate bugs a test may switch on to prove the checker can fail.
+ * Every limit is named with its unit last.
+ */
+export interface NetworkFaults {
+  /** Chance a message is lost. */
+  readonly drop_probability: number;
+  /** Chance a message is delivered twice. */
+  readonly duplicate_probability: number;
+  /** Chance a message is held back `long_delay_ms`-ish, so later ones overtake it. */
+  readonly long_delay_probability: number;
+  readonly delay_min_ms: number;
+  readonly delay_max_ms: number;
+  readonly long_delay_max_ms: number;
+}
+
+export interface SimLimits {
+  readonly heartbeat_interval_ms: number;
+  readonly heartbeat_miss_limit: number;
+  readonly heartbeat_timeout_ms: number;
+  readonly prepare_timeout_ms: number;
+  readonly decision_timeout_ms: number;
+  readonly decision_retry_interval_ms: number;
+  readonly in_doubt_after_ms: number;
+  readonly peer_query_timeout_ms: number;
+  /** Longest a durable write takes; a crash before it finishes loses it. */
+  readonly disk_write_max_ms: number;
+}
+
+/**
+ * Deliberately wrong variants of the orchestration. Never on in a real sweep: the tests
+ * switch one on and expect the checker to report violations.
+ */
+export interface SimBugs {
+  /** A participant applies the writes as soon as it prepares, without waiting for a decision. */
+  readonly apply_on_prepare: boolean;
+  /** A candidate becomes master without a majority of epoch grants. */
+  readonly skip_epoch_grants: boolean;
+  /** The coordinator applies its own commit first (ignores `mayApplyLocally`). */
+  readonly apply_locally_first: boolean;
+  /** A crash also loses PREPARED records (as if they were never synced). */
+  readonly forget_prepared_on_crash: boolean;
+}
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly node_count: number;
+  readonly client_count: number;
+  /** The keys clients write; few, so transactions conflict. */
+  readonly keys: readonly string[];
+  readonly max_keys_per_transaction: number;
+  /** How long clients submit and faults happen. */
+  readonly fault_duration_ms: number;
+  /** After the faults: healed network, every node up, no new transactions. */
+  readonly quiesce_duration_ms: number;
+  readonly limits: SimLimits;
+  readonly network: NetworkFaults;
+  /** Mean pause between two fault injections. */
+  readonly fault_interval_mean_ms: number;
+  readonly restart_delay_min_ms: number;
+  readonly restart_delay_max_ms: number;
+  readonly partition_duration_max_ms: number;
+  readonly client_timeout_ms: number;
+  readonly client_attempts: number;
+  readonly client_think_max_ms: number;
+  readonly client_retry_backoff_ms: number;
+  readonly bugs: SimBugs;
+  /** Keep every event as a line of text (slow; for replaying one seed). */
+  readonly trace: boolean;
+}
+
+export const default_network: NetworkFaults = Object.freeze({
+  drop_probability: 0.05,
+  duplicate_probability: 0.03,
+  long_delay_probability: 0.02,
+  delay_min_ms: 1,
+  delay_max_ms: 20,
+  long_delay_max_ms: 1_500,
+});
+
+export const quiet_network: NetworkFaults = Object.freeze({
+  drop_probability: 0,
+  duplicate_probability: 0,
+  long_delay_probability: 0,
+  delay_min_ms: 1,
+  delay_max_ms: 5,
+  long_delay_max_ms: 5,
+});
+
+export const default_sim_limits: SimLimits = Object.freeze({
+  heartbeat_interval_ms: 200,
+  heartbeat_miss_limit: 3,
+  heartbeat_timeout_ms: 400,
+  prepare_timeout_ms: 1_000,
+  decision_timeout_ms: 1_000,
+  decision_retry_interval_ms: 250,
+  in_doubt_after_ms: 1_500,
+  peer_query_timeout_ms: 1_000,
+  disk_write_max_ms: 3,
+});
+
+export const no_bugs: SimBugs = Object.freeze({
+  apply_on_prepare: false,
+  skip_epoch_grants: false,
+  apply_locally_first: false,
+  forget_prepared_on_crash: false,
+});
+
+export const default_sim_options: Omit<SimOptions, 'seed'> = Object.freeze({
+  node_count: 3,
+  client_count: 3,
+  keys: Object.freeze(['a', 'b', 'c', 'd']),
+  max_keys_per_transaction: 2,
+  fault_duration_ms: 10_000,
+  quiesce_duration_ms: 15_000,
+  limits: default_sim_limits,
+  network: default_network,
+  fault_interval_mean_ms: 1_200,
+  restart_delay_min_ms: 100,
+  restart_delay_max_ms: 3_000,
+  partition_duration_max_ms: 3_000,
+  client_timeout_ms: 2_500,
+  client_attempts: 6,
+  client_think_max_ms: 300,
+  client_retry_backoff_ms: 200,
+  bugs: no_bugs,
+  trace: false,
+});
+
+export type SimOverrides = { readonly seed: number } & Partial<Omit<SimOptions, 'seed' | 'bugs' | 'limits' | 'network'>> & {
+    readonly bugs?: Partial<SimBugs>;
+    readonly limits?: Partial<SimLimits>;
+    readonly network?: Partial<NetworkFaults>;
+  };
+
+export function resolveOptions(overrides: SimOverrides): SimOptions {
+  return {
+    ...default_sim_options,
+    ...overrides,
+    bugs: { ...no_bugs, ...overrides.bugs },
+    limits: { ...default_sim_limits, ...overrides.limits },
+    network: { ...default_network, ...overrides.network },
+  };
+}

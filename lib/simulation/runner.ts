@@ -1,0 +1,148 @@
+/**
+ * One simulated run from a seed: start the nodes and clients, inject faults (crashes with a
+ * restart later, partitions, one-way cuts) while clients write, then heal everything, stop
+ * new writes, let the cluster quiesce, and check the invariants. Same seed, same run.
+ */
+import { checkQuiesced } from './checker.ts';
+import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
+import { SimClient, type ClientRecord } from './sim-client.ts';
+import { SimNode } from './sim-node.ts';
+import { World, type Violation } from './world.ts';
+
+/** Node addresses; the first is lowest, so it is the first master. */
+const first_node_port = 7001;
+/** Largest random delay before each node first starts. */
+const start_stagger_max_ms = 50;
+
+export interface SimStats {
+  readonly events: number;
+  readonly simulated_ms: number;
+  readonly submitted: number;
+  readonly acknowledged: number;
+  readonly aborted: number;
+  readonly committed: number;
+  readonly crashes: number;
+  readonly partitions: number;
+  readonly messages_sent: number;
+  readonly messages_dropped: number;
+  readonly highest_epoch: number;
+  /** A hash of every noted event: equal for equal runs. */
+  readonly trace_hash: string;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly violations: readonly Violation[];
+  readonly stats: SimStats;
+  readonly trace?: readonly string[];
+}
+
+export function runSimulation(overrides: SimOverrides): SimResult {
+  const options = resolveOptions(overrides);
+  const world = new World(options);
+  const addrs = Array.from({ length: options.node_count }, (_, i) => `10.0.0.${i + 1}:${first_node_port + i}`);
+  const nodes = addrs.map((addr) => new SimNode(world, addr, addrs));
+  for (const node of nodes) world.servers.set(node.addr, node);
+  const record: ClientRecord = { submitted: new Map(), acknowledged: new Map(), refused: new Set() };
+  const clients = Array.from({ length: options.client_count }, (_, i) => new SimClient(world, `client${i + 1}`, addrs, record));
+  const faults = new FaultInjector(world, nodes);
+
+  for (const node of nodes) world.schedule(world.random.int(0, start_stagger_max_ms), `${node.addr} start`, () => node.start());
+  for (const client of clients) client.start();
+  faults.start(options.fault_duration_ms);
+  world.runUntil(options.fault_duration_ms);
+
+  world.note('quiesce: network healed, every node up, no new transactions');
+  for (const client of clients) client.stop();
+  faults.stop();
+  world.runUntil(options.fault_duration_ms + options.quiesce_duration_ms);
+
+  const violations = [...world.violations, ...checkQuiesced(nodes, record, world.now_ms)];
+  for (const violation of violations.slice(world.violations.length)) world.note(`VIOLATION ${violation.rule}: ${violation.detail}`);
+  const stats: SimStats = {
+    events: world.events_run,
+    simulated_ms: world.now_ms,
+    submitted: record.submitted.size,
+    acknowledged: record.acknowledged.size,
+    aborted: record.refused.size,
+    committed: Math.max(0, ...nodes.map((node) => node.store.listCommitted().length)),
+    crashes: faults.crashes,
+    partitions: faults.partitions,
+    messages_sent: world.network.stats.sent,
+    messages_dropped: world.network.stats.dropped + world.network.stats.cut,
+    highest_epoch: Math.max(0, ...nodes.map((node) => node.epoch)),
+    trace_hash: world.hash,
+  };
+  return { seed: options.seed, ok: violations.length === 0, violations, stats, ...(world.trace !== undefined && { trace: world.trace }) };
+}
+
+/** Crashes and partitions at random while the faults last; heals and restarts everything after. */
+class FaultInjector {
+  crashes = 0;
+  partitions = 0;
+  private active = true;
+
+  constructor(
+    private readonly world: World,
+    private readonly nodes: readonly SimNode[],
+  ) {}
+
+  start(until_ms: number): void {
+    const next = (): void => {
+      const { random, options } = this.world;
+      const delay_ms = random.int(Math.floor(options.fault_interval_mean_ms / 2), Math.floor((options.fault_interval_mean_ms * 3) / 2));
+      if (this.world.now_ms + delay_ms >= until_ms) return;
+      this.world.schedule(delay_ms, 'fault', () => {
+        if (!this.active) return;
+        this.injectOne();
+        next();
+      });
+    };
+    next();
+  }
+
+  stop(): void {
+    this.active = false;
+    this.world.network.heal();
+    this.world.network.setFaults(quiet_network);
+    for (const node of this.nodes) if (!node.up) this.restart(node);
+  }
+
+  private injectOne(): void {
+    const { random, options, network } = this.world;
+    const roll = random.next();
+    const node = random.pick(this.nodes);
+    if (roll < 0.4) {
+      if (!node.up) return;
+      node.crash();
+      this.crashes += 1;
+      this.world.schedule(random.int(options.restart_delay_min_ms, options.restart_delay_max_ms), `${node.addr} restart`, () => {
+        if (this.active && !node.up) this.restart(node);
+      });
+    } else if (roll < 0.8) {
+      const both_ways = roll < 0.65;
+      const others = this.nodes.filter((other) => other !== node).map((other) => other.addr);
+      const cut = both_ways ? others : random.sample(others, 1);
+      this.partitions += 1;
+      this.world.note(`partition ${node.addr} ${both_ways ? 'from all' : `one-way to ${cut.join(',')}`}`);
+      for (const other of cut) {
+        network.cut(node.addr, other);
+        if (both_ways) network.cut(other, node.addr);
+      }
+      this.world.schedule(random.int(100, options.partition_duration_max_ms), 'heal-partition', () => {
+        for (const other of cut) {
+          network.restore(node.addr, other);
+          network.restore(other, node.addr);
+        }
+      });
+    } else {
+      this.world.note('heal');
+      network.heal();
+    }
+  }
+
+  private restart(node: SimNode): void {
+    node.start();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The coordinator's side of a simulated node (lib/node/coordinator-service.ts): prepare on
+ * every alive node, decide with the real pure rules (decideOutcome, listDecisionRecipients,
+ * nextSequence), persist the decision before sending it, commit the others first and apply
+ * locally only once `mayApplyLocally` says so, and re-deliver until everyone acknowledged.
+ */
+import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
+import { decideOutcome, listDecisionRecipients, mayApplyLocally, nextSequence, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { hasMajority } from '../cluster/election.ts';
+import type { DecisionRecord } from '../storage/decision-log.ts';
+import type { DecisionAnswer, SubmitAnswer } from './rpc.ts';
+import { forAllInParallel, type SimNode } from './sim-node.ts';
+
+interface PendingDelivery {
+  readonly kind: 'commit' | 'abort';
+  readonly message: CommitRequest | AbortRequest;
+  readonly addrs: Set<string>;
+  readonly remote_recipients: number;
+  remote_acks: number;
+  local_pending: boolean;
+}
+
+export class SimCoordinator {
+  /** Rounds collecting votes (or finishing), with everyone waiting for their answer. */
+  private readonly in_flight = new Map<string, ((answer: SubmitAnswer) => void)[]>();
+  private readonly undelivered = new Map<string, PendingDelivery>();
+  private delivering = false;
+
+  constructor(private readonly node: SimNode) {}
+
+  isInFlight(id: string): boolean {
+    return this.in_flight.has(id);
+  }
+
+  get undelivered_count(): number {
+    return this.undelivered.size;
+  }
+
+  /** Stepped down: COMMITs nobody else applied go to reconciliation (handOffUnconfirmed). */
+  handOffUnconfirmed(): void {
+    for (const [id, pending] of this.undelivered) {
+      if (isKnownOnlyHere(pending)) {
+        this.undelivered.delete(id);
+        this.node.recovery.adoptUnconfirmed(id);
+      }
+    }
+  }
+
+  submit(request: SubmitRequest, reply: (answer: SubmitAnswer) => void): void {
+    const { state } = this.node;
+    if (state.role !== 'MASTER') {
+      return reply(state.master === undefined ? { http_status: 503, error: 'no master elected yet', master: undefined } : { http_status: 421, master: state.master });
+    }
+    if (!state.accepting_writes) return reply({ http_status: 503, error: 'master is taking over', master: state.master });
+    if (!hasMajority(this.node.listAlive().length, this.node.members.length)) return reply({ http_status: 503, error: 'no majority', master: state.master });
+    const id = request.transaction_id ?? `${this.node.addr}-${this.node.world.now_ms}`;
+    const waiting = this.in_flight.get(id);
+    if (waiting) return void waiting.push(reply);
+    this.in_flight.set(id, [reply]);
+    const finish = (answer: SubmitAnswer): void => {
+      const waiters = this.in_flight.get(id) ?? [];
+      this.in_flight.delete(id);
+      for (const waiter of waiters) waiter(answer);
+    };
+    const known = this.answerKnown(id);
+    if (known) return finish(known);
+    this.runRound(id, request, finish);
+  }
+
+  /** The answer for a transaction already decided or settled here. */
+  private answerKnown(id: string): SubmitAnswer | undefined {
+    const { store } = this.node;
+    const decision = store.decisions.get(id);
+    const record = store.records.get(id);
+    if (decision?.decision === 'COMMIT' && decision.sequence !== undefined && record?.state !== 'PREPARED') return { http_status: 200, transaction_id: id, sequence: decision.sequence };
+    if (decision?.decision === 'ABORT') return { http_status: 409, transaction_id: id, reason: 'aborted earlier' };
+    if (record?.state === 'COMMITTED' && record.sequence !== undefined) return { http_status: 200, transaction_id: id, sequence: record.sequence };
+    if (record?.state === 'ABORTED') return { http_status: 409, transaction_id: id, reason: 'aborted earlier' };
+    if (record?.state === 'PREPARED') return { http_status: 503, error: 'in doubt', master: this.node.state.master };
+    return undefined;
+  }
+
+  private runRound(id: string, request: SubmitRequest, finish: (answer: SubmitAnswer) => void): void {
+    const { node } = this;
+    const epoch = node.epoch;
+    const participants = node.listAlive();
+    node.world.recordRound(epoch, node.addr);
+    const prepare: PrepareRequest = { transaction_id: id, payload: request.payload, epoch, coordinator: node.addr, participants: [...participants] };
+    node.note(`round ${id} epoch=${epoch} participants=${participants.join(',')}`);
+    forAllInParallel<string, Ballot>(participants, (addr, done) => this.requestVote(addr, prepare, done), (ballots) => {
+      const still_master = node.state.role === 'MASTER' && node.epoch === epoch;
+      const outcome: Outcome = still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
+      const sequence = outcome.decision === 'COMMIT' ? this.reserveSequence() : undefined;
+      const record: DecisionRecord = { id, decision: outcome.decision, epoch, participants, created_at: node.world.now_ms, ...(sequence !== undefined && { sequence }) };
+      node.persist(`decision ${id}`, () => node.store.decisions.set(id, record), () => {
+        node.note(`decided ${id} ${outcome.decision}${sequence !== undefined ? ` seq=${sequence}` : ''}${outcome.decision === 'ABORT' ? ` (${outcome.reason})` : ''}`);
+        const recipients = listDecisionRecipients(outcome, ballots, participants);
+        if (outcome.decision === 'COMMIT' && sequence !== undefined) {
+          this.deliverCommit(id, sequence, epoch, recipients, (applied_here) => {
+            finish(applied_here ? { http_status: 200, transaction_id: id, sequence } : { http_status: 503, error: 'commit decided, in doubt', master: node.addr });
+          });
+        } else {
+          this.deliverAbort(id, epoch, recipients, () => finish({ http_status: 409, transaction_id: id, reason: outcome.decision === 'ABORT' ? outcome.reason : '' }));
+        }
+      });
+    });
+  }
+
+  private reserveSequence(): number {
+    const sequence = nextSequence(this.node.state.max_sequence);
+    this.node.state.max_sequence = sequence;
+    return sequence;
+  }
+
+  private requestVote(addr: string, prepare: PrepareRequest, done: (ballot: Ballot) => void): void {
+    const { node } = this;
+    if (addr === node.addr) return node.participant.prepare(prepare, (response) => done({ addr, response }));
+    node.call(addr, 'prepare', prepare, node.limits.prepare_timeout_ms, (reply) => {
+      if (reply.ok) return done({ addr, response: reply.body });
+      const response: PrepareResponse = { status: 'ABORT', reason: reply.error === 'timeout' ? 'prepare timeout' : 'unreachable' };
+      done({ addr, response });
+    });
+  }
+
+  private deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[], then: (applied_here: boolean) => void): void {
+    const { node } = this;
+    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: node.addr };
+    const remote = recipients.filter((addr) => addr !== node.addr);
+    const local = recipients.includes(node.addr);
+    const send = (): void =>
+      this.sendDecision('commit', message, remote, (acked, missed) => {
+        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: acked.length, local_pending: local && !node.bugs.apply_locally_first };
+        this.applyLocallyWhenSafe(pending, () => {
+          this.remember(pending);
+          then(!pending.local_pending);
+        });
+      });
+    if (local && node.bugs.apply_locally_first) return node.participant.commit(message, () => send());
+    send();
+  }
+
+  private deliverAbort(id: string, epoch: number, recipients: readonly string[], then: () => void): void {
+    const { node } = this;
+    const message: AbortRequest = { transaction_id: id, epoch, coordinator: node.addr };
+    const remote = recipients.filter((addr) => addr !== node.addr);
+    forAllInParallel<string, undefined>(
+      recipients.includes(node.addr) ? ['local', 'remote'] : ['remote'],
+      (part, done) => {
+        if (part === 'local') return node.participant.abort(message, () => done(undefined));
+        this.sendDecision('abort', message, remote, (_acked, missed) => {
+          this.remember({ kind: 'abort', message, addrs: new Set(missed), remote_recipients: 0, remote_acks: 0, local_pending: false });
+          done(undefined);
+        });
+      },
+      () => then(),
+    );
+  }
+
+  private applyLocallyWhenSafe(pending: PendingDelivery, then: () => void): void {
+    if (!pending.local_pending || !mayApplyLocally(pending)) return then();
+    this.node.participant.commit(pending.message, (answer) => {
+      if (!answer.ok) {
+        this.node.world.violate('local-commit-refused', `${this.node.addr}: local commit of ${pending.message.transaction_id} refused: ${answer.error}`);
+        return then();
+      }
+      pending.local_pending = false;
+      then();
+    });
+  }
+
+  private sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[], then: (acked: readonly string[], missed: readonly string[]) => void): void {
+    const { node } = this;
+    forAllInParallel<string, boolean>(
+      addrs,
+      (addr, done) => node.call(addr, kind, message, node.limits.decision_timeout_ms, (reply) => done(reply.ok && isAcknowledged(reply.body))),
+      (results) => then(addrs.filter((_, i) => results[i]), addrs.filter((_, i) => !results[i])),
+    );
+  }
+
+  private remember(pending: PendingDelivery): void {
+    if (pending.addrs.size === 0 && !pending.local_pending) return;
+    if (this.node.state.role !== 'MASTER' && isKnownOnlyHere(pending)) return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id);
+    this.undelivered.set(pending.message.transaction_id, pending);
+  }
+
+  /** One pass of re-delivery; the node runs it every `decision_retry_interval_ms`. */
+  redeliver(then: () => void): void {
+    if (this.delivering) return then();
+    this.delivering = true;
+    forAllInParallel<[string, PendingDelivery], undefined>(
+      [...this.undelivered],
+      ([id, pending], done) => {
+        this.sendDecision(pending.kind, pending.message, [...pending.addrs], (acked) => {
+          for (const addr of acked) pending.addrs.delete(addr);
+          pending.remote_acks += acked.length;
+          this.applyLocallyWhenSafe(pending, () => {
+            if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
+            done(undefined);
+          });
+        });
+      },
+      () => {
+        this.delivering = false;
+        then();
+      },
+    );
+  }
+}
+
+function isAcknowledged(answer: DecisionAnswer): boolean {
+  return answer.ok;
+}
+
+/** A COMMIT no other replica has applied yet, and this one not either. */
+function isKnownOnlyHere(pending: PendingDelivery): boolean {
+  return pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0;
+}

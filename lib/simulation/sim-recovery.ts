@@ -1,0 +1,151 @@
+/**
+ * How a simulated node gets back to the truth (lib/node/recovery-service.ts): pulling the
+ * committed log it missed, resolving PREPARED transactions with the real `resolveInDoubt`,
+ * and settling COMMIT decisions from an earlier life with the real `reconcileDecision`.
+ */
+import type { CommittedEntry } from '../protocol/messages.ts';
+import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import type { TxRecord } from './durable-store.ts';
+import { forAllInParallel, forEachInSeries, type SimNode } from './sim-node.ts';
+
+export class SimRecovery {
+  private readonly resolving = new Set<string>();
+  private readonly unconfirmed = new Set<string>();
+
+  constructor(private readonly node: SimNode) {}
+
+  isUnconfirmed(id: string): boolean {
+    return this.unconfirmed.has(id);
+  }
+
+  get unconfirmed_count(): number {
+    return this.unconfirmed.size;
+  }
+
+  loadUnconfirmed(): void {
+    for (const id of this.node.store.listUnappliedDecisions()) this.unconfirmed.add(id);
+  }
+
+  adoptUnconfirmed(id: string): void {
+    this.unconfirmed.add(id);
+    this.node.note(`unconfirmed ${id} (stepped down before another replica applied it)`);
+  }
+
+  /** Apply every committed transaction `source` has that this node lacks; `then(false)` if it could not be read. */
+  pullLog(source: string, then: (ok: boolean) => void): void {
+    const { node } = this;
+    node.call(source, 'log', { after: node.state.sequences.applied_through }, node.limits.peer_query_timeout_ms, (reply) => {
+      if (!reply.ok) return then(false);
+      let failed = false;
+      forEachInSeries(reply.body.entries, (entry, next) => this.applyEntry(entry, (ok) => {
+        if (!ok) failed = true;
+        next();
+      }), () => then(!failed));
+    });
+  }
+
+  private applyEntry(entry: CommittedEntry, then: (ok: boolean) => void): void {
+    const { node } = this;
+    if (node.state.sequences.has(entry.sequence)) return then(true);
+    const record = node.store.records.get(entry.transaction_id);
+    if (record?.state === 'COMMITTED') return then(true);
+    if (record?.state === 'PREPARED') return node.participant.commit({ transaction_id: entry.transaction_id, sequence: entry.sequence }, (answer) => then(answer.ok));
+    let error: string | undefined;
+    node.persist(`catch-up ${entry.transaction_id}`, () => {
+      error = node.store.applyCommit({ ...entry, epoch: node.epoch, now_ms: node.world.now_ms });
+    }, () => {
+      if (error !== undefined) {
+        node.world.violate('commit-after-abort', `${node.addr} catching up: ${error}`);
+        return then(false);
+      }
+      node.participant.noteApplied(entry.sequence);
+      node.note(`caught-up ${entry.transaction_id} seq=${entry.sequence}`);
+      node.world.recordApplied(node.addr, entry.transaction_id, entry.sequence);
+      then(true);
+    });
+  }
+
+  /** Settle every unconfirmed decision the cluster can settle now. */
+  reconcile(then: () => void): void {
+    forAllInParallel<string, undefined>([...this.unconfirmed], (id, done) => this.reconcileOne(id, () => done(undefined)), () => then());
+  }
+
+  private reconcileOne(id: string, then: () => void): void {
+    const { node } = this;
+    const decision = node.store.decisions.get(id);
+    if (!decision) return then();
+    this.askAll(decision.participants.filter((addr) => addr !== node.addr), id, (answers) => {
+      if (!this.unconfirmed.has(id)) return then();
+      const outcome = reconcileDecision(answers);
+      node.note(`reconcile ${id} ${outcome.kind}`);
+      if (outcome.kind === 'wait') return then();
+      const settled = (): void => {
+        this.unconfirmed.delete(id);
+        then();
+      };
+      if (outcome.kind === 'commit') return node.participant.commit({ transaction_id: id, sequence: outcome.sequence }, settled);
+      node.persist(`withdraw ${id}`, () => node.store.withdrawDecision(id), () => node.participant.abort({ transaction_id: id }, settled));
+    });
+  }
+
+  /** One pass over PREPARED transactions older than `in_doubt_after_ms`. */
+  resolveStale(then: () => void): void {
+    const { node } = this;
+    this.reconcile(() => {
+      const cutoff_ms = node.world.now_ms - node.limits.in_doubt_after_ms;
+      const stale = node.store.listPrepared().filter((record) => record.updated_at <= cutoff_ms);
+      forAllInParallel<TxRecord, undefined>(stale, (record, done) => this.resolve(record, () => done(undefined)), () => then());
+    });
+  }
+
+  /** Resolve every PREPARED transaction now (a new master's take-over). */
+  resolveAll(then: () => void): void {
+    forAllInParallel<TxRecord, undefined>(this.node.store.listPrepared(), (record, done) => this.resolve(record, () => done(undefined)), () => then());
+  }
+
+  private resolve(record: TxRecord, then: () => void): void {
+    const { node } = this;
+    if (this.resolving.has(record.id) || this.unconfirmed.has(record.id)) return then();
+    this.resolving.add(record.id);
+    const finish = (): void => {
+      this.resolving.delete(record.id);
+      then();
+    };
+    const own = node.viewTransaction(record.id);
+    if (own.decision === 'COMMIT') return finish();
+    const asked = (record.participants ?? node.members).filter((addr) => addr !== node.addr);
+    this.askAll(asked, record.id, (peer_answers) => {
+      const answers: PeerAnswer[] = [...peer_answers, { addr: node.addr, view: node.viewTransaction(record.id) }];
+      const resolution = resolveInDoubt(record.coordinator, answers);
+      node.note(`in-doubt ${record.id} ${resolution.kind}${resolution.kind === 'commit' ? ` seq=${resolution.sequence}` : ''}`);
+      if (resolution.kind === 'commit') return node.participant.commit({ transaction_id: record.id, sequence: resolution.sequence }, finish);
+      if (resolution.kind === 'abort') return node.participant.abort({ transaction_id: record.id }, finish);
+      if (resolution.kind === 'fence') {
+        return this.fence(record.id, resolution.addrs, (all) => (all ? node.participant.abort({ transaction_id: record.id }, finish) : finish()));
+      }
+      finish();
+    });
+  }
+
+  private askAll(addrs: readonly string[], id: string, then: (answers: readonly PeerAnswer[]) => void): void {
+    const { node } = this;
+    forAllInParallel<string, PeerAnswer>(
+      addrs,
+      (addr, done) => node.call(addr, 'view', { transaction_id: id }, node.limits.peer_query_timeout_ms, (reply) => done({ addr, view: reply.ok ? reply.body : undefined })),
+      then,
+    );
+  }
+
+  private fence(id: string, addrs: readonly string[], then: (all: boolean) => void): void {
+    const { node } = this;
+    const message = { transaction_id: id, epoch: node.epoch };
+    forAllInParallel<string, boolean>(
+      addrs,
+      (addr, done) => {
+        if (addr === node.addr) return node.participant.abort(message, (answer) => done(answer.ok));
+        node.call(addr, 'abort', message, node.limits.peer_query_timeout_ms, (reply) => done(reply.ok && reply.body.ok));
+      },
+      (results) => then(results.every(Boolean)),
+    );
+  }
+}
