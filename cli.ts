@@ -32,23 +32,25 @@ function buildCli(): CAC {
   const cli = cac('twopc');
   cli
     .command('cluster', 'Run N nodes in one process (one worker thread each), restart crashed ones, show a live table')
-    .usage('cluster --size N [--base-port 8081] [--host 127.0.0.1] [--data-dir DIR] [--failpoints]')
+    .usage('cluster --size N [--base-port 8081] [--host 127.0.0.1] [--data-dir DIR] [--failpoints] [--log-level LEVEL]')
     .option('--size <n>', 'Number of nodes')
     .option('--base-port <port>', 'Port of the first node; node i listens on base-port + i (default: 8081)')
     .option('--host <host>', 'Host every node binds (default: 127.0.0.1)')
     .option('--data-dir <dir>', 'Root data directory; each node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints on every node (tests only; or env TWOPC_FAILPOINTS=1)')
     .option('--secret-file <path>', 'Cluster secret (needed for a non-loopback --host; or env TWOPC_SECRET)')
+    .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
     .example('  $ twopc cluster --size 3 --base-port 8081 --data-dir ./data')
     .action((raw: RawFlags) => runCluster(raw));
   cli
     .command('start-node', 'Run one node in this process')
-    .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH]')
+    .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL]')
     .option('--addr <host:port>', 'Address to listen on and be known by')
     .option('--peers <list>', 'The rest of the membership, HOST:PORT,…')
     .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
     .option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET); required off loopback')
+    .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
     .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
     .action((raw: RawFlags) => runStartNode(raw));
   cli

@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { StartupError, type NodeHandle, type NodeOptions } from '../lib/node/options.ts';
 import { startNode } from '../lib/node/start-node.ts';
-import { isSupervisorMessage, type NodeTask, type NodeTaskMessage, type NodeTaskResult } from '../lib/supervisor/node-task.ts';
+import { isSupervisorMessage, type NodeLogMessage, type NodeTask, type NodeTaskMessage, type NodeTaskResult } from '../lib/supervisor/node-task.ts';
 
 /**
  * Runs one node in this worker thread until the supervisor sends `stop`. Aborting the task
@@ -20,7 +20,7 @@ export default async function runNodeTask(task: NodeTask): Promise<NodeTaskResul
 
 async function startOrExplain(task: NodeTask): Promise<NodeHandle | NodeTaskResult> {
   try {
-    return await startNode(nodeOptions(task));
+    return await startNode(nodeOptions(task, (line) => task.port.postMessage({ type: 'log', line: line.replace(/\n$/, '') } satisfies NodeLogMessage)));
   } catch (error) {
     if (error instanceof StartupError) return { outcome: 'startup-failed', reason: error.message };
     throw error;
@@ -35,7 +35,8 @@ async function serveUntilStop(handle: NodeHandle, port: MessagePort): Promise<vo
   await handle.stop();
 }
 
-function nodeOptions(task: NodeTask): NodeOptions {
+/** The node's options; its log lines go to `sink` (the supervisor prints them). */
+function nodeOptions(task: NodeTask, sink: (line: string) => void): NodeOptions {
   return {
     addr: task.addr,
     peers: task.peers,
@@ -43,6 +44,9 @@ function nodeOptions(task: NodeTask): NodeOptions {
     failpoints: task.failpoints,
     ...(task.limits !== undefined && { limits: task.limits }),
     ...(task.secret !== undefined && { secret: task.secret }),
+    ...(task.logLevel !== undefined && { logLevel: task.logLevel }),
+    logPretty: task.logPretty ?? false,
+    logSink: sink,
   };
 }
 

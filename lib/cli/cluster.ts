@@ -8,6 +8,8 @@ import { printLine } from './output.ts';
 import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
 import { data_dir_default } from './start-node.ts';
+import { parseLogLevel } from './log-level.ts';
+import type { LogLevel } from '../node/logger.ts';
 
 export const cluster_base_port_default = 8081;
 export const cluster_host_default = '127.0.0.1';
@@ -22,9 +24,10 @@ export interface ClusterFlags {
   readonly dataDir: string;
   readonly failpoints: boolean;
   readonly secret: string | undefined;
+  readonly logLevel: LogLevel;
 }
 
-/** `twopc cluster --size N [--base-port 8081] [--host 127.0.0.1] [--data-dir DIR] [--failpoints]` */
+/** `twopc cluster --size N [--base-port 8081] [--host 127.0.0.1] [--data-dir DIR] [--failpoints] [--log-level LEVEL]` */
 export async function runCluster(raw: RawFlags): Promise<ExitCode> {
   const flags = parseClusterFlags(raw);
   const addrs = clusterAddrs(flags.host, flags.basePort, flags.size);
@@ -39,6 +42,8 @@ export async function runCluster(raw: RawFlags): Promise<ExitCode> {
     dataDir: flags.dataDir,
     failpoints: flags.failpoints,
     log: (line) => table.printAbove(line),
+    logLevel: flags.logLevel,
+    logPretty: process.stderr.isTTY === true,
     ...(flags.secret !== undefined && { secret: flags.secret }),
   });
   printLine(
@@ -69,5 +74,6 @@ export function parseClusterFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proces
     dataDir: optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default,
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
     secret,
+    logLevel: parseLogLevel(raw['logLevel'], env),
   };
 }

@@ -8,6 +8,8 @@ import { isLoopbackHost } from '../security/bind-policy.ts';
 import { printLine, warnLine } from './output.ts';
 import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
+import { parseLogLevel } from './log-level.ts';
+import type { LogLevel } from '../node/logger.ts';
 
 /** Where nodes keep their files when `--data-dir` is not given. */
 export const data_dir_default = './data';
@@ -20,9 +22,10 @@ export interface StartNodeFlags {
   readonly dataDir: string;
   readonly failpoints: boolean;
   readonly secret: string | undefined;
+  readonly logLevel: LogLevel;
 }
 
-/** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH]` */
+/** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL]` */
 export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
   const flags = parseStartNodeFlags(raw);
   // A StartupError (busy port, unwritable data dir) reaches the top level as one line, exit 2.
@@ -31,6 +34,7 @@ export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
     peers: flags.peers,
     dataDir: flags.dataDir,
     failpoints: flags.failpoints,
+    logLevel: flags.logLevel,
     ...(flags.secret !== undefined && { secret: flags.secret }),
   });
   printLine(`twopc node ${flags.addr} serving (data ${flags.dataDir})`);
@@ -52,6 +56,7 @@ export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proc
     dataDir: resolve(optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default),
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
     secret,
+    logLevel: parseLogLevel(raw['logLevel'], env),
   };
 }
 

@@ -93,6 +93,7 @@ export class ClusterService {
     }
     if (!context.state.members.includes(addr)) return;
     context.state.peers.set(addr, after);
+    if (after.misses > before.misses) context.metrics.heartbeat_misses.inc({ peer: addr });
     if (before.alive !== after.alive) context.log.info(after.alive ? 'peer-alive' : 'peer-dead', { peer: addr, epoch: context.state.epoch });
   }
 

@@ -11,6 +11,7 @@ import type { Failpoints } from './failpoints.ts';
 import type { PeerStatus } from '../cluster/membership.ts';
 import type { NodePhase, Role } from '../protocol/states.ts';
 import type { Logger } from './logger.ts';
+import type { NodeMetrics } from './metrics.ts';
 
 /**
  * The one mutable record of what this node currently believes. Only the services in
@@ -47,6 +48,7 @@ export interface NodeContext {
   readonly sequences: SequenceTracker;
   readonly failpoints: Failpoints;
   readonly log: Logger;
+  readonly metrics: NodeMetrics;
   readonly state: NodeState;
 }
 
@@ -61,6 +63,9 @@ export function listAlive(context: NodeContext): readonly string[] {
 export async function adoptEpoch(context: NodeContext, epoch: number): Promise<boolean> {
   if (epoch <= context.state.epoch) return false;
   await context.meta.writeEpoch(epoch);
-  if (epoch > context.state.epoch) context.state.epoch = epoch;
+  if (epoch <= context.state.epoch) return false;
+  const previous = context.state.epoch;
+  context.state.epoch = epoch;
+  context.log.info('epoch-adopted', { epoch, previous });
   return true;
 }

@@ -63,6 +63,10 @@ export class CoordinatorService {
     return this.in_flight.has(id);
   }
 
+  listInFlight(): readonly string[] {
+    return [...this.in_flight.keys()];
+  }
+
   get undelivered_count(): number {
     return this.undelivered.size;
   }
@@ -89,7 +93,7 @@ export class CoordinatorService {
   }
 
   private async answerOrRun(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
-    return (await this.answerKnown(id)) ?? (await this.runRound(id, request));
+    return (await this.answerKnown(id)) ?? (await this.context.metrics.timeRound(() => this.runRound(id, request)));
   }
 
   /** The answer for a transaction this node already decided: resubmitting is idempotent. */
@@ -118,9 +122,11 @@ export class CoordinatorService {
   private async runRound(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
     const { context } = this;
     const epoch = context.state.epoch;
+    const started_s = context.metrics.now_s();
     const participants = listAlive(context);
     const prepare: PrepareRequest = { transaction_id: id, payload: request.payload, epoch, coordinator: context.addr, participants: [...participants] };
     const ballots = await Promise.all(participants.map((addr) => this.requestVote(addr, prepare)));
+    context.metrics.prepare_seconds.observe(context.metrics.now_s() - started_s);
     // A master that stepped down or saw a newer epoch while collecting votes must not
     // decide COMMIT: the new master may already be handing out sequences.
     const still_master = context.state.role === 'MASTER' && context.state.epoch === epoch;
@@ -181,6 +187,7 @@ export class CoordinatorService {
    * Until then the client hears 503 `in_doubt`, and re-delivery finishes the job.
    */
   private async deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[]): Promise<boolean> {
+    const started_s = this.context.metrics.now_s();
     const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: this.context.addr };
     const remote = recipients.filter((addr) => addr !== this.context.addr);
     const delivery = await this.sendDecision('commit', message, remote);
@@ -194,6 +201,7 @@ export class CoordinatorService {
     };
     await this.applyLocallyWhenSafe(pending);
     this.remember(pending);
+    this.context.metrics.commit_seconds.observe(this.context.metrics.now_s() - started_s);
     return !pending.local_pending;
   }
 
@@ -223,7 +231,7 @@ export class CoordinatorService {
         try {
           const answer = await this.context.client.call(addr, 'POST', `/${kind}`, message, this.context.limits.decision_timeout_ms);
           if (answer.status >= 400 && answer.status < 500) {
-            this.context.log.info('decision-refused', { transaction_id: message.transaction_id, addr, status: answer.status, body: answer.body });
+            this.context.log.info('decision-refused', { transaction_id: message.transaction_id, peer: addr, status: answer.status, body: answer.body });
           }
           return answer.status === 200;
         } catch {

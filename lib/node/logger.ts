@@ -1,23 +1,63 @@
 /**
- * One line per event on stderr, JSON when not a terminal. Kept tiny on purpose: the
- * structured logger with levels comes with the operations work.
+ * A node's structured log: pino, one JSON line per event on stderr (pretty, through
+ * pino-pretty, only when stderr is a terminal). Every line carries the node's `addr` and
+ * its current `epoch` (an event's own `epoch` field wins), the `event` name and a level.
+ * Call sites only ever see `log.info(event, fields)` / `log.warn(event, fields)`.
  */
+import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+
 export interface Logger {
   info(event: string, fields?: Readonly<Record<string, unknown>>): void;
   warn(event: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
-export type LogLevel = 'silent' | 'warn' | 'info';
+export const log_levels = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof log_levels)[number];
+export const log_level_default: LogLevel = 'warn';
 
-export function createLogger(addr: string, level: LogLevel): Logger {
-  const write = (severity: 'info' | 'warn', event: string, fields?: Readonly<Record<string, unknown>>) => {
-    if (level === 'silent' || (level === 'warn' && severity === 'info')) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: severity, node: addr, event, ...fields })}\n`);
-  };
-  return { info: (event, fields) => write('info', event, fields), warn: (event, fields) => write('warn', event, fields) };
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Human-readable lines (pino-pretty) instead of JSON lines. */
+  readonly pretty: boolean;
+  /** The node's current epoch, read at every line. */
+  readonly epoch: () => number;
+  /** Where each finished line goes (it ends in a newline); default stderr. */
+  readonly sink?: (line: string) => void;
 }
 
-export function levelFromEnv(): LogLevel {
-  const level = process.env['TWOPC_LOG_LEVEL'];
-  return level === 'silent' || level === 'info' || level === 'warn' ? level : 'warn';
+export function createLogger(addr: string, options: LoggerOptions): Logger {
+  const sink = options.sink ?? ((line: string) => void process.stderr.write(line));
+  const prettify = options.pretty ? prettyFactory({ messageKey: 'event', colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+  const destination: DestinationStream = { write: (line: string) => sink(prettify ? prettify(line) : line) };
+  const logger = pino(
+    {
+      level: options.level,
+      base: { addr },
+      messageKey: 'event',
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: () => ({ epoch: options.epoch() }),
+    },
+    destination,
+  );
+  return {
+    info: (event, fields) => logger.info(fields ?? {}, event),
+    warn: (event, fields) => logger.warn(fields ?? {}, event),
+  };
+}
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (log_levels as readonly string[]).includes(value);
+}
+
+/** The env `TWOPC_LOG_LEVEL` if it names a level, else `warn`. */
+export function levelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const level = env['TWOPC_LOG_LEVEL'];
+  return level !== undefined && isLogLevel(level) ? level : log_level_default;
+}
+
+/** Pretty lines only for a person watching: stderr is a terminal. */
+export function stderrIsTerminal(): boolean {
+  return process.stderr.isTTY === true;
 }

@@ -1,6 +1,8 @@
 /**
  * Everything a node needs to start. Limits are named with their unit last.
  */
+import type { LogLevel } from './logger.ts';
+
 export interface NodeOptions {
   /** `host:port` this node listens on and is known by in the membership. */
   readonly addr: string;
@@ -13,6 +15,12 @@ export interface NodeOptions {
   /** The cluster secret: when set, every request to and from this node is signed. */
   readonly secret?: string;
   readonly limits?: Partial<NodeLimits>;
+  /** Log level; default the env TWOPC_LOG_LEVEL, else warn. */
+  readonly logLevel?: LogLevel;
+  /** Pretty log lines instead of JSON lines; default: when stderr is a terminal. */
+  readonly logPretty?: boolean;
+  /** Where log lines go instead of stderr (a worker thread hands them to its supervisor). */
+  readonly logSink?: (line: string) => void;
 }
 
 export interface NodeLimits {

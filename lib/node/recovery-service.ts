@@ -66,6 +66,7 @@ export class RecoveryService {
     }
     await context.participant_log.applyCommit({ ...entry, epoch: context.state.epoch, now_ms: context.clock.now_ms() });
     this.participant.noteApplied(entry.sequence);
+    context.log.info('committed', { transaction_id: entry.transaction_id, sequence: entry.sequence, via: 'catch-up' });
     return true;
   }
 

@@ -15,7 +15,9 @@ import { initialStatus, type PeerStatus } from '../cluster/membership.ts';
 import { LockTable } from './lock-table.ts';
 import { SequenceTracker } from './sequence-tracker.ts';
 import { Failpoints } from './failpoints.ts';
-import { createLogger, levelFromEnv } from './logger.ts';
+import { createLogger, levelFromEnv, stderrIsTerminal } from './logger.ts';
+import { countingLogger, NodeMetrics } from './metrics.ts';
+import { metricsSourceOf } from '../transport/metrics.ts';
 import { TwopcNode } from './node.ts';
 import { default_limits, StartupError, type NodeHandle, type NodeOptions } from './options.ts';
 import type { NodeContext, NodeState } from './context.ts';
@@ -53,7 +55,16 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     // be withdrawn (RecoveryService.reconcile), and its sequence used again.
     max_sequence: sequences.max_applied,
   };
-  const log = createLogger(options.addr, levelFromEnv());
+  const metrics = new NodeMetrics();
+  const log = countingLogger(
+    createLogger(options.addr, {
+      level: options.logLevel ?? levelFromEnv(),
+      pretty: options.logPretty ?? stderrIsTerminal(),
+      epoch: () => state.epoch,
+      ...(options.logSink !== undefined && { sink: options.logSink }),
+    }),
+    metrics,
+  );
   const client = new PeerClient(clock, options.secret);
   const context: NodeContext = {
     addr: options.addr,
@@ -68,12 +79,15 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     sequences,
     failpoints: new Failpoints(() => crashNow(options.addr)),
     log,
+    metrics,
     state,
   };
   const node = new TwopcNode(context);
+  metrics.watch(metricsSourceOf(node));
   await node.recovery.loadUnconfirmed();
   const app = createApp(node, { failpoints: options.failpoints === true, ...(options.secret !== undefined && { secret: options.secret }) });
   const server = await listenHttp(app, host, port).catch(async (error: unknown) => {
+    metrics.close();
     await database.close();
     throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);
   });
@@ -81,6 +95,7 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
   const stop = () =>
     (stopping ??= (async () => {
       node.stop();
+      metrics.close();
       await server.close().catch(() => undefined);
       await client.close();
       await database.close();

@@ -1,11 +1,13 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { isNodeTaskMessage, type NodeSpec, type NodeTask, type NodeTaskResult, type SupervisorMessage } from './node-task.ts';
+import { isNodeLogMessage, isNodeTaskMessage, type NodeSpec, type NodeTask, type NodeTaskResult, type SupervisorMessage } from './node-task.ts';
 
 export interface SlotPolicy {
   /** Pause before a node that ended unexpectedly is started again. */
   readonly restart_delay_ms: number;
   readonly log: (line: string) => void;
+  /** Prints one of the node's own log lines. */
+  readonly print: (line: string) => void;
 }
 
 /** One launch of the node's task on the pool. */
@@ -86,6 +88,7 @@ export class NodeSlot {
       ended: settled.then(describeResult, describeFailure).then((reason) => this.#ended(run, reason, hooks.onEndedBeforeStart)),
     };
     channel.port1.on('message', (message: unknown) => {
+      if (isNodeLogMessage(message)) return this.#policy.print(message.line);
       if (!isNodeTaskMessage(message) || run.started) return;
       run.started = true;
       hooks.onStarted();

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { NodeLimits } from '../node/options.ts';
+import type { LogLevel } from '../node/logger.ts';
 
 /** What a node needs to run, minus the message port a launch creates. */
 export interface NodeSpec {
@@ -9,6 +10,9 @@ export interface NodeSpec {
   readonly failpoints: boolean;
   readonly limits?: Partial<NodeLimits>;
   readonly secret?: string;
+  readonly logLevel?: LogLevel;
+  /** Pretty log lines (the supervisor's stderr is a terminal). */
+  readonly logPretty?: boolean;
 }
 
 /** One node as a long-running piscina task. Everything but `port` is structured-cloned. */
@@ -23,6 +27,9 @@ export type SupervisorMessage = { readonly type: 'stop' };
 /** Task → supervisor. */
 export type NodeTaskMessage = { readonly type: 'started' };
 
+/** Task → supervisor: one of the node's log lines, for the supervisor to print. */
+export type NodeLogMessage = { readonly type: 'log'; readonly line: string };
+
 /**
  * How a task ended when it ended on its own terms. A start-up failure is a value, not a
  * rejection, because a custom error class does not survive the trip across threads.
@@ -33,6 +40,10 @@ export type NodeTaskResult =
 
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'stop';
+}
+
+export function isNodeLogMessage(value: unknown): value is NodeLogMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'log' && typeof (value as { line?: unknown }).line === 'string';
 }
 
 export function isNodeTaskMessage(value: unknown): value is NodeTaskMessage {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { StartupError, type NodeLimits } from '../node/options.ts';
+import type { LogLevel } from '../node/logger.ts';
 import type { NodeSpec, NodeTask, NodeTaskResult } from './node-task.ts';
 import { NodeSlot } from './node-slot.ts';
 
@@ -29,8 +30,12 @@ export interface ClusterOptions {
   readonly secret?: string;
   /** Node limits (tests shorten heartbeats and timeouts). */
   readonly limits?: Partial<NodeLimits>;
-  /** Where the supervisor reports crashes and restarts, one line each; default stderr. */
+  /** Where the supervisor reports crashes and restarts, one line each; default stderr. Nodes' log lines go there too. */
   readonly log?: (line: string) => void;
+  /** Every node's log level (default: env TWOPC_LOG_LEVEL, else warn). */
+  readonly logLevel?: LogLevel;
+  /** Nodes write pretty log lines instead of JSON lines. */
+  readonly logPretty?: boolean;
 }
 
 /** A running cluster in this process. */
@@ -64,7 +69,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const pool = createPool(options.size);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const slots = addrs.map(
-    (addr) => new NodeSlot(pool, nodeSpec(addr, addrs, dataDir, options), { restart_delay_ms, log: (line) => log(`twopc cluster: ${line}`) }),
+    (addr) => new NodeSlot(pool, nodeSpec(addr, addrs, dataDir, options), { restart_delay_ms, log: (line) => log(`twopc cluster: ${line}`), print: log }),
   );
   const stop = stopOnce(slots, pool);
   const failure = await firstStartFailure(slots);
@@ -99,6 +104,8 @@ function nodeSpec(addr: string, addrs: readonly string[], dataDir: string, optio
     failpoints: options.failpoints ?? false,
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.secret !== undefined && { secret: options.secret }),
+    ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
+    ...(options.logPretty !== undefined && { logPretty: options.logPretty }),
   };
 }
 

@@ -21,5 +21,5 @@ function send(node: TwopcNode, target: string, path: string, addr: string): void
   const { context } = node;
   void context.client
     .call(target, 'POST', path, { addr }, context.limits.peer_query_timeout_ms)
-    .catch((error: unknown) => context.log.warn('membership-gossip-failed', { target, path, addr, error: String(error) }));
+    .catch((error: unknown) => context.log.warn('membership-gossip-failed', { target, path, member: addr, error: String(error) }));
 }

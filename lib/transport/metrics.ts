@@ -1,27 +1,35 @@
+/**
+ * `GET /metrics`: the node's prom-client registry (lib/node/metrics.ts) as Prometheus text,
+ * every metric named `twopc_…`. Here the node is turned into what its gauges read.
+ */
 import type { TwopcNode } from '../node/node.ts';
+import type { MetricsSource } from '../node/metrics.ts';
 
-/** `GET /metrics`: Prometheus text exposition, every metric named `twopc_…`. */
-export function renderMetrics(node: TwopcNode): string {
-  const { state, sequences, locks } = node.context;
-  const lines = [
-    '# HELP twopc_epoch Highest epoch this node has seen.',
-    '# TYPE twopc_epoch gauge',
-    `twopc_epoch ${state.epoch}`,
-    '# HELP twopc_is_master 1 while this node acts as master.',
-    '# TYPE twopc_is_master gauge',
-    `twopc_is_master ${state.role === 'MASTER' ? 1 : 0}`,
-    '# HELP twopc_last_sequence Every committed sequence up to this one is applied here.',
-    '# TYPE twopc_last_sequence gauge',
-    `twopc_last_sequence ${sequences.applied_through}`,
-    '# HELP twopc_locked_keys Keys locked by prepared transactions.',
-    '# TYPE twopc_locked_keys gauge',
-    `twopc_locked_keys ${locks.size}`,
-    '# HELP twopc_undelivered_decisions Decisions some participant has not acknowledged yet.',
-    '# TYPE twopc_undelivered_decisions gauge',
-    `twopc_undelivered_decisions ${node.coordinator.undelivered_count}`,
-    '# HELP twopc_alive_peers Peers this node currently counts alive.',
-    '# TYPE twopc_alive_peers gauge',
-    `twopc_alive_peers ${[...state.peers.values()].filter((peer) => peer.alive).length}`,
-  ];
-  return `${lines.join('\n')}\n`;
+export function metricsSourceOf(node: TwopcNode): MetricsSource {
+  const { context } = node;
+  const { state, sequences, locks } = context;
+  return {
+    epoch: () => state.epoch,
+    is_master: () => state.role === 'MASTER',
+    last_sequence: () => sequences.applied_through,
+    locked_keys: () => locks.size,
+    undelivered_decisions: () => node.coordinator.undelivered_count,
+    in_flight: () => node.coordinator.listInFlight().length,
+    alive_peers: () => [...state.peers.values()].filter((peer) => peer.alive).length,
+    catch_up_lag: () => {
+      const seen = [...state.peers.values()].map((peer) => (peer.reachable ? (peer.last_report?.last_sequence ?? 0) : 0));
+      return Math.max(0, ...seen.map((sequence) => sequence - sequences.applied_through));
+    },
+    prepared: async () => {
+      const prepared = await context.participant_log.listPrepared();
+      const cutoff_ms = context.clock.now_ms() - context.limits.in_doubt_after_ms;
+      return { total: prepared.length, in_doubt: prepared.filter((record) => record.updated_at <= cutoff_ms).length };
+    },
+  };
+}
+
+/** The Response for `GET /metrics`. */
+export async function answerMetrics(node: TwopcNode): Promise<Response> {
+  const { metrics } = node.context;
+  return new Response(await metrics.render(), { headers: { 'content-type': metrics.content_type } });
 }

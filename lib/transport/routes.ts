@@ -18,8 +18,9 @@ import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { authenticate } from './authenticate.ts';
-import { renderMetrics } from './metrics.ts';
-import { renderStatusPage } from './status-page.ts';
+import { answerMetrics } from './metrics.ts';
+import { renderDashboardPage } from './dashboard-page.ts';
+import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
 import * as v from 'valibot';
@@ -134,9 +135,13 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     return { members: node.context.state.members, removed };
   });
 
-  app.get('/metrics', () => new Response(renderMetrics(node), { headers: { 'content-type': 'text/plain; version=0.0.4' } }));
+  app.get('/metrics', () => answerMetrics(node));
 
-  app.get('/', () => new Response(renderStatusPage(node.roleView()), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+  app.get('/', () => new Response(renderDashboardPage(node.addr), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+
+  app.get('/dashboard/data', async (event) =>
+    json(200, await collectDashboardData(node), { 'cache-control': 'no-store', ...corsHeadersFor(event.req.headers.get('origin'), node.context.state.members) }),
+  );
 
   if (options.failpoints) {
     app.post('/debug/failpoints', async (event) => {
