@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { cac, type CAC } from 'cac';
+import { runBenchCommand } from './lib/cli/bench.ts';
 import { runCluster } from './lib/cli/cluster.ts';
 import { runCommit } from './lib/cli/commit.ts';
 import { describeError, exit_codes, exitCodeOf, UsageError, type ExitCode } from './lib/cli/exit.ts';
@@ -101,13 +102,17 @@ function buildCli(): CAC {
     .action(() => notAvailable('chaos'));
   cli
     .command('bench', 'The benchmark: prints its figures and the same-run baselines')
-    .usage('bench [--nodes N] [--clients C] [--duration S] [--json]')
-    .option('--nodes <n>', 'Number of nodes')
-    .option('--clients <c>', 'Concurrent clients')
-    .option('--duration <s>', 'Seconds to run')
+    .usage('bench [--nodes N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--results-dir DIR]')
+    .option('--nodes <n>', 'Number of nodes, 3-9 (default: 3)')
+    .option('--clients <c>', 'Concurrent clients of the throughput run (default: runs at 1, 16, 64 and 256)')
+    .option('--duration <s>', 'Seconds each load run lasts (default: 5)')
     .option('--json', 'Print one JSON object')
+    .option('--failovers <f>', 'Times the master is killed (default: 5)')
+    .option('--restart-store <n>', 'Committed transactions in the restarted node\'s store (default: 100000)')
+    .option('--in-doubt <k>', 'PREPARED transactions left in doubt in that store (default: 1000)')
+    .option('--results-dir <dir>', 'Where the run is recorded as <timestamp>.json (default: bench/results)')
     .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
-    .action(() => notAvailable('bench'));
+    .action((raw: RawFlags) => runBenchCommand(raw));
   cli.option('--secret-file <path>', 'Cluster secret to sign requests with (or env TWOPC_SECRET)');
   for (const example of global_examples) cli.example(example);
   cli.help();

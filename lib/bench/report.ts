@@ -1,0 +1,72 @@
+/**
+ * The benchmark's table for people: each figure, its same-run baseline, and the ratio
+ * twopc ÷ baseline (for latency and memory, above 1 means twopc is slower or bigger; for
+ * throughput, below 1 means twopc commits fewer per second). Figures with no baseline
+ * (failover, restart) show `-` there.
+ */
+import { formatTable, cell } from '../cli/table.ts';
+import type { LoadResult } from './load.ts';
+import type { BenchResult } from './run-bench.ts';
+import { ratioOf } from './stats.ts';
+
+type Row = readonly string[];
+
+function problems(result: LoadResult): string {
+  const parts = [result.aborted > 0 && `${result.aborted} aborted`, result.errors > 0 && `${result.errors} errors`].filter(Boolean);
+  return parts.length > 0 ? `twopc ${parts.join(', ')}` : '';
+}
+
+function loadRows(result: BenchResult): Row[] {
+  const { latency } = result;
+  const rows: Row[] = [
+    ['commit latency p50, 1 client (ms)', cell(latency.twopc.latency.p50_ms), cell(latency.baseline.latency.p50_ms), cell(latency.ratio.p50), `${latency.twopc.committed} commits`],
+    ['commit latency p99, 1 client (ms)', cell(latency.twopc.latency.p99_ms), cell(latency.baseline.latency.p99_ms), cell(latency.ratio.p99), problems(latency.twopc)],
+  ];
+  for (const row of result.throughput) {
+    const note = [problems(row.twopc), `p99 ${row.twopc.latency.p99_ms} vs ${row.baseline.latency.p99_ms} ms`].filter(Boolean).join('; ');
+    rows.push([`throughput, ${row.clients} clients (tx/s)`, cell(row.twopc.tx_per_s), cell(row.baseline.tx_per_s), cell(row.ratio), note]);
+  }
+  return rows;
+}
+
+function failoverRows(result: BenchResult): Row[] {
+  const { failover } = result;
+  const note = `${failover.runs} kills${failover.failed > 0 ? `, ${failover.failed} without a commit in time` : ''}`;
+  return [
+    ['failover, kill to next commit p50 (ms)', cell(failover.p50_ms), '-', '-', note],
+    ['failover, kill to next commit p99 (ms)', cell(failover.p99_ms), '-', '-', ''],
+    ['failover, kill to next commit max (ms)', cell(failover.max_ms), '-', '-', ''],
+  ];
+}
+
+function restartRows(result: BenchResult): Row[] {
+  const { restart } = result;
+  const store = `${restart.committed} committed, ${restart.store_mb} MB`;
+  return [
+    ['restart to /health 200 (ms)', cell(restart.health_ms), '-', '-', store],
+    ['restart to in-doubt resolved (ms)', cell(restart.resolved_ms), '-', '-', `${restart.in_doubt} in doubt`],
+    ['other nodes, start to master (ms)', cell(restart.peers_ready_ms), '-', '-', 'same store, no in-doubt'],
+  ];
+}
+
+function rssRows(result: BenchResult): Row[] {
+  const base = result.rss.baseline;
+  return result.rss.nodes.map((node) => [
+    `RSS peak, node ${node.label} (MB)`,
+    cell(node.peak_mb),
+    cell(base?.peak_mb),
+    cell(base === null ? null : ratioOf(node.peak_mb, base.peak_mb)),
+    `start ${node.start_mb}, end ${node.end_mb}${base === null ? '' : `; baseline ${base.start_mb} → ${base.end_mb}`}`,
+  ]);
+}
+
+export function formatReport(result: BenchResult, results_file: string): string {
+  const headers = ['figure', 'twopc', 'baseline', 'ratio', 'notes'];
+  const rows = [...loadRows(result), ...failoverRows(result), ...restartRows(result), ...rssRows(result)];
+  const { machine, settings } = result;
+  const about = [
+    `twopc bench: ${settings.nodes} nodes, ${settings.duration_s} s per run; ${machine.cpu_count}× ${machine.cpu_model}, ${machine.memory_gb} GB, Node ${machine.node_version}, commit ${machine.git_commit?.slice(0, 12) ?? 'unknown'}${machine.git_dirty === true ? ' (dirty)' : ''}`,
+    `baseline: one process, same HTTP + SQLite work, no 2PC. ratio = twopc / baseline.`,
+  ];
+  return [...about, '', formatTable(headers, rows), '', `recorded in ${results_file}`].join('\n');
+}

@@ -1,0 +1,179 @@
+/**
+ * One benchmark run, start to finish: a fresh twopc cluster of node processes and, in the
+ * same run, the one-process baseline doing the same HTTP + SQLite work without 2PC; the
+ * sequential latency and the throughput at each client level against both; RSS of every
+ * process while the load runs; then, on the same twopc cluster, failover time and restart
+ * time with a large store. Returns every figure as one object (report.ts
+ * renders it, results-file.ts records it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchCluster } from './bench-cluster.ts';
+import { spawnBaseline, type BenchProcess } from './processes.ts';
+import { findFreePorts } from './ports.ts';
+import { call, closeHttp, waitUntil } from './http.ts';
+import { runLoad, type LoadResult } from './load.ts';
+import { RssSampler, type RssSummary } from './rss.ts';
+import { measureFailovers, type FailoverResult } from './failover.ts';
+import { measureRestart, type RestartResult } from './restart.ts';
+import { describeMachine, type MachineDescription } from './machine.ts';
+import { ratioOf } from './stats.ts';
+import type { Progress } from './progress.ts';
+
+export interface BenchSettings {
+  readonly nodes: number;
+  /** Concurrent clients of each throughput run. */
+  readonly client_levels: readonly number[];
+  /** Length of each load run (latency, each throughput level, each target), in seconds. */
+  readonly duration_s: number;
+  readonly failovers: number;
+  /** Committed transactions in the restarted node's store. */
+  readonly restart_store: number;
+  /** PREPARED transactions left in doubt in that store. */
+  readonly in_doubt: number;
+}
+
+/** A twopc figure next to its same-run baseline. */
+export interface Compared<T> {
+  readonly twopc: T;
+  readonly baseline: T;
+}
+
+export interface ThroughputRow extends Compared<LoadResult> {
+  readonly clients: number;
+  /** twopc tx/s ÷ baseline tx/s. */
+  readonly ratio: number | null;
+}
+
+export interface BenchResult {
+  readonly benchmark: 'twopc';
+  readonly format: 1;
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly machine: MachineDescription;
+  readonly settings: BenchSettings;
+  /** Sequential single-client commits. */
+  readonly latency: Compared<LoadResult> & { readonly ratio: { readonly p50: number | null; readonly p99: number | null } };
+  readonly throughput: readonly ThroughputRow[];
+  readonly failover: FailoverResult;
+  readonly restart: RestartResult;
+  readonly rss: { readonly nodes: readonly RssSummary[]; readonly baseline: RssSummary | null };
+}
+
+/** Warm-up before each target's first measured run (JIT, connections, SQLite cache), in ms. */
+const warm_up_ms = 500;
+const baseline_ready_timeout_ms = 30_000;
+
+interface Baseline {
+  readonly addr: string;
+  readonly process: BenchProcess;
+  readonly data_dir: string;
+}
+
+async function startBaseline(): Promise<Baseline> {
+  const [port] = await findFreePorts(1);
+  if (port === undefined) throw new Error('no free port for the baseline');
+  const data_dir = mkdtempSync(join(tmpdir(), 'twopc-bench-baseline-'));
+  const child = spawnBaseline(port, data_dir);
+  const addr = `127.0.0.1:${port}`;
+  await waitUntil('the baseline server to serve', async () => {
+    if (!child.running) throw new Error(`the baseline server exited: ${child.printed.trim()}`);
+    return (await call(addr, 'GET', '/health', undefined, 1_000)).status === 200;
+  }, baseline_ready_timeout_ms);
+  return { addr, process: child, data_dir };
+}
+
+async function stopBaseline(baseline: Baseline): Promise<void> {
+  await baseline.process.stop('SIGTERM');
+  rmSync(baseline.data_dir, { recursive: true, force: true });
+}
+
+function describeLoad(result: LoadResult): string {
+  return `${result.tx_per_s} tx/s, p50 ${result.latency.p50_ms} ms`;
+}
+
+/** Latency and throughput against both targets, twopc first at each step. */
+async function measureLatencyAndThroughput(settings: BenchSettings, master: string, baseline: Baseline, progress: Progress) {
+  const duration_ms = settings.duration_s * 1000;
+  progress.note('warming up');
+  await runLoad(master, 1, warm_up_ms);
+  await runLoad(baseline.addr, 1, warm_up_ms);
+  progress.note('sequential latency: twopc');
+  const twopc = await runLoad(master, 1, duration_ms);
+  progress.note(`sequential latency: baseline (twopc ${describeLoad(twopc)})`);
+  const base = await runLoad(baseline.addr, 1, duration_ms);
+  const latency = { twopc, baseline: base, ratio: { p50: ratioOf(twopc.latency.p50_ms, base.latency.p50_ms), p99: ratioOf(twopc.latency.p99_ms, base.latency.p99_ms) } };
+  const throughput: ThroughputRow[] = [];
+  for (const clients of settings.client_levels) {
+    // One client is the sequential run already measured.
+    if (clients === 1) {
+      throughput.push({ clients, twopc, baseline: base, ratio: ratioOf(twopc.tx_per_s, base.tx_per_s) });
+      continue;
+    }
+    progress.note(`throughput at ${clients} clients: twopc`);
+    const row_twopc = await runLoad(master, clients, duration_ms);
+    progress.note(`throughput at ${clients} clients: baseline (twopc ${describeLoad(row_twopc)})`);
+    const row_base = await runLoad(baseline.addr, clients, duration_ms);
+    throughput.push({ clients, twopc: row_twopc, baseline: row_base, ratio: ratioOf(row_twopc.tx_per_s, row_base.tx_per_s) });
+  }
+  return { latency, throughput };
+}
+
+/** The load runs with the RSS of every node and of the baseline sampled throughout. */
+async function measureLoad(settings: BenchSettings, cluster: BenchCluster, master: string, baseline: Baseline, progress: Progress) {
+  const sampler = new RssSampler();
+  for (const addr of cluster.addrs) sampler.track(addr, () => cluster.pidOf(addr));
+  sampler.track('baseline', () => baseline.process.pid);
+  sampler.start();
+  const measured = await measureLatencyAndThroughput(settings, master, baseline, progress).finally(() => sampler.stop());
+  const summaries = sampler.summaries();
+  const rss = {
+    nodes: summaries.filter((summary) => summary.label !== 'baseline'),
+    baseline: summaries.find((summary) => summary.label === 'baseline') ?? null,
+  };
+  return { ...measured, rss };
+}
+
+export async function runBench(settings: BenchSettings, progress: Progress): Promise<BenchResult> {
+  const started_at = new Date().toISOString();
+  const machine = describeMachine();
+  try {
+    progress.note(`starting ${settings.nodes} nodes and the baseline`);
+    const cluster = await BenchCluster.create(settings.nodes, 'cluster');
+    let load: Awaited<ReturnType<typeof measureLoad>>;
+    let failover: FailoverResult;
+    let restart: RestartResult;
+    try {
+      const baseline = await startBaseline();
+      try {
+        await cluster.startAll();
+        const master = await cluster.waitForAllAlive();
+        load = await measureLoad(settings, cluster, master, baseline, progress);
+      } finally {
+        await stopBaseline(baseline);
+      }
+      failover = await measureFailovers(cluster, settings.failovers, (run, ms) =>
+        progress.note(`failover ${run}/${settings.failovers}: ${ms === undefined ? 'no commit in time' : `${Math.round(ms)} ms`}`),
+      );
+      restart = await measureRestart(cluster, { committed: settings.restart_store, in_doubt: settings.in_doubt }, (text) => progress.note(`restart: ${text}`));
+    } finally {
+      await cluster.stop();
+    }
+    return {
+      benchmark: 'twopc',
+      format: 1,
+      started_at,
+      finished_at: new Date().toISOString(),
+      machine,
+      settings,
+      latency: load.latency,
+      throughput: load.throughput,
+      failover,
+      restart,
+      rss: load.rss,
+    };
+  } finally {
+    await closeHttp();
+  }
+}

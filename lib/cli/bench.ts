@@ -1,0 +1,72 @@
+/**
+ * `twopc bench [--nodes N] [--clients C] [--duration S] [--json] …`: runs the benchmark
+ * (lib/bench/run-bench.ts), records it under bench/results/, and prints the table (or with
+ * `--json` one object). Progress goes to stderr.
+ */
+import { exit_codes, UsageError, type ExitCode } from './exit.ts';
+import { flagInteger, flagSwitch, optionalText, type RawFlags } from './flags.ts';
+import { printJson, printLine } from './output.ts';
+import { runBench, type BenchSettings } from '../bench/run-bench.ts';
+import { Progress } from '../bench/progress.ts';
+import { formatReport } from '../bench/report.ts';
+import { results_dir_default, writeResultsFile } from '../bench/results-file.ts';
+
+export const bench_defaults = Object.freeze({
+  nodes: 3,
+  client_levels: Object.freeze([1, 16, 64, 256]),
+  duration_s: 5,
+  failovers: 5,
+  restart_store: 100_000,
+  in_doubt: 1_000,
+});
+
+const limits = Object.freeze({
+  nodes: [3, 9],
+  clients: [1, 4_096],
+  duration_s: [1, 3_600],
+  failovers: [0, 1_000],
+  restart_store: [0, 10_000_000],
+  in_doubt: [0, 100_000],
+} as const);
+
+/** Flags `bench` knows, as cac names them (camelCase), plus the global ones. */
+const known_flags: ReadonlySet<string> = new Set(['--', 'nodes', 'clients', 'duration', 'json', 'failovers', 'restartStore', 'inDoubt', 'resultsDir', 'secretFile']);
+
+export interface BenchFlags {
+  readonly settings: BenchSettings;
+  readonly json: boolean;
+  readonly results_dir: string;
+}
+
+function integerOr(raw: RawFlags, name: string, flag: string, range: readonly [number, number], fallback: number): number {
+  return raw[name] === undefined ? fallback : flagInteger(raw[name], flag, range[0], range[1]);
+}
+
+export function parseBenchFlags(raw: RawFlags): BenchFlags {
+  const unknown = Object.keys(raw).filter((name) => !known_flags.has(name));
+  if (unknown.length > 0) throw new UsageError(`bench does not know --${unknown[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (see twopc bench --help)`);
+  const clients = raw['clients'] === undefined ? bench_defaults.client_levels : [flagInteger(raw['clients'], '--clients', ...limits.clients)];
+  return {
+    settings: {
+      nodes: integerOr(raw, 'nodes', '--nodes', limits.nodes, bench_defaults.nodes),
+      client_levels: clients,
+      duration_s: integerOr(raw, 'duration', '--duration', limits.duration_s, bench_defaults.duration_s),
+      failovers: integerOr(raw, 'failovers', '--failovers', limits.failovers, bench_defaults.failovers),
+      restart_store: integerOr(raw, 'restartStore', '--restart-store', limits.restart_store, bench_defaults.restart_store),
+      in_doubt: integerOr(raw, 'inDoubt', '--in-doubt', limits.in_doubt, bench_defaults.in_doubt),
+    },
+    json: flagSwitch(raw['json']),
+    results_dir: optionalText(raw['resultsDir'], '--results-dir') ?? results_dir_default,
+  };
+}
+
+export async function runBenchCommand(raw: RawFlags): Promise<ExitCode> {
+  const flags = parseBenchFlags(raw);
+  const progress = new Progress();
+  const result = await runBench(flags.settings, progress);
+  progress.done();
+  const results_file = writeResultsFile(flags.results_dir, result.started_at, result);
+  if (flags.json) printJson({ ...result, results_file });
+  else printLine(formatReport(result, results_file));
+  return exit_codes.ok;
+}
