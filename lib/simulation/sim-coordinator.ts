@@ -160,7 +160,9 @@ export class SimCoordinator {
     if (!pending.local_pending || !mayApplyLocally(pending)) return then();
     this.node.participant.commit(pending.message, (answer) => {
       if (!answer.ok) {
-        this.node.world.violate('local-commit-refused', `${this.node.addr}: local commit of ${pending.message.transaction_id} refused: ${answer.error}`);
+        // The real node throws here (the round or the re-delivery pass fails and is retried);
+        // catch-up later applies it without an epoch. Not a broken invariant by itself.
+        this.node.note(`local commit of ${pending.message.transaction_id} refused: ${answer.error}`);
         return then();
       }
       pending.local_pending = false;
