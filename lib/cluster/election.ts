@@ -24,3 +24,28 @@ export function claimEpoch(seen_epochs: Iterable<number>): number {
   for (const epoch of seen_epochs) if (epoch > highest) highest = epoch;
   return highest + 1;
 }
+
+/** A node's promise: in `epoch`, only `candidate` may lead. Persisted before it is given. */
+export interface EpochGrant {
+  readonly epoch: number;
+  readonly candidate: string;
+}
+
+export type ClaimAnswer =
+  | { readonly granted: true; readonly grant: EpochGrant }
+  | { readonly granted: false; readonly reason: 'epoch already granted' | 'stale epoch' | 'not a member'; readonly epoch: number };
+
+/**
+ * Whether to grant `claim`. The candidate is still chosen deterministically (the lowest
+ * alive address); this vote only makes an epoch belong to one candidate: a node grants each
+ * epoch once, never below the highest epoch it has seen, so two candidates that both win a
+ * majority in the same epoch would need a node that granted it twice.
+ */
+export function answerClaim(current_epoch: number, granted: EpochGrant | undefined, claim: EpochGrant): ClaimAnswer {
+  if (granted !== undefined && claim.epoch === granted.epoch) {
+    return claim.candidate === granted.candidate ? { granted: true, grant: granted } : { granted: false, reason: 'epoch already granted', epoch: granted.epoch };
+  }
+  const floor = Math.max(current_epoch, granted?.epoch ?? 0);
+  if (claim.epoch < floor || (granted !== undefined && claim.epoch <= granted.epoch)) return { granted: false, reason: 'stale epoch', epoch: floor };
+  return { granted: true, grant: claim };
+}

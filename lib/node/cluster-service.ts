@@ -4,11 +4,12 @@
  * epochs, re-runs the election (lib/cluster/election.ts) and, if it is the new master, takes
  * over: claims a new epoch, catches up, resolves what is in doubt, then accepts writes.
  */
-import { claimEpoch, electMaster, hasMajority } from '../cluster/election.ts';
+import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, type EpochGrant } from '../cluster/election.ts';
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
 import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
 import { sleep } from '../time/clock.ts';
+import { KeyedMutex } from '../util/keyed-mutex.ts';
 
 /** Heartbeat ticks a node tolerates being behind a peer before it pulls the missing log. */
 export const behind_ticks_before_pull = 3;
@@ -26,6 +27,8 @@ export class ClusterService {
   private behind_ticks = 0;
   private taking_over = false;
   private last_pulse_ms: number | undefined;
+  /** Claims are answered one at a time: a grant is persisted before the next is weighed. */
+  private readonly claims = new KeyedMutex();
 
   constructor(
     private readonly context: NodeContext,
@@ -70,8 +73,8 @@ export class ClusterService {
    * votes on nothing until it has caught up what it missed.
    */
   pulse(): void {
-    const now_ms = this.context.clock.now_ms();
-    const gap_ms = this.last_pulse_ms === undefined ? 0 : now_ms - this.last_pulse_ms;
+    const now_ms = this.context.clock.monotonic_ms();
+    const gap_ms = this.last_pulse_ms === undefined ? 0 : Math.round(now_ms - this.last_pulse_ms);
     this.last_pulse_ms = now_ms;
     if (gap_ms > this.pauseLimitMs() && this.context.state.phase === 'serving') this.detach(`this node was paused for ${gap_ms} ms`);
   }
@@ -115,6 +118,7 @@ export class ClusterService {
     const expected = electMaster(alive);
     const majority = hasMajority(alive.length, state.members.length);
     state.master = majority ? expected : undefined;
+    if (state.role === 'MASTER' && state.epoch !== state.term) this.stepDown(`epoch ${state.epoch} passed this master's term ${state.term}`);
     if (state.phase !== 'serving') return;
     if (expected === context.addr && majority) {
       if (state.role !== 'MASTER') await this.takeOver();
@@ -127,6 +131,7 @@ export class ClusterService {
     const { state } = this.context;
     state.role = 'SLAVE';
     state.accepting_writes = false;
+    state.term = undefined;
     this.context.log.info('stepped-down', { reason, epoch: state.epoch });
     this.onStepDown();
   }
@@ -142,10 +147,13 @@ export class ClusterService {
     const { state } = context;
     try {
       const reports = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report).filter((r): r is PeerReport => r !== undefined);
-      const epoch = claimEpoch([state.epoch, ...reports.map((r) => r.epoch)]);
-      await adoptEpoch(context, epoch);
+      const epoch = claimEpoch([state.epoch, state.granted?.epoch ?? 0, ...reports.map((r) => r.epoch)]);
+      if (!(await this.winEpoch(epoch))) return;
+      if (state.phase !== 'serving' || state.epoch !== epoch) return;
       state.role = 'MASTER';
+      state.term = epoch;
       state.accepting_writes = false;
+      await context.meta.recordTerm({ epoch, master: context.addr, since: context.clock.now_ms() });
       context.log.info('elected', { epoch, members: state.members });
       await this.waitForOldMasterToYield(epoch);
       const ahead = this.furthestAheadPeer();
@@ -163,6 +171,53 @@ export class ClusterService {
     } finally {
       this.taking_over = false;
     }
+  }
+
+  /**
+   * Ask every member to grant `epoch` to this node; true once a majority of the membership
+   * (this node included) has. Who leads is still the lowest alive address; the grants only
+   * make sure no two nodes ever lead in the same epoch (lib/cluster/election.ts, `answerClaim`).
+   */
+  private async winEpoch(epoch: number): Promise<boolean> {
+    const { context } = this;
+    const claim: EpochGrant = { epoch, candidate: context.addr };
+    const own = await this.answerClaim(claim);
+    const others = context.state.members.filter((addr) => addr !== context.addr);
+    const answers = await Promise.all(others.map((addr) => this.requestGrant(addr, claim)));
+    const granted = [own, ...answers].filter((answer) => answer?.granted === true).length;
+    const won = hasMajority(granted, context.state.members.length);
+    if (!won) {
+      const newer = Math.max(0, ...answers.map((answer) => (answer && !answer.granted ? answer.epoch : 0)));
+      await adoptEpoch(context, newer);
+      context.log.info('claim-lost', { epoch, granted, members: context.state.members.length });
+    }
+    return won;
+  }
+
+  private async requestGrant(addr: string, claim: EpochGrant): Promise<ClaimAnswer | undefined> {
+    try {
+      const answer = await this.context.client.call<ClaimAnswer>(addr, 'POST', '/cluster/claim', claim, this.context.limits.heartbeat_timeout_ms);
+      return typeof answer.body?.granted === 'boolean' ? answer.body : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A candidate's claim (`POST /cluster/claim`, or this node's own): grant each epoch once, durably. */
+  answerClaim(claim: EpochGrant): Promise<ClaimAnswer> {
+    return this.claims.run('claim', async () => {
+      const { context } = this;
+      const { state } = context;
+      if (!state.members.includes(claim.candidate)) return { granted: false, reason: 'not a member', epoch: state.epoch };
+      const answer = answerClaim(state.epoch, state.granted, claim);
+      if (answer.granted && state.granted?.epoch !== claim.epoch) {
+        await context.meta.writeGrant(claim);
+        state.granted = claim;
+        await adoptEpoch(context, claim.epoch);
+        context.log.info('epoch-granted', { epoch: claim.epoch, candidate: claim.candidate });
+      }
+      return answer;
+    });
   }
 
   /**

@@ -12,6 +12,7 @@ import type { PeerStatus } from '../cluster/membership.ts';
 import type { NodePhase, Role } from '../protocol/states.ts';
 import type { Logger } from './logger.ts';
 import type { NodeMetrics } from './metrics.ts';
+import type { EpochGrant } from '../cluster/election.ts';
 
 /**
  * The one mutable record of what this node currently believes. Only the services in
@@ -32,6 +33,10 @@ export interface NodeState {
   peers: Map<string, PeerStatus>;
   /** The highest sequence applied here or, as master, reserved for a decision. */
   max_sequence: number;
+  /** The last epoch grant this node gave (persisted first): it grants each epoch once. */
+  granted: EpochGrant | undefined;
+  /** As master: the epoch it won. A master whose epoch moves past it must step down. */
+  term: number | undefined;
 }
 
 /** What every node service is handed: its identity, its limits, its storage and its tools. */
@@ -59,7 +64,10 @@ export function listAlive(context: NodeContext): readonly string[] {
   return alive.sort();
 }
 
-/** Raise the epoch to `epoch` if it is newer, persisting it first. */
+/**
+ * Raise the epoch to `epoch` if it is newer, persisting it first. A master that sees a newer
+ * epoch stops accepting writes at once; its next heartbeat steps it down (ClusterService).
+ */
 export async function adoptEpoch(context: NodeContext, epoch: number): Promise<boolean> {
   if (epoch <= context.state.epoch) return false;
   await context.meta.writeEpoch(epoch);
@@ -67,5 +75,6 @@ export async function adoptEpoch(context: NodeContext, epoch: number): Promise<b
   const previous = context.state.epoch;
   context.state.epoch = epoch;
   context.log.info('epoch-adopted', { epoch, previous });
+  if (context.state.role === 'MASTER') context.state.accepting_writes = false;
   return true;
 }

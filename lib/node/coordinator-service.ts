@@ -12,6 +12,7 @@ import { PeerUnreachable } from '../transport/http-client.ts';
 import { listAlive, type NodeContext } from './context.ts';
 import type { ParticipantService } from './participant-service.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
+import { FailpointAbort } from './failpoints.ts';
 
 export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
@@ -71,13 +72,20 @@ export class CoordinatorService {
     return this.undelivered.size;
   }
 
+  /** Decided transactions some participant has not acknowledged yet. */
+  listUndelivered(): readonly string[] {
+    return [...this.undelivered.keys()];
+  }
+
   async submit(request: SubmitRequest): Promise<SubmitAnswer> {
     const { state } = this.context;
     const master = state.master ?? null;
     if (state.role !== 'MASTER') {
-      return master === null
-        ? { http_status: 503, body: { error: 'no master elected yet', master } }
-        : { http_status: 421, body: { error: 'not master', master } };
+      if (master !== null) return { http_status: 421, body: { error: 'not master', master } };
+      const error = this.reachesMajority()
+        ? 'no master elected yet; retry shortly'
+        : 'this node does not reach a majority of the membership: writes are refused until it does (reads are served marked stale)';
+      return { http_status: 503, body: { error, master } };
     }
     if (!state.accepting_writes) return { http_status: 503, body: { error: 'master is taking over; retry shortly', master } };
     if (!hasMajority(listAlive(this.context).length, state.members.length)) {
@@ -90,6 +98,11 @@ export class CoordinatorService {
     const round = this.answerOrRun(id, request).finally(() => this.in_flight.delete(id));
     this.in_flight.set(id, round);
     return round;
+  }
+
+  private reachesMajority(): boolean {
+    const reachable = [...this.context.state.peers.values()].filter((peer) => peer.reachable).length;
+    return hasMajority(reachable + 1, this.context.state.members.length);
   }
 
   private async answerOrRun(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
@@ -125,12 +138,15 @@ export class CoordinatorService {
     const started_s = context.metrics.now_s();
     const participants = listAlive(context);
     const prepare: PrepareRequest = { transaction_id: id, payload: request.payload, epoch, coordinator: context.addr, participants: [...participants] };
-    const ballots = await Promise.all(participants.map((addr) => this.requestVote(addr, prepare)));
+    const refused = await this.failedAt('before-prepare-send');
+    const ballots = refused ? [] : await Promise.all(participants.map((addr) => this.requestVote(addr, prepare)));
     context.metrics.prepare_seconds.observe(context.metrics.now_s() - started_s);
+    const failed_after_votes = await this.failedAt('after-prepare-votes');
     // A master that stepped down or saw a newer epoch while collecting votes must not
     // decide COMMIT: the new master may already be handing out sequences.
     const still_master = context.state.role === 'MASTER' && context.state.epoch === epoch;
-    const outcome: Outcome = still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
+    const outcome: Outcome =
+      refused || failed_after_votes ? { decision: 'ABORT', reason: 'failpoint' } : still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
     const sequence = outcome.decision === 'COMMIT' ? this.reserveSequence() : undefined;
     const record: DecisionRecord = {
       id,
@@ -143,6 +159,7 @@ export class CoordinatorService {
     await context.decision_log.record(record);
     context.log.info('decided', { transaction_id: id, decision: outcome.decision, sequence, epoch });
     await context.failpoints.hit('after-decision-persist');
+    await context.failpoints.hit('before-decision-send').catch(() => undefined);
     const recipients = listDecisionRecipients(outcome, ballots, participants);
     if (outcome.decision === 'COMMIT' && sequence !== undefined) {
       if (await this.deliverCommit(id, sequence, epoch, recipients)) {
@@ -152,6 +169,17 @@ export class CoordinatorService {
     }
     await this.deliverAbort(id, epoch, recipients);
     return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: reasonOf(outcome), votes: summarizeVotes(ballots) } };
+  }
+
+  /** Stop at a coordinator failpoint; true if it is armed to `abort` this round. */
+  private async failedAt(name: 'before-prepare-send' | 'after-prepare-votes'): Promise<boolean> {
+    try {
+      await this.context.failpoints.hit(name);
+      return false;
+    } catch (error) {
+      if (error instanceof FailpointAbort) return true;
+      throw error;
+    }
   }
 
   private reserveSequence(): number {
@@ -226,12 +254,17 @@ export class CoordinatorService {
    * asking the cluster, and acknowledges the re-sent decision once it has.
    */
   private async sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[]): Promise<{ acked: readonly string[]; missed: readonly string[] }> {
+    let first_commit_seen = false;
     const acked = await Promise.all(
       addrs.map(async (addr) => {
         try {
           const answer = await this.context.client.call(addr, 'POST', `/${kind}`, message, this.context.limits.decision_timeout_ms);
           if (answer.status >= 400 && answer.status < 500) {
             this.context.log.info('decision-refused', { transaction_id: message.transaction_id, peer: addr, status: answer.status, body: answer.body });
+          }
+          if (answer.status === 200 && kind === 'commit' && !first_commit_seen) {
+            first_commit_seen = true;
+            await this.context.failpoints.hit('after-first-commit').catch(() => undefined);
           }
           return answer.status === 200;
         } catch {

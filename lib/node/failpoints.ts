@@ -2,10 +2,18 @@ import { sleep } from '../time/clock.ts';
 
 /** The steps a test may fail on purpose (`--failpoints` only). */
 export const failpoint_names = [
+  // Participant side, in the order a transaction meets them.
   'before-prepare-vote',
   'after-prepare-persist',
-  'after-decision-persist',
   'before-commit-apply',
+  'after-commit-apply',
+  'before-abort-apply',
+  // Coordinator side.
+  'before-prepare-send',
+  'after-prepare-votes',
+  'after-decision-persist',
+  'before-decision-send',
+  'after-first-commit',
 ] as const;
 export type FailpointName = (typeof failpoint_names)[number];
 

@@ -85,6 +85,7 @@ export class ParticipantService {
     this.noteApplied(sequence);
     context.locks.release(request.transaction_id);
     context.log.info('committed', { transaction_id: request.transaction_id, sequence, epoch: context.state.epoch });
+    await context.failpoints.hit('after-commit-apply');
     return { ok: true, status: 'COMMITTED' };
   }
 
@@ -95,6 +96,7 @@ export class ParticipantService {
     const step = stepAbort(this.view(record?.state), request);
     if (step.kind === 'acknowledge') return { ok: true, status: 'ABORTED' };
     if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
+    await context.failpoints.hit('before-abort-apply');
     await context.participant_log.markAborted(request.transaction_id, request.epoch ?? context.state.epoch, context.clock.now_ms(), request.coordinator);
     context.locks.release(request.transaction_id);
     context.log.info(step.kind === 'remember' ? 'abort-remembered' : 'aborted', { transaction_id: request.transaction_id, epoch: context.state.epoch });

@@ -21,6 +21,8 @@ export class RecoveryService {
    * reconciled they are reported as still in flight, never as decided.
    */
   private readonly unconfirmed = new Set<string>();
+  /** When this process first saw each PREPARED transaction (monotonic ms). */
+  private readonly first_seen_ms = new Map<string, number>();
 
   constructor(
     private readonly context: NodeContext,
@@ -108,13 +110,24 @@ export class RecoveryService {
     this.unconfirmed.delete(id);
   }
 
-  /** One pass over PREPARED transactions older than `in_doubt_after_ms`. */
+  /**
+   * One pass over PREPARED transactions this node has held for `in_doubt_after_ms`. Ages are
+   * measured on the monotonic clock from when this process first saw each one, so a wall
+   * clock that jumps (either way) neither hurries nor stalls termination.
+   */
   async resolveStale(): Promise<void> {
     const { context } = this;
     await this.reconcile();
-    const cutoff = context.clock.now_ms() - context.limits.in_doubt_after_ms;
+    const now_ms = context.clock.monotonic_ms();
     const prepared = await context.participant_log.listPrepared();
-    await Promise.all(prepared.filter((record) => record.updated_at <= cutoff).map((record) => this.resolve(record)));
+    const still = new Set(prepared.map((record) => record.id));
+    for (const id of this.first_seen_ms.keys()) if (!still.has(id)) this.first_seen_ms.delete(id);
+    const due = prepared.filter((record) => {
+      const first_seen_ms = this.first_seen_ms.get(record.id) ?? now_ms;
+      this.first_seen_ms.set(record.id, first_seen_ms);
+      return now_ms - first_seen_ms >= context.limits.in_doubt_after_ms;
+    });
+    await Promise.all(due.map((record) => this.resolve(record)));
   }
 
   /** Resolve every PREPARED transaction now, whatever its age (a new master's take-over). */

@@ -8,7 +8,7 @@ import { ParticipantLog } from '../storage/participant-log.ts';
 import { DecisionLog } from '../storage/decision-log.ts';
 import { KvReads } from '../storage/kv-reads.ts';
 import { MetaStore } from '../storage/meta.ts';
-import { system_clock, type Clock } from '../time/clock.ts';
+import { SkewableClock, system_clock, type Clock } from '../time/clock.ts';
 import { createApp } from '../transport/routes.ts';
 import { listenHttp } from '../transport/http-server.ts';
 import { initialStatus, type PeerStatus } from '../cluster/membership.ts';
@@ -24,8 +24,9 @@ import type { NodeContext, NodeState } from './context.ts';
 import { listPayloadKeys } from '../protocol/payload.ts';
 import { checkBindPolicy } from '../security/bind-policy.ts';
 
-export async function startNode(options: NodeOptions, clock: Clock = system_clock): Promise<NodeHandle> {
+export async function startNode(options: NodeOptions, base_clock: Clock = system_clock): Promise<NodeHandle> {
   const { host, port } = splitAddr(options.addr);
+  const clock = new SkewableClock(base_clock);
   const refusal = checkBindPolicy(host, options.secret);
   if (refusal !== undefined) throw new StartupError(refusal);
   const limits = { ...default_limits, ...options.limits };
@@ -54,6 +55,8 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
     // Only what is applied here: a decision from an earlier life that was never applied may
     // be withdrawn (RecoveryService.reconcile), and its sequence used again.
     max_sequence: sequences.max_applied,
+    granted: await meta.readGrant(),
+    term: undefined,
   };
   const metrics = new NodeMetrics();
   const log = countingLogger(
@@ -85,7 +88,11 @@ export async function startNode(options: NodeOptions, clock: Clock = system_cloc
   const node = new TwopcNode(context);
   metrics.watch(metricsSourceOf(node));
   await node.recovery.loadUnconfirmed();
-  const app = createApp(node, { failpoints: options.failpoints === true, ...(options.secret !== undefined && { secret: options.secret }) });
+  const app = createApp(node, {
+    failpoints: options.failpoints === true,
+    clock,
+    ...(options.secret !== undefined && { secret: options.secret }),
+  });
   const server = await listenHttp(app, host, port).catch(async (error: unknown) => {
     metrics.close();
     await database.close();

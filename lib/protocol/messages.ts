@@ -67,6 +67,10 @@ export const SubmitRequestSchema = v.object({
 export type SubmitRequest = v.InferOutput<typeof SubmitRequestSchema>;
 
 export const MembershipRequestSchema = v.object({ addr: AddrSchema });
+
+/** `POST /cluster/claim`: a candidate asks for the exclusive use of `epoch`. */
+export const ClaimRequestSchema = v.object({ epoch: EpochSchema, candidate: AddrSchema });
+export type ClaimRequest = v.InferOutput<typeof ClaimRequestSchema>;
 export type MembershipRequest = v.InferOutput<typeof MembershipRequestSchema>;
 
 export const TransactionIdParamSchema = v.object({ id: TransactionIdSchema });

@@ -84,4 +84,11 @@ async function migrate(db: Db): Promise<void> {
     .addColumn('participants', 'text', (c) => c.notNull())
     .addColumn('created_at', 'integer', (c) => c.notNull())
     .execute();
+  await db.schema
+    .createTable('terms')
+    .ifNotExists()
+    .addColumn('epoch', 'integer', (c) => c.primaryKey())
+    .addColumn('master', 'text', (c) => c.notNull())
+    .addColumn('since', 'integer', (c) => c.notNull())
+    .execute();
 }

@@ -1,6 +1,17 @@
 import type { Db } from './database.ts';
+import type { EpochGrant } from '../cluster/election.ts';
 
-/** The node's durable scalars: the highest epoch it has seen and its membership list. */
+/** One epoch this node led. */
+export interface Term {
+  readonly epoch: number;
+  readonly master: string;
+  readonly since: number;
+}
+
+/**
+ * The node's durable scalars: the highest epoch it has seen, its membership list, the last
+ * epoch grant it gave a candidate, and the terms it led.
+ */
 export class MetaStore {
   constructor(private readonly db: Db) {}
 
@@ -19,6 +30,23 @@ export class MetaStore {
 
   async writeMembers(members: readonly string[]): Promise<void> {
     await this.write('members', JSON.stringify(members));
+  }
+
+  async readGrant(): Promise<EpochGrant | undefined> {
+    const text = await this.read('grant');
+    return text === undefined ? undefined : (JSON.parse(text) as EpochGrant);
+  }
+
+  async writeGrant(grant: EpochGrant): Promise<void> {
+    await this.write('grant', JSON.stringify(grant));
+  }
+
+  async recordTerm(term: Term): Promise<void> {
+    await this.db.insertInto('terms').values(term).onConflict((oc) => oc.column('epoch').doNothing()).execute();
+  }
+
+  async listTerms(): Promise<readonly Term[]> {
+    return this.db.selectFrom('terms').selectAll().orderBy('epoch').execute();
   }
 
   private async read(name: string): Promise<string | undefined> {

@@ -7,13 +7,15 @@
  *   or aborted (an abort for an unknown id is remembered here with a NULL payload).
  * - `decisions`: this node as a coordinator: the decision it made for each transaction,
  *   written before any commit or abort is sent.
- * - `meta`: the node's durable scalars (epoch, membership).
+ * - `meta`: the node's durable scalars (epoch, membership, the epoch grant it gave).
+ * - `terms`: every epoch in which this node led, for the record (`GET /cluster/terms`).
  */
 export interface Tables {
   kv: KvTable;
   transactions: TransactionsTable;
   decisions: DecisionsTable;
   meta: MetaTable;
+  terms: TermsTable;
 }
 
 export interface KvTable {
@@ -45,4 +47,10 @@ export interface DecisionsTable {
 export interface MetaTable {
   name: string;
   value: string;
+}
+
+export interface TermsTable {
+  epoch: number;
+  master: string;
+  since: number;
 }

@@ -5,6 +5,7 @@
 import { H3, type H3Event } from 'h3';
 import {
   AbortRequestSchema,
+  ClaimRequestSchema,
   CommitRequestSchema,
   KeyParamSchema,
   KvPageQuerySchema,
@@ -24,14 +25,22 @@ import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
 import * as v from 'valibot';
+import type { SkewableClock } from '../time/clock.ts';
 
 export interface RouteOptions {
   readonly failpoints: boolean;
   /** With a cluster secret, every request must be signed (401 otherwise). */
   readonly secret?: string;
+  /** With failpoints, the clock `POST /debug/clock` moves. */
+  readonly clock?: SkewableClock;
 }
 
 const FailpointRequestSchema = v.object({ name: v.picklist(failpoint_names, 'unknown failpoint'), action: v.string() });
+/** Largest wall-clock jump a fault test may set: a year. */
+const clock_offset_max_ms = 366 * 24 * 3600 * 1000;
+const ClockRequestSchema = v.object({
+  offset_ms: v.pipe(v.number('offset_ms must be a number'), v.integer('offset_ms must be an integer'), v.minValue(-clock_offset_max_ms), v.maxValue(clock_offset_max_ms)),
+});
 
 export function json(status: number, body: unknown, extra_headers: Readonly<Record<string, string>> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...extra_headers } });
@@ -99,24 +108,32 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   });
 
   app.get('/kv/:key', async (event) => {
-    refuseUnlessServing(node);
+    const stale = readsAreStale(node);
     const { key } = await readParamsAs(event, KeyParamSchema);
     const item = await node.context.kv.get(key);
-    return item ?? reply(event, 404, { error: 'key not found', key });
+    if (!item) return reply(event, 404, { error: 'key not found', key, ...(stale && { stale }) });
+    return stale ? { ...item, stale } : item;
   });
 
   app.get('/kv', async (event) => {
-    refuseUnlessServing(node);
+    const stale = readsAreStale(node);
     const query = await readQueryAs(event, KvPageQuerySchema);
     const page = await node.context.kv.page(query.after, query.limit ?? 100);
     const last = page.items.at(-1);
-    return { items: page.items, ...(page.more && last && { next: last.key }) };
+    return { items: page.items, ...(page.more && last && { next: last.key }), ...(stale && { stale }) };
   });
 
   app.get('/cluster/log', async (event) => {
     const query = await readQueryAs(event, LogPageQuerySchema);
     return { entries: await node.context.participant_log.readLog(query.after ?? 0, query.limit ?? 500) };
   });
+
+  app.post('/cluster/claim', async (event) => {
+    const answer = await node.cluster.answerClaim(await body(event, ClaimRequestSchema));
+    return reply(event, answer.granted ? 200 : 409, answer);
+  });
+
+  app.get('/cluster/terms', async () => ({ terms: await node.context.meta.listTerms() }));
 
   app.post('/cluster/join', async (event) => {
     const { addr } = await body(event, MembershipRequestSchema);
@@ -151,14 +168,26 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
       node.context.failpoints.set(request.name as FailpointName, action);
       return { failpoints: node.context.failpoints.list() };
     });
+    const clock = options.clock;
+    if (clock) {
+      app.post('/debug/clock', async (event) => {
+        clock.setOffset((await body(event, ClockRequestSchema)).offset_ms);
+        node.context.log.warn('clock-jumped', { offset_ms: clock.offset_ms });
+        return { offset_ms: clock.offset_ms, now_ms: clock.now_ms() };
+      });
+    }
   }
   return app;
 }
 
-/** A node still catching up does not serve reads as if they were current. */
-function refuseUnlessServing(node: TwopcNode): void {
+/**
+ * A node that is not serving (catching up, or cut off from the majority) still answers
+ * reads, but marks them `stale: true`: they may miss commits made elsewhere.
+ */
+function readsAreStale(node: TwopcNode): boolean {
   const phase = node.context.state.phase;
-  if (phase !== 'serving') throw refuse(503, `node is ${phase}; read from another node`);
+  if (phase === 'stopping') throw refuse(503, 'node is stopping; read from another node');
+  return phase !== 'serving';
 }
 
 /** Re-run the election without holding the request: a take-over can take a few heartbeats. */
