@@ -1,0 +1,130 @@
+/**
+ * `twopc bench` as users run it: a real child process with tiny settings (1 s runs, 4
+ * clients, one failover, a small restart store). Checks the shape of its JSON answer, that
+ * every figure is a positive number, that the baseline ran, that the run was recorded in
+ * the results directory, and that bad flags exit 2 with one line and record nothing.
+ * Nothing here asserts speed: figures only have to exist and make sense.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAllTwopc, runTwopc, type CliRun } from '../helpers/cli-process.ts';
+
+/** A whole tiny run takes ~25 s on a quiet 2-core machine; leave room for a busy one. */
+const bench_run_timeout_ms = 110_000;
+
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'twopc-bench-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+test.after.always(async () => {
+  await killAllTwopc();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function assertPositive(t: ExecutionContext, value: unknown, what: string): void {
+  t.true(typeof value === 'number' && Number.isFinite(value) && value > 0, `${what} should be a positive number, got ${JSON.stringify(value)}`);
+}
+
+/** A load run's figures: commits counted, positive rate and latency, nothing failed. */
+function assertLoad(t: ExecutionContext, load: any, clients: number, what: string): void {
+  t.is(load.clients, clients, `${what}: clients`);
+  assertPositive(t, load.committed, `${what}: committed`);
+  assertPositive(t, load.tx_per_s, `${what}: tx_per_s`);
+  assertPositive(t, load.elapsed_s, `${what}: elapsed_s`);
+  assertPositive(t, load.latency.p50_ms, `${what}: p50_ms`);
+  assertPositive(t, load.latency.p99_ms, `${what}: p99_ms`);
+  t.true(load.latency.p50_ms <= load.latency.p99_ms, `${what}: p50 ≤ p99`);
+  t.is(load.latency.count, load.committed, `${what}: one latency per commit`);
+  t.is(load.aborted, 0, `${what}: distinct keys never conflict`);
+  t.true(Number.isInteger(load.errors) && load.errors >= 0, `${what}: errors counted`);
+}
+
+test('a tiny bench run reports every figure with its baseline and records the run', async (t) => {
+  t.timeout(bench_run_timeout_ms + 10_000);
+  const results = tempDir();
+  const run = await runTwopc(
+    ['bench', '--duration', '1', '--clients', '4', '--failovers', '1', '--restart-store', '500', '--in-doubt', '10', '--json', '--results-dir', results],
+    { timeout_ms: bench_run_timeout_ms },
+  );
+  t.is(run.code, 0, `exit code (stderr: ${run.stderr.slice(-1_000)})`);
+  const lines = run.stdout.trim().split('\n');
+  t.is(lines.length, 1, '--json prints one object on one line');
+  const result = JSON.parse(lines[0] ?? '');
+
+  t.is(result.benchmark, 'twopc');
+  t.deepEqual(result.settings, { nodes: 3, client_levels: [4], duration_s: 1, failovers: 1, restart_store: 500, in_doubt: 10 });
+  t.is(result.machine.node_version, process.version);
+  assertPositive(t, result.machine.cpu_count, 'machine.cpu_count');
+  assertPositive(t, result.machine.memory_gb, 'machine.memory_gb');
+  t.true(typeof result.machine.cpu_model === 'string' && result.machine.cpu_model.length > 0);
+  t.true(Date.parse(result.started_at) <= Date.parse(result.finished_at));
+
+  assertLoad(t, result.latency.twopc, 1, 'latency twopc');
+  assertLoad(t, result.latency.baseline, 1, 'latency baseline');
+  assertPositive(t, result.latency.ratio.p50, 'latency ratio p50');
+  assertPositive(t, result.latency.ratio.p99, 'latency ratio p99');
+
+  t.is(result.throughput.length, 1);
+  const [row] = result.throughput;
+  t.is(row.clients, 4);
+  assertLoad(t, row.twopc, 4, 'throughput twopc');
+  assertLoad(t, row.baseline, 4, 'throughput baseline');
+  t.is(row.ratio, Math.round((row.twopc.tx_per_s / row.baseline.tx_per_s) * 1000) / 1000, 'ratio is twopc ÷ baseline');
+
+  t.is(result.failover.runs, 1);
+  t.is(result.failover.failed, 0, 'the cluster committed again after its master was killed');
+  t.is(result.failover.times_ms.length, 1);
+  assertPositive(t, result.failover.p50_ms, 'failover p50');
+  assertPositive(t, result.failover.max_ms, 'failover max');
+
+  t.is(result.restart.committed, 500);
+  t.is(result.restart.in_doubt, 10);
+  assertPositive(t, result.restart.store_mb, 'restart store_mb');
+  assertPositive(t, result.restart.health_ms, 'restart health_ms');
+  assertPositive(t, result.restart.resolved_ms, 'restart resolved_ms (every in-doubt transaction resolved)');
+  t.true(result.restart.resolved_ms >= result.restart.health_ms, 'resolved after serving, never before');
+
+  t.is(result.rss.nodes.length, 3, 'RSS of every node');
+  for (const node of [...result.rss.nodes, result.rss.baseline]) {
+    assertPositive(t, node.peak_mb, `RSS peak of ${node.label}`);
+    t.true(node.start_mb <= node.peak_mb && node.end_mb <= node.peak_mb, `${node.label}: start and end within the peak`);
+  }
+  t.is(result.rss.baseline.label, 'baseline');
+
+  t.is(readdirSync(results).length, 1, 'one results file per run');
+  t.true(existsSync(result.results_file));
+  const recorded = JSON.parse(readFileSync(result.results_file, 'utf8'));
+  t.is(recorded.started_at, result.started_at);
+  t.deepEqual(recorded.latency, result.latency);
+  t.regex(run.stderr, /restart/, 'progress lines on stderr');
+});
+
+/** Exactly one line on stderr, `twopc: …`, and nothing that looks like a stack trace. */
+function assertUsageError(t: ExecutionContext, run: CliRun, pattern: RegExp): void {
+  t.is(run.code, 2, `exit code (stderr: ${run.stderr})`);
+  t.regex(run.stderr, /^twopc: [^\n]+\n$/);
+  t.regex(run.stderr, pattern);
+  t.notRegex(run.stderr, /\n\s+at |node:internal/);
+  t.is(run.stdout, '');
+}
+
+for (const [args, pattern] of [
+  [['--nodes', '2'], /--nodes must be a whole number from 3 to 9/],
+  [['--duration', 'soon'], /--duration must be a whole number/],
+  [['--clients', '0'], /--clients must be a whole number/],
+  [['--restart-store', 'lots'], /--restart-store must be a whole number/],
+  [['--bogus'], /bogus/],
+] as const) {
+  test(`bench ${args.join(' ')} is a usage error and runs nothing`, async (t) => {
+    const results = join(tempDir(), 'results');
+    const run = await runTwopc(['bench', ...args, '--results-dir', results]);
+    assertUsageError(t, run, pattern);
+    t.false(existsSync(results), 'no results file for a refused run');
+  });
+}
