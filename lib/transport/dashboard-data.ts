@@ -1,8 +1,8 @@
 /**
  * `GET /dashboard/data`: everything the live page (lib/transport/dashboard-page.ts) shows, as
  * this node sees it: the members with what their last heartbeat said, the timeline of the
- * last minutes, and the transactions in flight or PREPARED here with their state on every
- * member (asked by this node, so the browser talks to one node at a time).
+ * last minutes, and the transactions in flight, undelivered or PREPARED here with their state
+ * on every member (asked by this node, so the browser talks to one node at a time).
  */
 import type { TwopcNode } from '../node/node.ts';
 import type { TimelineSample } from '../node/metrics.ts';
@@ -90,13 +90,15 @@ function describeMember(node: TwopcNode, member: { readonly addr: string; readon
   };
 }
 
-/** Rounds this node coordinates now and transactions PREPARED here, oldest first. */
+/** Transactions PREPARED here (oldest first), then rounds this node coordinates now or has not delivered everywhere. */
 async function listTransactions(node: TwopcNode): Promise<readonly DashboardTransaction[]> {
   const { context } = node;
   const prepared = await context.participant_log.listPrepared();
   const cutoff_ms = context.clock.now_ms() - context.limits.in_doubt_after_ms;
   const in_doubt = new Set(prepared.filter((record) => record.updated_at <= cutoff_ms).map((record) => record.id));
-  const ids = [...new Set([...[...prepared].sort((a, b) => a.updated_at - b.updated_at).map((record) => record.id), ...node.coordinator.listInFlight()])];
+  const ids = [
+    ...new Set([...[...prepared].sort((a, b) => a.updated_at - b.updated_at).map((record) => record.id), ...node.coordinator.listInFlight(), ...node.coordinator.listUndelivered()]),
+  ];
   return Promise.all(ids.slice(0, dashboard_transactions_max).map((id) => describeTransaction(node, id, in_doubt.has(id))));
 }
 

@@ -155,7 +155,7 @@ function svgEl(name, attrs, content) {
 function niceMax(value) {
   if (!(value > 0)) return 1;
   const p = Math.pow(10, Math.floor(Math.log10(value)));
-  return [1, 2, 5, 10].map((m) => m * p).find((m) => m >= value);
+  return [1, 2, 4, 6, 8, 10].map((m) => m * p).find((m) => m >= value);
 }
 
 function renderChart(data) {
@@ -185,6 +185,7 @@ function renderChart(data) {
   svg.append(svgEl('text', { x: W - R, y: H - 6, 'font-size': 10, fill: '#555', 'text-anchor': 'end' }, new Date(t1).toLocaleTimeString()));
   svg.append(svgEl('polyline', { class: 'tput-line', fill: 'none', stroke: '#0b6bcb', 'stroke-width': 2, points: points.map((p) => x(p.t_ms) + ',' + yT(p.tput)).join(' ') }));
   const lat_points = points.filter((p) => p.latency_ms !== null);
+  if (lat_points.length > 1) svg.append(svgEl('polyline', { class: 'lat-line', fill: 'none', stroke: '#e37400', 'stroke-width': 1.5, 'stroke-dasharray': '4 3', points: lat_points.map((p) => x(p.t_ms) + ',' + yL(p.latency_ms)).join(' ') }));
   for (const p of lat_points) svg.append(svgEl('circle', { class: 'lat-point', cx: x(p.t_ms), cy: yL(p.latency_ms), r: 2.5, fill: '#e37400' }));
 }
 
