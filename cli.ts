@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { cac, type CAC } from 'cac';
 import { runBenchCommand } from './lib/cli/bench.ts';
+import { runChaos } from './lib/cli/chaos.ts';
 import { runCluster } from './lib/cli/cluster.ts';
 import { runCommit } from './lib/cli/commit.ts';
 import { describeError, exit_codes, exitCodeOf, UsageError, type ExitCode } from './lib/cli/exit.ts';
@@ -99,7 +100,7 @@ function buildCli(): CAC {
     .option('--seed <s>', 'Random seed')
     .option('--json', 'Print one JSON object')
     .example('  $ twopc chaos --scenario all --runs 5 --seed 42')
-    .action(() => notAvailable('chaos'));
+    .action((raw: RawFlags) => runChaos(raw));
   cli
     .command('bench', 'The benchmark: prints its figures and the same-run baselines')
     .usage('bench [--nodes N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--results-dir DIR]')
@@ -118,11 +119,6 @@ function buildCli(): CAC {
   cli.help();
   cli.version(version);
   return cli;
-}
-
-function notAvailable(command: string): ExitCode {
-  warnLine(`twopc ${command}: not available in this version yet`);
-  return exit_codes.usage;
 }
 
 /** Parses `argv`, runs the command and returns the exit code; never throws. */

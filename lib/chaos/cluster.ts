@@ -180,6 +180,17 @@ export class ChaosCluster {
     return false;
   }
 
+  /** Each node's /health answer in a few words, for a cluster that did not settle. */
+  async describeHealth(): Promise<string> {
+    const healths = await Promise.all(this.addrs.map(async (addr) => {
+      const health = await this.http.get(addr, '/health', 1_000);
+      if (health.kind !== 'answer') return `${addr} ${health.kind}`;
+      const body = health.body ?? {};
+      return `${addr} ${health.status} ${String(body.status)} ${String(body.role)} epoch ${String(body.epoch)} seq ${String(body.last_sequence)}/${String(body.max_sequence)} master ${String(body.master)}`;
+    }));
+    return healths.join('; ');
+  }
+
   /** What the nodes that exited said, for a start-up failure. */
   describeExits(): string {
     const dead = this.addrs.filter((addr) => !this.isRunning(addr));

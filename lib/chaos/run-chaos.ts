@@ -5,6 +5,9 @@
  * gone when the run ends, also when it fails or the user presses Ctrl-C.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { check, type Finding } from './checker.ts';
 import { ChaosCluster, killAllChildren, type Placement } from './cluster.ts';
 import { ScenarioSkipped, setClockOffset, type FaultContext } from './faults.ts';
@@ -56,7 +59,8 @@ export async function runCampaign(options: CampaignOptions): Promise<ScenarioRow
     const results: RunResult[] = [];
     for (let run_index = 0; run_index < options.runs; run_index += 1) {
       const tag = `[${scenario.name} #${run_index + 1}]`;
-      const progress = (line: string) => options.progress(`${tag} ${line}`);
+      const started = Date.now();
+      const progress = (line: string) => options.progress(`${tag} ${((Date.now() - started) / 1000).toFixed(1)}s ${line}`);
       if (scenario.needs_netns && netns_reason !== undefined) {
         results.push({ kind: 'skipped', reason: netns_reason });
         progress(`skipped: ${netns_reason}`);
@@ -154,13 +158,14 @@ async function loadFaultAndCheck(scenario: Scenario, cluster: ChaosCluster, layo
   await sleep(after_heal_ms);
   await workload.stop();
   const quiet = await cluster.waitForSameSequence(quiescence_timeout_ms);
-  if (!quiet) extra.push({ kind: 'stuck', detail: `the cluster did not quiesce within ${quiescence_timeout_ms} ms${cluster.describeExits()}` });
+  if (!quiet) extra.push({ kind: 'stuck', detail: `the cluster did not quiesce within ${quiescence_timeout_ms} ms: ${await cluster.describeHealth()}` });
   const attempts = workload.attempts;
   const { replicas, failures } = await dumpSettled(cluster, attempts.map((attempt) => attempt.transaction_id), quiet ? quiescence_timeout_ms : 0);
   for (const failure of failures) extra.push({ kind: 'stuck', detail: failure });
   await observer.stop();
   const verdict = check({ attempts, replicas, claims: [...observer.claims.values()] });
   const findings = [...extra, ...verdict.findings];
+  if (findings.length > 0) progress(`node output kept in ${keepNodeOutput(cluster, seed)}`);
   const anomalies = { ...verdict.anomalies };
   for (const finding of extra) anomalies[finding.kind] += 1;
   const count = (outcome: string) => attempts.filter((attempt) => attempt.outcome === outcome).length;
@@ -175,6 +180,13 @@ async function loadFaultAndCheck(scenario: Scenario, cluster: ChaosCluster, layo
     anomalies,
     findings,
   };
+}
+
+/** Write every node's output to a file next to the temp data, for a report of what went wrong. */
+function keepNodeOutput(cluster: ChaosCluster, seed: number): string {
+  const path = join(tmpdir(), `twopc-chaos-${seed}.log`);
+  writeFileSync(path, cluster.addrs.map((addr) => `--- ${addr}\n${cluster.outputOf(addr)}`).join('\n'));
+  return path;
 }
 
 /** Dump every replica, again while anything is still PREPARED somewhere (bounded). */

@@ -1,0 +1,48 @@
+/**
+ * `twopc chaos` as a user runs it: a real child process that starts its own cluster of node
+ * processes, injects a fault under load, checks the replicas and prints one JSON object;
+ * exit 0 with zero anomalies. Bad usage is one line and exit 2. (The checker's power to fail
+ * is proven on hand-made dumps in test/unit/chaos-checker.test.ts.)
+ */
+import test from 'ava';
+import { runTwopc } from '../helpers/cli-process.ts';
+
+const anomaly_kinds = ['lost', 'phantom', 'partial', 'divergent', 'wrong_value', 'split_brain', 'stuck', 'aborted_applied'];
+
+test('a participant-pause run prints one JSON object with its counts and exits 0', async (t) => {
+  const run = await runTwopc(['chaos', '--scenario', 'participant-pause', '--seed', '5', '--json'], { timeout_ms: 110_000 });
+  t.is(run.code, 0, `stdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  const lines = run.stdout.trim().split('\n');
+  t.is(lines.length, 1);
+  const report = JSON.parse(lines[0] ?? '');
+  t.is(report.total, 0);
+  t.is(report.seed, 5);
+  t.deepEqual(Object.keys(report.anomalies).sort(), [...anomaly_kinds].sort());
+  t.is(report.scenarios.length, 1);
+  const [row] = report.scenarios;
+  t.is(row.name, 'participant-pause');
+  t.is(row.runs, 1);
+  t.true(row.attempted > 0);
+  t.true(row.committed > 0, 'the clients committed something around the pause');
+  t.is(row.attempted, row.committed + row.aborted + row.indeterminate);
+  t.true(row.faults >= 1);
+  t.regex(run.stderr, /SIGSTOP/);
+  t.regex(run.stderr, /seed 5/);
+});
+
+test('an unknown scenario is one line naming the valid ones, exit 2', async (t) => {
+  const run = await runTwopc(['chaos', '--scenario', 'no-such-thing']);
+  t.is(run.code, 2);
+  t.is(run.stdout, '');
+  const lines = run.stderr.trim().split('\n');
+  t.is(lines.length, 1);
+  t.regex(lines[0] ?? '', /unknown scenario "no-such-thing"; valid: all, participant-kill-before-prepare-persist, .*master-sigkill.*clock-jump/);
+});
+
+test('a bad --runs or --seed is a usage error, exit 2', async (t) => {
+  for (const args of [['--runs', '0'], ['--runs', 'x'], ['--seed', '1.5']]) {
+    const run = await runTwopc(['chaos', '--scenario', 'master-pause', ...args]);
+    t.is(run.code, 2, args.join(' '));
+    t.regex(run.stderr, /^twopc: --(runs|seed) must be a whole number/, args.join(' '));
+  }
+});
