@@ -28,7 +28,16 @@ export interface LoggerOptions {
 
 export function createLogger(addr: string, options: LoggerOptions): Logger {
   const sink = options.sink ?? ((line: string) => void process.stderr.write(line));
-  const prettify = options.pretty ? prettyFactory({ messageKey: 'event', colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+  const prettify = options.pretty
+    ? prettyFactory({
+        messageKey: 'event',
+        messageFormat: '{addr} {event}',
+        ignore: 'pid,hostname,addr',
+        singleLine: true,
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+      })
+    : undefined;
   const destination: DestinationStream = { write: (line: string) => sink(prettify ? prettify(line) : line) };
   const logger = pino(
     {
