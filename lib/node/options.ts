@@ -42,6 +42,8 @@ export interface NodeLimits {
   readonly peer_query_timeout_ms: number;
   /** Largest request body accepted, in bytes. */
   readonly body_limit_bytes: number;
+  /** How long a request body may take to arrive once its headers have; then 408 and the connection closes. */
+  readonly body_read_timeout_ms: number;
 }
 
 export const default_limits: NodeLimits = Object.freeze({
@@ -54,6 +56,7 @@ export const default_limits: NodeLimits = Object.freeze({
   in_doubt_after_ms: 3_000,
   peer_query_timeout_ms: 2_000,
   body_limit_bytes: 64 * 1024,
+  body_read_timeout_ms: 5_000,
 });
 
 /** A running node. `stop()` closes the listener and the database; it is idempotent. */

@@ -93,7 +93,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     clock,
     ...(options.secret !== undefined && { secret: options.secret }),
   });
-  const server = await listenHttp(app, host, port).catch(async (error: unknown) => {
+  const server = await listenHttp(app, host, port, limits.body_read_timeout_ms).catch(async (error: unknown) => {
     metrics.close();
     await database.close();
     throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);

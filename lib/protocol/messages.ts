@@ -22,8 +22,9 @@ export const AddrSchema = v.pipe(
   }, 'addr port must be 1-65535'),
 );
 
-const EpochSchema = v.pipe(v.number('epoch must be a number'), v.integer('epoch must be an integer'), v.minValue(0));
-const SequenceSchema = v.pipe(v.number('sequence must be a number'), v.integer('sequence must be an integer'), v.minValue(1));
+// Safe integers only: an epoch of 1e308 would be adopted, and epoch + 1 would equal it.
+const EpochSchema = v.pipe(v.number('epoch must be a number'), v.safeInteger('epoch must be a safe integer'), v.minValue(0));
+const SequenceSchema = v.pipe(v.number('sequence must be a number'), v.safeInteger('sequence must be a safe integer'), v.minValue(1));
 
 /** Phase one, coordinator → participant. The seed's fields are `transaction_id` and `payload`. */
 export const PrepareRequestSchema = v.object({

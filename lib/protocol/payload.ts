@@ -19,6 +19,10 @@ export const KeySchema = v.pipe(
   v.string('key must be a string'),
   v.minLength(1, 'key must not be empty'),
   v.maxLength(key_max_length_chars, `key must be at most ${key_max_length_chars} characters`),
+  // Control characters garble logs and terminals; a lone surrogate cannot be stored as
+  // UTF-8 and would come back as another key.
+  v.check((key) => !/[\u0000-\u001f\u007f]/.test(key), 'key must not contain control characters'),
+  v.check((key) => !/\p{Surrogate}/u.test(key), 'key must be well-formed Unicode (no lone surrogates)'),
 );
 
 const JsonValueSchema: v.GenericSchema<JsonValue> = v.lazy(() =>

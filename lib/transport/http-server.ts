@@ -1,6 +1,8 @@
-import type { Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { listen, type Listener } from 'listhen';
 import { toNodeHandler, type H3 } from 'h3';
+import { default_limits } from '../node/options.ts';
 
 export interface HttpServer {
   readonly url: string;
@@ -12,8 +14,8 @@ export interface HttpServer {
  * to another port when this one is busy: a node must fail loudly instead. Its developer
  * extras (QR code, clipboard, browser, tunnel) stay off.
  */
-export async function listenHttp(app: H3, host: string, port: number): Promise<HttpServer> {
-  const handler = toNodeHandler(app);
+export async function listenHttp(app: H3, host: string, port: number, body_read_timeout_ms = default_limits.body_read_timeout_ms): Promise<HttpServer> {
+  const handler = withBodyDeadline(toNodeHandler(app), body_read_timeout_ms);
   const listener: Listener = await listen(handler, {
     hostname: host,
     port,
@@ -33,7 +35,52 @@ export async function listenHttp(app: H3, host: string, port: number): Promise<H
     throw new Error(`port ${port} is busy`);
   }
   dropShutdownTracker(server, handler);
+  server.on('clientError', answerClientError);
   return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * A request whose body has not fully arrived `timeout_ms` after its headers (a client that
+ * stalls or trickles) gets 408 `{"error"}` and its connection is closed; the route still
+ * waiting for that body then fails on the closed stream and changes nothing. Node's own
+ * `requestTimeout` is checked only every 30 s and defaults to 5 minutes.
+ */
+function withBodyDeadline(handler: NodeHandler, timeout_ms: number): NodeHandler {
+  return (req, res) => {
+    const has_body = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (has_body && !req.complete) {
+      const timer = setTimeout(() => refuseSlowBody(req, res, timeout_ms), timeout_ms);
+      const clear = () => clearTimeout(timer);
+      req.once('end', clear);
+      req.once('close', clear);
+      res.once('close', clear);
+    }
+    return handler(req, res);
+  };
+}
+
+function refuseSlowBody(req: IncomingMessage, res: ServerResponse, timeout_ms: number): void {
+  if (req.complete) return;
+  if (res.headersSent) return void req.socket.destroy();
+  const body = JSON.stringify({ error: `request body not received within ${timeout_ms} ms` });
+  res.writeHead(408, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body, () => req.socket.destroy());
+}
+
+/**
+ * A request Node's parser refuses before any route sees it (headers too large, a broken
+ * request line or encoding) gets the same `{"error"}` answer as any other 4xx, then the
+ * connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const reason = status === 431 ? 'request headers too large' : status === 408 ? 'request not received in time' : 'malformed HTTP request';
+  const body = JSON.stringify({ error: reason });
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  socket.end(head + body);
 }
 
 /**

@@ -3,16 +3,20 @@
  * lib/protocol/messages.ts (Standard Schema): nothing is validated by hand. Failures become
  * HTTP errors with one readable line; routes.ts renders them as `{"error"}`.
  */
-import { assertBodySize, getValidatedQuery, getValidatedRouterParams, HTTPError, readValidatedBody, type H3Event } from 'h3';
-import type * as v from 'valibot';
+import { assertBodySize, getValidatedQuery, getValidatedRouterParams, HTTPError, type H3Event } from 'h3';
+import * as v from 'valibot';
 import { describeIssues, type Issue } from '../protocol/messages.ts';
+import { findShapeProblem } from './json-shape.ts';
 
 const onError = (result: { readonly issues: readonly Issue[] }) => ({ status: 400, message: describeIssues(result.issues) });
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A JSON body of at most `limit_bytes` (counted as the bytes arrive: a lying or absent
  * Content-Length gets no more through), validated against `schema`. 415 for a body that
- * declares another type, 413 too large, 400 malformed or invalid.
+ * declares another type, 413 too large, 400 malformed or invalid: not UTF-8, not JSON,
+ * nested too deep, a repeated key or a key validators would drop (lib/transport/json-shape.ts).
  */
 export async function readBodyAs<S extends v.GenericSchema>(event: H3Event, schema: S, limit_bytes: number): Promise<v.InferOutput<S>> {
   const type = event.req.headers.get('content-type');
@@ -20,7 +24,29 @@ export async function readBodyAs<S extends v.GenericSchema>(event: H3Event, sche
     throw new HTTPError({ status: 415, message: 'body must be application/json' });
   }
   assertBodySize(event, limit_bytes);
-  return readValidatedBody(event, schema, { type: 'json', onError });
+  const result = v.safeParse(schema, parseJsonBody(decodeUtf8(await event.req.arrayBuffer())));
+  if (!result.success) throw new HTTPError(onError(result));
+  return result.output;
+}
+
+function decodeUtf8(bytes: ArrayBuffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new HTTPError({ status: 400, message: 'body is not valid UTF-8' });
+  }
+}
+
+/** The parsed body; an empty body is `undefined`, which every schema refuses with its own words. */
+function parseJsonBody(text: string): unknown {
+  if (text === '') return undefined;
+  const problem = findShapeProblem(text);
+  if (problem !== undefined) throw new HTTPError({ status: 400, message: problem });
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HTTPError({ status: 400, message: 'Invalid JSON body' });
+  }
 }
 
 export function readQueryAs<S extends v.GenericSchema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> {
