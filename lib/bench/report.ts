@@ -45,8 +45,15 @@ function restartRows(result: BenchResult): Row[] {
   return [
     ['restart to /health 200 (ms)', cell(restart.health_ms), '-', '-', store],
     ['restart to in-doubt resolved (ms)', cell(restart.resolved_ms), '-', '-', `${restart.in_doubt} in doubt`],
-    ['other nodes, start to master (ms)', cell(restart.peers_ready_ms), '-', '-', 'same store, no in-doubt'],
+    ['other nodes, start to master (ms)', cell(restart.peers_ready_ms), '-', '-', gapNote(result)],
   ];
+}
+
+/** Says when a replica held committed sequences above the prefix the nodes reported. */
+function gapNote(result: BenchResult): string {
+  const { restart } = result;
+  if (restart.stored_max_sequence <= restart.settled_last_sequence) return 'same store, no in-doubt';
+  return `same store, no in-doubt; before the stop /health said ${restart.settled_last_sequence} but a store held up to ${restart.stored_max_sequence}`;
 }
 
 function rssRows(result: BenchResult): Row[] {

@@ -22,6 +22,8 @@ export interface FillCommittedInput {
   readonly count: number;
   /** Eight hex digits: with the sequence it makes each id, so every replica gets the same ids. */
   readonly id_prefix: string;
+  /** The first sequence written: above every sequence in any replica's file. */
+  readonly first_sequence: number;
   /** The coordinator recorded on each transaction (the master of the time). */
   readonly coordinator: string;
   readonly epoch: number;
@@ -52,14 +54,23 @@ function closeFilled(db: Database.Database): void {
   db.close();
 }
 
-/**
- * Appends `count` committed single-key transactions after the file's highest sequence
- * (kv row + COMMITTED transactions row each). Returns the first sequence written.
- */
-export function fillCommitted(file: string, input: FillCommittedInput): number {
+/** The highest committed sequence in a node's (stopped) file; 0 for none. */
+export function maxStoredSequence(file: string): number {
   const db = openForFill(file);
   try {
-    const first = Number((db.prepare('select coalesce(max(sequence), 0) as max from transactions').get() as { max: number }).max) + 1;
+    return Number((db.prepare('select coalesce(max(sequence), 0) as max from transactions').get() as { max: number }).max);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Writes `count` committed single-key transactions at sequences `first_sequence`,
+ * `first_sequence + 1`, … (kv row + COMMITTED transactions row each).
+ */
+export function fillCommitted(file: string, input: FillCommittedInput): void {
+  const db = openForFill(file);
+  try {
     const put_kv = db.prepare(
       'insert into kv (key, value, sequence) values (?, ?, ?) on conflict (key) do update set value = excluded.value, sequence = excluded.sequence where kv.sequence < excluded.sequence',
     );
@@ -75,9 +86,8 @@ export function fillCommitted(file: string, input: FillCommittedInput): number {
         put_tx.run(committedId(input.id_prefix, sequence), `{${JSON.stringify(key)}:${value}}`, sequence, input.coordinator, input.epoch, now_ms);
       }
     });
-    const end = first + input.count;
-    for (let from = first; from < end; from += fill_batch_rows) writeBatch(from, Math.min(end, from + fill_batch_rows));
-    return first;
+    const end = input.first_sequence + input.count;
+    for (let from = input.first_sequence; from < end; from += fill_batch_rows) writeBatch(from, Math.min(end, from + fill_batch_rows));
   } finally {
     closeFilled(db);
   }
