@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
-import { decideOutcome, listDecisionRecipients, mayApplyLocally, nextSequence, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { decideOutcome, findCommittedSequence, listDecisionRecipients, mayApplyLocally, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from '../transport/http-client.ts';
 import { listAlive, type NodeContext } from './context.ts';
@@ -30,6 +31,8 @@ interface PendingDelivery {
   remote_acks: number;
   /** This node has yet to apply it itself. */
   local_pending: boolean;
+  /** A COMMIT's sequence, confirmed once another replica applied it. */
+  readonly reservation?: Reservation;
 }
 
 export class CoordinatorService {
@@ -38,13 +41,16 @@ export class CoordinatorService {
   /** Decisions some participant has not acknowledged yet. */
   private readonly undelivered = new Map<string, PendingDelivery>();
   private delivering = false;
+  private readonly sequencer: Sequencer;
 
   constructor(
     private readonly context: NodeContext,
     private readonly participant: ParticipantService,
     /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService). */
     private readonly handOff: (id: string) => void,
-  ) {}
+  ) {
+    this.sequencer = new Sequencer(context.state);
+  }
 
   /**
    * This node stopped being master. A COMMIT it decided that no other replica has applied
@@ -55,6 +61,7 @@ export class CoordinatorService {
     for (const [id, pending] of this.undelivered) {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
+        pending.reservation?.confirm();
         this.handOff(id);
       }
     }
@@ -145,9 +152,13 @@ export class CoordinatorService {
     // A master that stepped down or saw a newer epoch while collecting votes must not
     // decide COMMIT: the new master may already be handing out sequences.
     const still_master = context.state.role === 'MASTER' && context.state.epoch === epoch;
-    const outcome: Outcome =
+    let outcome: Outcome =
       refused || failed_after_votes ? { decision: 'ABORT', reason: 'failpoint' } : still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
-    const sequence = outcome.decision === 'COMMIT' ? this.reserveSequence() : undefined;
+    const committed_at = findCommittedSequence(ballots);
+    if (committed_at !== undefined) return this.finishCommittedElsewhere(id, committed_at, epoch, ballots, participants);
+    const reservation = outcome.decision === 'COMMIT' ? await this.reserveSequence(epoch) : undefined;
+    if (outcome.decision === 'COMMIT' && !reservation) outcome = { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' };
+    const sequence = reservation?.sequence;
     const record: DecisionRecord = {
       id,
       decision: outcome.decision,
@@ -156,14 +167,19 @@ export class CoordinatorService {
       created_at: context.clock.now_ms(),
       ...(sequence !== undefined && { sequence }),
     };
-    await context.decision_log.record(record);
+    try {
+      await context.decision_log.record(record);
+    } catch (error) {
+      reservation?.cancel();
+      throw error;
+    }
     context.log.info('decided', { transaction_id: id, decision: outcome.decision, sequence, epoch });
     await context.failpoints.hit('after-decision-persist');
     await context.failpoints.hit('before-decision-send').catch(() => undefined);
     const recipients = listDecisionRecipients(outcome, ballots, participants);
-    if (outcome.decision === 'COMMIT' && sequence !== undefined) {
-      if (await this.deliverCommit(id, sequence, epoch, recipients)) {
-        return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };
+    if (outcome.decision === 'COMMIT' && reservation !== undefined) {
+      if (await this.deliverCommit(id, reservation, epoch, recipients)) {
+        return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: reservation.sequence, participants } };
       }
       return { http_status: 503, body: { error: 'commit decided but no other replica has acknowledged it yet; retry to learn the outcome', master: context.addr, in_doubt: true } };
     }
@@ -182,10 +198,33 @@ export class CoordinatorService {
     }
   }
 
-  private reserveSequence(): number {
-    const sequence = nextSequence(this.context.state.max_sequence);
-    this.context.state.max_sequence = sequence;
-    return sequence;
+  /**
+   * The next sequence, once the previous one is confirmed (lib/node/sequencer.ts), or
+   * undefined if that takes longer than a prepare may or this node stopped leading `epoch`.
+   */
+  private async reserveSequence(epoch: number): Promise<Reservation | undefined> {
+    const reservation = await this.sequencer.reserve(this.context.limits.prepare_timeout_ms);
+    if (reservation && !(this.context.state.role === 'MASTER' && this.context.state.epoch === epoch)) {
+      reservation.cancel();
+      return undefined;
+    }
+    return reservation;
+  }
+
+  /**
+   * A participant already committed this id, in an earlier round (a client retried it): its
+   * fate and sequence are settled. Participants that just prepared it again commit it at
+   * that sequence; no new decision and no new sequence are made.
+   */
+  private async finishCommittedElsewhere(id: string, sequence: number, epoch: number, ballots: readonly Ballot[], participants: readonly string[]): Promise<SubmitAnswer> {
+    const ready = ballots.filter((ballot) => ballot.response.status === 'READY').map((ballot) => ballot.addr);
+    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: this.context.addr };
+    const local = ready.includes(this.context.addr) ? this.participant.commit(message) : undefined;
+    const delivery = await this.sendDecision('commit', message, ready.filter((addr) => addr !== this.context.addr));
+    await local;
+    this.remember({ kind: 'commit', message, addrs: new Set(delivery.missed), remote_recipients: 0, remote_acks: 1, local_pending: false });
+    this.context.log.info('committed-earlier', { transaction_id: id, sequence, epoch });
+    return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };
   }
 
   private async requestVote(addr: string, prepare: PrepareRequest): Promise<Ballot> {
@@ -214,9 +253,9 @@ export class CoordinatorService {
    * it knows, so after a crash the cluster can always find out (lib/two-phase-commit/coordinator.ts).
    * Until then the client hears 503 `in_doubt`, and re-delivery finishes the job.
    */
-  private async deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[]): Promise<boolean> {
+  private async deliverCommit(id: string, reservation: Reservation, epoch: number, recipients: readonly string[]): Promise<boolean> {
     const started_s = this.context.metrics.now_s();
-    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: this.context.addr };
+    const message: CommitRequest = { transaction_id: id, sequence: reservation.sequence, epoch, coordinator: this.context.addr };
     const remote = recipients.filter((addr) => addr !== this.context.addr);
     const delivery = await this.sendDecision('commit', message, remote);
     const pending: PendingDelivery = {
@@ -226,8 +265,12 @@ export class CoordinatorService {
       remote_recipients: remote.length,
       remote_acks: delivery.acked.length,
       local_pending: recipients.includes(this.context.addr),
+      reservation,
     };
+    if (pending.remote_acks > 0) reservation.confirm();
     await this.applyLocallyWhenSafe(pending);
+    // A cluster of one: applied here, nobody else to tell.
+    if (pending.remote_recipients === 0 && !pending.local_pending) reservation.confirm();
     this.remember(pending);
     this.context.metrics.commit_seconds.observe(this.context.metrics.now_s() - started_s);
     return !pending.local_pending;
@@ -278,6 +321,7 @@ export class CoordinatorService {
   private remember(pending: PendingDelivery): void {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
     if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
+      pending.reservation?.confirm();
       this.handOff(pending.message.transaction_id);
       return;
     }
@@ -302,6 +346,7 @@ export class CoordinatorService {
     const delivery = await this.sendDecision(pending.kind, pending.message, [...pending.addrs]);
     for (const addr of delivery.acked) pending.addrs.delete(addr);
     pending.remote_acks += delivery.acked.length;
+    if (pending.remote_acks > 0) pending.reservation?.confirm();
     await this.applyLocallyWhenSafe(pending);
     if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
   }

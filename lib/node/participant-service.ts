@@ -8,6 +8,7 @@ import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
+import type { Payload } from '../protocol/payload.ts';
 
 export type DecisionAnswer =
   | { readonly ok: true; readonly status: 'COMMITTED' | 'ABORTED' }
@@ -42,7 +43,15 @@ export class ParticipantService {
       throw error;
     }
     const record = await context.participant_log.find(request.transaction_id);
-    const step = stepPrepare(this.view(record?.state), request);
+    const known = record?.payload !== undefined && record.state !== 'ABORTED';
+    const step = stepPrepare(
+      {
+        ...this.view(record?.state),
+        ...(record?.sequence !== undefined && { committed_sequence: record.sequence }),
+        ...(known && { payload_matches: samePayload(record.payload, request.payload) }),
+      },
+      request,
+    );
     if (step.kind === 'answer') return step.response;
     context.locks.acquire(request.transaction_id, step.keys);
     try {
@@ -119,4 +128,14 @@ export class ParticipantService {
       isMember: (addr) => context.state.members.includes(addr),
     };
   }
+}
+
+/** The same writes: equal as JSON, whatever the key order. */
+function samePayload(a: Payload | undefined, b: Payload): boolean {
+  if (a === undefined) return false;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(payload: Payload): string {
+  return JSON.stringify(Object.keys(payload).sort().map((key) => [key, payload[key]]));
 }

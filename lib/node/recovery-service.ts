@@ -117,6 +117,8 @@ export class RecoveryService {
    */
   async resolveStale(): Promise<void> {
     const { context } = this;
+    // A node that has not caught up may lack the very commit that settles a transaction.
+    if (context.state.phase !== 'serving') return;
     await this.reconcile();
     const now_ms = context.clock.monotonic_ms();
     const prepared = await context.participant_log.listPrepared();
@@ -145,7 +147,9 @@ export class RecoveryService {
       // This node decided COMMIT itself: its re-delivery applies it here once another
       // participant has (never before, see `mayApplyLocally`), so termination stays out.
       if (own.decision === 'COMMIT') return;
-      const asked = (record.participants ?? context.state.members).filter((addr) => addr !== context.addr);
+      // Every member, not only the round's participants: a client may have retried the same
+      // id through a later master, whose round is the one that counts.
+      const asked = [...new Set([...(record.participants ?? []), ...context.state.members])].filter((addr) => addr !== context.addr);
       const answers: PeerAnswer[] = await Promise.all(asked.map((addr) => this.ask(addr, record.id)));
       answers.push({ addr: context.addr, view: own });
       const resolution = resolveInDoubt(record.coordinator, answers);

@@ -41,7 +41,7 @@ export type PrepareRequest = v.InferOutput<typeof PrepareRequestSchema>;
 /** A participant's vote. */
 export type PrepareResponse =
   | { readonly status: Extract<Vote, 'READY'> }
-  | { readonly status: Extract<Vote, 'ABORT'>; readonly reason: AbortReason | string; readonly key?: string };
+  | { readonly status: Extract<Vote, 'ABORT'>; readonly reason: AbortReason | string; readonly key?: string; readonly sequence?: number };
 
 /** Phase two, coordinator → participant. */
 export const CommitRequestSchema = v.object({

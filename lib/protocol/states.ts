@@ -36,6 +36,8 @@ export type AbortReason =
   | 'stale epoch'
   | 'not serving'
   | 'aborted earlier'
+  | 'already committed'
+  | 'transaction id reused with a different payload'
   | 'prepare timeout'
   | 'unreachable'
   | 'failpoint'

@@ -29,6 +29,17 @@ export function decideOutcome(participants: readonly string[], ballots: readonly
   return { decision: 'COMMIT' };
 }
 
+/**
+ * The sequence at which a participant says this id is already committed (an earlier round of
+ * a retried id), if any did: the round then finishes that commit instead of deciding anew.
+ */
+export function findCommittedSequence(ballots: readonly Ballot[]): number | undefined {
+  for (const { response } of ballots) {
+    if (response.status === 'ABORT' && response.reason === 'already committed' && response.sequence !== undefined) return response.sequence;
+  }
+  return undefined;
+}
+
 /** The votes as the client sees them: `{ addr: "READY" | "ABORT: reason" }`. */
 export function summarizeVotes(ballots: readonly Ballot[]): Readonly<Record<string, string>> {
   return Object.fromEntries(

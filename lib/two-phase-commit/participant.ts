@@ -17,6 +17,10 @@ export interface ParticipantView {
   readonly lockHolder: (key: string) => string | undefined;
   /** Whether `addr` is in this node's membership. */
   readonly isMember: (addr: string) => boolean;
+  /** The sequence this transaction committed at here, if it did. */
+  readonly committed_sequence?: number;
+  /** False when this node holds the transaction with other writes than the message carries. */
+  readonly payload_matches?: boolean;
 }
 
 /**
@@ -33,8 +37,18 @@ export type PrepareStep =
   /** Take these locks, persist PREPARED with the writes, then answer READY. */
   | { readonly kind: 'prepare'; readonly keys: readonly string[] };
 
+/**
+ * A prepare of an id this node already holds is a duplicate or a client's retry: PREPARED
+ * answers READY again; COMMITTED answers with the sequence it committed at, so the
+ * coordinator finishes that commit rather than committing the same writes a second time.
+ * The same id with other writes is refused: one id, one set of writes.
+ */
 export function stepPrepare(view: ParticipantView, request: PrepareRequest): PrepareStep {
-  if (view.state === 'PREPARED' || view.state === 'COMMITTED') return ready();
+  if ((view.state === 'PREPARED' || view.state === 'COMMITTED') && view.payload_matches === false) return refuse('transaction id reused with a different payload');
+  if (view.state === 'PREPARED') return ready();
+  if (view.state === 'COMMITTED') {
+    return { kind: 'answer', response: { status: 'ABORT', reason: 'already committed', ...(view.committed_sequence !== undefined && { sequence: view.committed_sequence }) } };
+  }
   if (view.state === 'ABORTED') return refuse('aborted earlier');
   if (!acceptsCoordinator(view, request.coordinator)) return refuse('not a member');
   if (request.epoch !== undefined && request.epoch < view.epoch) return refuse('stale epoch');

@@ -8,7 +8,8 @@
  *  4. a reachable participant never prepared it            → fence: make that participant
  *     remember an abort (a later prepare then votes ABORT, so no COMMIT can be decided), then abort
  *  5. the coordinator answers with no decision and no round in flight: it restarted and
- *     lost the round, so it never decided and never will   → abort (presumed abort)
+ *     lost the round, so it never decided and never will, and every member answered (none
+ *     can be running a retry of the same id that commits it) → abort (presumed abort)
  *  6. otherwise (every reachable participant PREPARED, someone unreachable) → wait: this is
  *     two-phase commit's blocking window; the locks stay held and conflicting writes abort.
  */
@@ -37,7 +38,9 @@ export function resolveInDoubt(coordinator: string | undefined, answers: readonl
   const never_prepared = answers.filter(({ view }) => view !== undefined && (view.state === 'UNKNOWN' || view.state === 'INIT'));
   if (never_prepared.length > 0) return { kind: 'fence', addrs: never_prepared.map(({ addr }) => addr) };
   const coordinator_answer = answers.find(({ addr }) => addr === coordinator);
-  if (coordinator_answer?.view !== undefined) return { kind: 'abort' };
+  const everyone_answered = answers.every(({ view }) => view !== undefined);
+  if (coordinator_answer?.view !== undefined && everyone_answered) return { kind: 'abort' };
+  if (coordinator_answer?.view !== undefined) return { kind: 'wait', reason: 'coordinator never decided, but a member that may hold a retry of this id is unreachable' };
   return { kind: 'wait', reason: 'coordinator unreachable and every reachable participant is prepared' };
 }
 

@@ -13,9 +13,26 @@ test('a prepare touching a key another prepared transaction holds votes ABORT co
   t.deepEqual(stepPrepare(view, prepare), { kind: 'answer', response: { status: 'ABORT', reason: 'conflict', key: 'b' } });
 });
 
-test('a repeated prepare of a prepared or committed transaction answers READY without new work', (t) => {
-  t.deepEqual(stepPrepare({ ...free, state: 'PREPARED' }, prepare), { kind: 'answer', response: { status: 'READY' } });
-  t.deepEqual(stepPrepare({ ...free, state: 'COMMITTED' }, prepare), { kind: 'answer', response: { status: 'READY' } });
+test('a repeated prepare of a prepared transaction answers READY without new work', (t) => {
+  t.deepEqual(stepPrepare({ ...free, state: 'PREPARED', payload_matches: true }, prepare), { kind: 'answer', response: { status: 'READY' } });
+});
+
+// Found by the simulation (seed 45 of its first sweep): a retried id already committed here
+// answered READY, and a new master committed the same writes again at a new sequence.
+test('a retried id that is already committed answers with its sequence instead of READY', (t) => {
+  t.deepEqual(stepPrepare({ ...free, state: 'COMMITTED', committed_sequence: 7, payload_matches: true }, prepare), {
+    kind: 'answer',
+    response: { status: 'ABORT', reason: 'already committed', sequence: 7 },
+  });
+});
+
+test('an id reused with other writes is refused', (t) => {
+  for (const state of ['PREPARED', 'COMMITTED'] as const) {
+    t.deepEqual(stepPrepare({ ...free, state, payload_matches: false }, prepare), {
+      kind: 'answer',
+      response: { status: 'ABORT', reason: 'transaction id reused with a different payload' },
+    });
+  }
 });
 
 test('a late prepare of an id whose abort was remembered votes ABORT', (t) => {

@@ -29,6 +29,13 @@ test('a coordinator that answers without a decision or a round lost it: presumed
   t.deepEqual(resolveInDoubt('a', [answer('a', view('PREPARED', { in_flight: false })), answer('b', view('PREPARED'))]), { kind: 'abort' });
 });
 
+// Found by the simulation (seed 137 of its first sweep): a restarted coordinator presumed
+// abort for its lost round while a later master, unreachable from it, committed a retry of
+// the same id.
+test('a coordinator without a decision does not presume abort while some member is silent', (t) => {
+  t.like(resolveInDoubt('a', [answer('a', view('PREPARED', { in_flight: false })), answer('b', view('PREPARED')), answer('c', undefined)]), { kind: 'wait' });
+});
+
 test('coordinator unreachable and everyone else prepared: the blocking window, wait', (t) => {
   t.like(resolveInDoubt('a', [answer('a', undefined), answer('b', view('PREPARED')), answer('c', view('PREPARED'))]), { kind: 'wait' });
 });
