@@ -46,14 +46,16 @@ function buildCli(): CAC {
     .action((raw: RawFlags) => runCluster(raw));
   cli
     .command('start-node', 'Run one node in this process')
-    .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL]')
+    .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]')
     .option('--addr <host:port>', 'Address to listen on and be known by')
     .option('--peers <list>', 'The rest of the membership, HOST:PORT,…')
     .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
     .option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET); required off loopback')
     .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
+    .option('--config <file>', 'JSON file with addr, peers, data_dir, secret_file, failpoints, log_level; flags override it')
     .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
+    .example('  $ twopc start-node --config /etc/twopc/node.json --log-level info')
     .action((raw: RawFlags) => runStartNode(raw));
   cli
     .command('start-master', 'Join running nodes into one cluster and wait until they agree on a master')

@@ -9,6 +9,7 @@ import { printLine, warnLine } from './output.ts';
 import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
 import { parseLogLevel } from './log-level.ts';
+import { withConfigFile } from './config-file.ts';
 import type { LogLevel } from '../node/logger.ts';
 
 /** Where nodes keep their files when `--data-dir` is not given. */
@@ -25,9 +26,9 @@ export interface StartNodeFlags {
   readonly logLevel: LogLevel;
 }
 
-/** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL]` */
+/** `twopc start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]` */
 export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
-  const flags = parseStartNodeFlags(raw);
+  const flags = parseStartNodeFlags(withConfigFile(raw));
   // A StartupError (busy port, unwritable data dir) reaches the top level as one line, exit 2.
   const handle = await startNode({
     addr: flags.addr,
