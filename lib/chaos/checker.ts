@@ -9,6 +9,9 @@ import type { Attempt } from './workload.ts';
 
 export const anomaly_kinds = ['lost', 'phantom', 'partial', 'divergent', 'wrong_value', 'split_brain', 'stuck', 'aborted_applied'] as const;
 export type AnomalyKind = (typeof anomaly_kinds)[number];
+/** Missing sequences named in one finding. */
+const missing_listed_max = 10;
+
 export type AnomalyCounts = Readonly<Record<AnomalyKind, number>>;
 
 export interface CheckInput {
@@ -131,17 +134,22 @@ function findDivergent(replicas: readonly ReplicaDump[]): Finding[] {
 /** A log must hold sequences 1..n in order, one transaction each, ending at the last sequence. */
 function findLogGaps(replica: ReplicaDump): Finding[] {
   const findings: Finding[] = [];
-  const sorted = [...replica.log].sort((a, b) => a.sequence - b.sequence);
-  for (const [index, entry] of sorted.entries()) {
-    if (entry.sequence !== index + 1) {
-      findings.push({ kind: 'divergent', detail: `${replica.addr} log holds sequence ${entry.sequence} at position ${index + 1} (gap or duplicate)` });
-      break;
-    }
+  const sequences = replica.log.map((entry) => entry.sequence);
+  const present = new Set(sequences);
+  const highest = Math.max(0, ...sequences);
+  const missing: number[] = [];
+  for (let sequence = 1; sequence <= highest && missing.length <= missing_listed_max; sequence += 1) if (!present.has(sequence)) missing.push(sequence);
+  if (missing.length > 0) {
+    const holders = Object.entries(replica.transactions).filter(([, view]) => view.sequence !== undefined && missing.includes(view.sequence));
+    const named = holders.map(([id, view]) => `${id} ${view.state}@${view.sequence}`).join(', ');
+    findings.push({ kind: 'divergent', detail: `${replica.addr} log lacks sequence ${missing.slice(0, missing_listed_max).join(', ')} (of 1..${highest})${named === '' ? '' : `; its views: ${named}`}` });
   }
+  const reused = sequences.filter((sequence, index) => sequences.indexOf(sequence) !== index);
+  for (const sequence of new Set(reused)) findings.push({ kind: 'divergent', detail: `${replica.addr} log holds sequence ${sequence} more than once` });
   const ids = replica.log.map((entry) => entry.transaction_id);
   const twice = ids.filter((id, index) => ids.indexOf(id) !== index);
   for (const id of new Set(twice)) findings.push({ kind: 'divergent', detail: `${replica.addr} log holds ${id} more than once` });
-  if (replica.last_sequence !== sorted.length) findings.push({ kind: 'divergent', detail: `${replica.addr} reports last sequence ${replica.last_sequence} with ${sorted.length} log entries` });
+  if (replica.last_sequence !== highest) findings.push({ kind: 'divergent', detail: `${replica.addr} reports last sequence ${replica.last_sequence}, its log ends at ${highest}` });
   return findings;
 }
 

@@ -20,10 +20,12 @@ export interface Placement {
   readonly secret?: string;
 }
 
-/** Every child of every chaos cluster alive in this process, for the last-resort cleanup. */
+/** Every child and data dir of every chaos cluster alive in this process, for the last-resort cleanup. */
 const live_children = new Set<ChildProcess>();
+const live_data_dirs = new Set<string>();
 
-export function killAllChildren(): void {
+/** SIGKILL every node process and remove every data dir (Ctrl-C, or exit after an error). */
+export function abandonAllClusters(): void {
   for (const child of live_children) {
     try {
       child.kill('SIGCONT');
@@ -32,6 +34,8 @@ export function killAllChildren(): void {
       // already gone
     }
   }
+  for (const dir of live_data_dirs) rmSync(dir, { recursive: true, force: true });
+  live_data_dirs.clear();
 }
 
 const node_output_kept_chars = 20_000;
@@ -45,6 +49,7 @@ export class ChaosCluster {
 
   constructor(readonly placement: Placement) {
     this.data_dir = mkdtempSync(join(tmpdir(), 'twopc-chaos-'));
+    live_data_dirs.add(this.data_dir);
     this.http = new NodeHttp(placement.secret);
   }
 
@@ -209,5 +214,6 @@ export class ChaosCluster {
       }),
     );
     rmSync(this.data_dir, { recursive: true, force: true });
+    live_data_dirs.delete(this.data_dir);
   }
 }

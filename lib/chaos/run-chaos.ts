@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { check, type Finding } from './checker.ts';
-import { ChaosCluster, killAllChildren, type Placement } from './cluster.ts';
+import { ChaosCluster, abandonAllClusters, type Placement } from './cluster.ts';
 import { ScenarioSkipped, setClockOffset, type FaultContext } from './faults.ts';
 import { netnsUnavailableReason, NetnsLayout, removeLeftovers } from './netns.ts';
 import { sleep } from './node-http.ts';
@@ -41,7 +41,7 @@ const live_layouts = new Set<NetnsLayout>();
 
 /** Kill every node process and remove every namespace this process made. */
 export function emergencyCleanup(): void {
-  killAllChildren();
+  abandonAllClusters();
   for (const layout of live_layouts) layout.destroy();
   live_layouts.clear();
 }

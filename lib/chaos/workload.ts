@@ -35,7 +35,7 @@ export interface WorkloadOptions {
 
 export const default_workload: WorkloadOptions = Object.freeze({
   clients: 6,
-  key_space: 8,
+  key_space: 12,
   attempt_deadline_ms: 6_000,
   request_timeout_ms: 2_500,
   think_max_ms: 20,

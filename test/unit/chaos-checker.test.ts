@@ -88,7 +88,18 @@ test('divergent: same sequence, different data; and a gap in the log', (t) => {
   const gap = log.map((entry) => (entry.sequence === 2 ? { ...entry, sequence: 3 } : entry));
   const gapped = input.replicas.map((r) => ({ ...r, log: gap, last_sequence: 3, kv: r.kv.map((item) => ({ ...item, sequence: 3 })) }));
   const verdict2 = check({ ...input, replicas: gapped });
-  t.is(verdict2.anomalies.divergent, 6, JSON.stringify(verdict2.findings));
+  t.is(verdict2.anomalies.divergent, 3, JSON.stringify(verdict2.findings));
+  t.regex(verdict2.findings[0]!.detail, /lacks sequence 2/);
+
+  const reused = [...log, { transaction_id: 'c1-t2', sequence: 2, payload: { k3: 'c1-t2' } }];
+  const twice = input.replicas.map((r) => ({ ...r, log: reused, transactions: { ...r.transactions, 'c1-t2': { state: 'COMMITTED', sequence: 2 } } }));
+  const verdict3 = check({ ...input, replicas: twice });
+  t.true(verdict3.findings.some((f) => f.kind === 'divergent' && /sequence 2 more than once/.test(f.detail)));
+
+  const behind = input.replicas.map((r) => ({ ...r, last_sequence: 1 }));
+  const verdict4 = check({ ...input, replicas: behind });
+  t.is(verdict4.anomalies.divergent, 3);
+  t.regex(verdict4.findings[0]!.detail, /reports last sequence 1, its log ends at 2/);
 });
 
 test('wrong_value: the last writer of a key is not what the replica holds', (t) => {
