@@ -96,7 +96,7 @@ export class ClusterService {
     }
     if (!context.state.members.includes(addr)) return;
     context.state.peers.set(addr, after);
-    if (after.misses > before.misses) context.metrics.heartbeat_misses.inc({ peer: addr });
+    context.metrics.heartbeat_misses.inc({ peer: addr }, after.misses > before.misses ? 1 : 0);
     if (before.alive !== after.alive) context.log.info(after.alive ? 'peer-alive' : 'peer-dead', { peer: addr, epoch: context.state.epoch });
   }
 

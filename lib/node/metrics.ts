@@ -111,6 +111,10 @@ export class NodeMetrics {
   });
 
   constructor() {
+    // Known label values start at 0, so they are listed (and rate() works) before they first move.
+    for (const outcome of ['COMMIT', 'ABORT']) this.decisions.inc({ outcome }, 0);
+    for (const outcome of ['committed', 'aborted', 'in_doubt']) this.answers.inc({ outcome }, 0);
+    for (const state of ['PREPARED', 'COMMITTED', 'ABORTED']) this.participant_transitions.inc({ state }, 0);
     this.gauge('twopc_epoch', 'Highest epoch this node has seen.', (s) => s.epoch());
     this.gauge('twopc_is_master', '1 while this node acts as master.', (s) => (s.is_master() ? 1 : 0));
     this.gauge('twopc_last_sequence', 'Every committed sequence up to this one is applied here.', (s) => s.last_sequence());

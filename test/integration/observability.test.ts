@@ -153,6 +153,11 @@ test.serial('--log-level info: one JSON line per transaction state change with t
     if (addr === master) t.true(lines.some((line) => line['event'] === 'elected' && line['epoch'] === epoch), 'the election is logged');
   }
 
+  // The dashboard's data is readable cross-origin only by a page served by a member.
+  const from = async (origin: string) => (await fetch(`http://${slaves[0]}/dashboard/data`, { headers: { origin }, signal: AbortSignal.timeout(5_000) })).headers.get('access-control-allow-origin');
+  t.is(await from(`http://${master}`), `http://${master}`);
+  t.is(await from('http://evil.example'), null);
+
   // A dead peer: the master counts its missed heartbeats and one peer fewer alive.
   const victim = slaves[1]!;
   await nodes.get(victim)!.kill();
