@@ -1,15 +1,18 @@
 /**
  * The coordinator's side of a simulated node (lib/node/coordinator-service.ts): prepare on
- * every alive node, decide with the real pure rules (decideOutcome, listDecisionRecipients,
- * nextSequence), persist the decision before sending it, commit the others first and apply
- * locally only once `mayApplyLocally` says so, and re-deliver until everyone acknowledged.
+ * every alive node, decide with the real pure rules (decideOutcome, findCommittedSequence,
+ * listDecisionRecipients), take the sequence from the sequencer (one unconfirmed at a time),
+ * persist the decision before sending it, commit the others first and apply locally only
+ * once `mayApplyLocally` says so, and re-deliver until everyone acknowledged. A retried id
+ * some participant already committed is finished at that sequence, with no new decision.
  */
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
-import { decideOutcome, listDecisionRecipients, mayApplyLocally, nextSequence, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { decideOutcome, findCommittedSequence, listDecisionRecipients, mayApplyLocally, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
 import { hasMajority } from '../cluster/election.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { DecisionAnswer, SubmitAnswer } from './rpc.ts';
 import { forAllInParallel, type SimNode } from './sim-node.ts';
+import { SimSequencer, type SimReservation } from './sim-sequencer.ts';
 
 interface PendingDelivery {
   readonly kind: 'commit' | 'abort';
@@ -18,6 +21,8 @@ interface PendingDelivery {
   readonly remote_recipients: number;
   remote_acks: number;
   local_pending: boolean;
+  /** A COMMIT's sequence, confirmed once another replica applied it. */
+  readonly reservation?: SimReservation;
 }
 
 export class SimCoordinator {
@@ -25,8 +30,11 @@ export class SimCoordinator {
   private readonly in_flight = new Map<string, ((answer: SubmitAnswer) => void)[]>();
   private readonly undelivered = new Map<string, PendingDelivery>();
   private delivering = false;
+  private readonly sequencer: SimSequencer;
 
-  constructor(private readonly node: SimNode) {}
+  constructor(private readonly node: SimNode) {
+    this.sequencer = new SimSequencer(node);
+  }
 
   isInFlight(id: string): boolean {
     return this.in_flight.has(id);
@@ -41,6 +49,7 @@ export class SimCoordinator {
     for (const [id, pending] of this.undelivered) {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
+        pending.reservation?.confirm();
         this.node.recovery.adoptUnconfirmed(id);
       }
     }
@@ -89,27 +98,68 @@ export class SimCoordinator {
     node.note(`round ${id} epoch=${epoch} participants=${participants.join(',')}`);
     forAllInParallel<string, Ballot>(participants, (addr, done) => this.requestVote(addr, prepare, done), (ballots) => {
       const still_master = node.state.role === 'MASTER' && node.epoch === epoch;
-      const outcome: Outcome = still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
-      const sequence = outcome.decision === 'COMMIT' ? this.reserveSequence() : undefined;
-      const record: DecisionRecord = { id, decision: outcome.decision, epoch, participants, created_at: node.world.now_ms, ...(sequence !== undefined && { sequence }) };
-      node.persist(`decision ${id}`, () => node.store.decisions.set(id, record), () => {
-        node.note(`decided ${id} ${outcome.decision}${sequence !== undefined ? ` seq=${sequence}` : ''}${outcome.decision === 'ABORT' ? ` (${outcome.reason})` : ''}`);
-        const recipients = listDecisionRecipients(outcome, ballots, participants);
-        if (outcome.decision === 'COMMIT' && sequence !== undefined) {
-          this.deliverCommit(id, sequence, epoch, recipients, (applied_here) => {
-            finish(applied_here ? { http_status: 200, transaction_id: id, sequence } : { http_status: 503, error: 'commit decided, in doubt', master: node.addr });
-          });
-        } else {
-          this.deliverAbort(id, epoch, recipients, () => finish({ http_status: 409, transaction_id: id, reason: outcome.decision === 'ABORT' ? outcome.reason : '' }));
-        }
-      });
+      const voted: Outcome = still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
+      const committed_at = findCommittedSequence(ballots);
+      if (committed_at !== undefined) return this.finishCommittedElsewhere(id, committed_at, epoch, ballots, finish);
+      const decide = (reservation: SimReservation | undefined): void => {
+        const outcome: Outcome = voted.decision === 'COMMIT' && !reservation ? { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } : voted;
+        const sequence = reservation?.sequence;
+        const record: DecisionRecord = { id, decision: outcome.decision, epoch, participants, created_at: node.world.now_ms, ...(sequence !== undefined && { sequence }) };
+        node.persist(`decision ${id}`, () => node.store.decisions.set(id, record), () => {
+          node.note(`decided ${id} ${outcome.decision}${sequence !== undefined ? ` seq=${sequence}` : ''}${outcome.decision === 'ABORT' ? ` (${outcome.reason})` : ''}`);
+          const recipients = listDecisionRecipients(outcome, ballots, participants);
+          if (outcome.decision === 'COMMIT' && reservation !== undefined) {
+            this.deliverCommit(id, reservation, epoch, recipients, (applied_here) => {
+              finish(applied_here ? { http_status: 200, transaction_id: id, sequence: reservation.sequence } : { http_status: 503, error: 'commit decided, in doubt', master: node.addr });
+            });
+          } else {
+            this.deliverAbort(id, epoch, recipients, () => finish({ http_status: 409, transaction_id: id, reason: outcome.decision === 'ABORT' ? outcome.reason : '' }));
+          }
+        });
+      };
+      if (voted.decision === 'COMMIT') this.reserveSequence(epoch, decide);
+      else decide(undefined);
     });
   }
 
-  private reserveSequence(): number {
-    const sequence = nextSequence(this.node.state.max_sequence);
-    this.node.state.max_sequence = sequence;
-    return sequence;
+  /**
+   * The next sequence once the previous one is confirmed, or undefined if that takes longer
+   * than a prepare may or this node stopped leading `epoch` meanwhile (coordinator-service.ts).
+   */
+  private reserveSequence(epoch: number, then: (reservation: SimReservation | undefined) => void): void {
+    const { node } = this;
+    this.sequencer.reserve(node.limits.prepare_timeout_ms, (reservation) => {
+      if (reservation && !(node.state.role === 'MASTER' && node.epoch === epoch)) {
+        reservation.cancel();
+        return then(undefined);
+      }
+      then(reservation);
+    });
+  }
+
+  /**
+   * A participant already committed this id in an earlier round (a client retried it): the
+   * READY voters commit it at that sequence; no new decision, no new sequence
+   * (coordinator-service.ts, finishCommittedElsewhere).
+   */
+  private finishCommittedElsewhere(id: string, sequence: number, epoch: number, ballots: readonly Ballot[], finish: (answer: SubmitAnswer) => void): void {
+    const { node } = this;
+    const ready = ballots.filter((ballot) => ballot.response.status === 'READY').map((ballot) => ballot.addr);
+    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: node.addr };
+    const remote = ready.filter((addr) => addr !== node.addr);
+    node.note(`committed-earlier ${id} seq=${sequence} ready=${ready.join(',')}`);
+    forAllInParallel<string, readonly string[]>(
+      ready.includes(node.addr) ? ['local', 'remote'] : ['remote'],
+      (part, done) => {
+        if (part === 'local') return node.participant.commit(message, () => done([]));
+        this.sendDecision('commit', message, remote, (_acked, missed) => done(missed));
+      },
+      (results) => {
+        const missed = results.flat();
+        this.remember({ kind: 'commit', message, addrs: new Set(missed), remote_recipients: 0, remote_acks: 1, local_pending: false });
+        finish({ http_status: 200, transaction_id: id, sequence });
+      },
+    );
   }
 
   private requestVote(addr: string, prepare: PrepareRequest, done: (ballot: Ballot) => void): void {
@@ -122,15 +172,18 @@ export class SimCoordinator {
     });
   }
 
-  private deliverCommit(id: string, sequence: number, epoch: number, recipients: readonly string[], then: (applied_here: boolean) => void): void {
+  private deliverCommit(id: string, reservation: SimReservation, epoch: number, recipients: readonly string[], then: (applied_here: boolean) => void): void {
     const { node } = this;
-    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: node.addr };
+    const message: CommitRequest = { transaction_id: id, sequence: reservation.sequence, epoch, coordinator: node.addr };
     const remote = recipients.filter((addr) => addr !== node.addr);
     const local = recipients.includes(node.addr);
     const send = (): void =>
       this.sendDecision('commit', message, remote, (acked, missed) => {
-        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: acked.length, local_pending: local && !node.bugs.apply_locally_first };
+        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: acked.length, local_pending: local && !node.bugs.apply_locally_first, reservation };
+        if (pending.remote_acks > 0) reservation.confirm();
         this.applyLocallyWhenSafe(pending, () => {
+          // A cluster of one: applied here, nobody else to tell.
+          if (pending.remote_recipients === 0 && !pending.local_pending) reservation.confirm();
           this.remember(pending);
           then(!pending.local_pending);
         });
@@ -181,7 +234,10 @@ export class SimCoordinator {
 
   private remember(pending: PendingDelivery): void {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
-    if (this.node.state.role !== 'MASTER' && isKnownOnlyHere(pending)) return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id);
+    if (this.node.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
+      pending.reservation?.confirm();
+      return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id);
+    }
     this.undelivered.set(pending.message.transaction_id, pending);
   }
 
@@ -195,6 +251,7 @@ export class SimCoordinator {
         this.sendDecision(pending.kind, pending.message, [...pending.addrs], (acked) => {
           for (const addr of acked) pending.addrs.delete(addr);
           pending.remote_acks += acked.length;
+          if (pending.remote_acks > 0) pending.reservation?.confirm();
           this.applyLocallyWhenSafe(pending, () => {
             if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
             done(undefined);

@@ -2,9 +2,12 @@
  * The participant's side of a simulated node (lib/node/participant-service.ts): runs the
  * real pure steps (stepPrepare, stepCommit, stepAbort, acceptsCoordinator) and performs the
  * writes they name, PREPARED on disk before READY, one message of a transaction at a time.
+ * A prepare's view carries the committed sequence and whether the stored writes match, as
+ * the real service passes them.
  */
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
 import { acceptsCoordinator, stepAbort, stepCommit, stepPrepare } from '../two-phase-commit/participant.ts';
+import type { Payload } from '../protocol/payload.ts';
 import type { DecisionAnswer } from './rpc.ts';
 import type { SimNode } from './sim-node.ts';
 
@@ -35,7 +38,17 @@ export class SimParticipant {
     const id = request.transaction_id;
     const vote = (): void => {
       const record = node.store.records.get(id);
-      const step = stepPrepare(node.participantView(record?.state), request);
+      // As participant-service.ts: a COMMITTED id answers with its sequence, and an id held
+      // with other writes is refused.
+      const known = record?.payload !== undefined && record.state !== 'ABORTED';
+      const step = stepPrepare(
+        {
+          ...node.participantView(record?.state),
+          ...(record?.sequence !== undefined && { committed_sequence: record.sequence }),
+          ...(known && { payload_matches: samePayload(record.payload, request.payload) }),
+        },
+        request,
+      );
       if (step.kind === 'answer') return reply(step.response);
       node.state.locks.acquire(id, step.keys);
       const epoch = request.epoch ?? node.epoch;
@@ -124,4 +137,14 @@ export class SimParticipant {
     if (request.epoch !== undefined) node.adoptEpoch(request.epoch, release);
     else release();
   }
+}
+
+/** The same writes: equal as JSON, whatever the key order (participant-service.ts, samePayload). */
+function samePayload(a: Payload | undefined, b: Payload): boolean {
+  if (a === undefined) return false;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(payload: Payload): string {
+  return JSON.stringify(Object.keys(payload).sort().map((key) => [key, payload[key]]));
 }

@@ -11,6 +11,8 @@ import { forAllInParallel, forEachInSeries, type SimNode } from './sim-node.ts';
 export class SimRecovery {
   private readonly resolving = new Set<string>();
   private readonly unconfirmed = new Set<string>();
+  /** When this incarnation first saw each PREPARED transaction (simulated ms). */
+  private readonly first_seen_ms = new Map<string, number>();
 
   constructor(private readonly node: SimNode) {}
 
@@ -88,13 +90,24 @@ export class SimRecovery {
     });
   }
 
-  /** One pass over PREPARED transactions older than `in_doubt_after_ms`. */
+  /**
+   * One pass over PREPARED transactions this incarnation has seen for `in_doubt_after_ms`,
+   * only while serving: a node that has not caught up may lack the commit that settles one.
+   */
   resolveStale(then: () => void): void {
     const { node } = this;
+    if (node.state.phase !== 'serving') return then();
     this.reconcile(() => {
-      const cutoff_ms = node.world.now_ms - node.limits.in_doubt_after_ms;
-      const stale = node.store.listPrepared().filter((record) => record.updated_at <= cutoff_ms);
-      forAllInParallel<TxRecord, undefined>(stale, (record, done) => this.resolve(record, () => done(undefined)), () => then());
+      const now_ms = node.world.now_ms;
+      const prepared = node.store.listPrepared();
+      const still = new Set(prepared.map((record) => record.id));
+      for (const id of this.first_seen_ms.keys()) if (!still.has(id)) this.first_seen_ms.delete(id);
+      const due = prepared.filter((record) => {
+        const first_seen_ms = this.first_seen_ms.get(record.id) ?? now_ms;
+        this.first_seen_ms.set(record.id, first_seen_ms);
+        return now_ms - first_seen_ms >= node.limits.in_doubt_after_ms;
+      });
+      forAllInParallel<TxRecord, undefined>(due, (record, done) => this.resolve(record, () => done(undefined)), () => then());
     });
   }
 
@@ -113,9 +126,11 @@ export class SimRecovery {
     };
     const own = node.viewTransaction(record.id);
     if (own.decision === 'COMMIT') return finish();
-    const asked = (record.participants ?? node.members).filter((addr) => addr !== node.addr);
+    // Every member, not only the round's participants: a client may have retried the same id
+    // through a later master, whose round is the one that counts.
+    const asked = [...new Set([...(record.participants ?? []), ...node.members])].filter((addr) => addr !== node.addr);
     this.askAll(asked, record.id, (peer_answers) => {
-      const answers: PeerAnswer[] = [...peer_answers, { addr: node.addr, view: node.viewTransaction(record.id) }];
+      const answers: PeerAnswer[] = [...peer_answers, { addr: node.addr, view: own }];
       const resolution = resolveInDoubt(record.coordinator, answers);
       node.note(`in-doubt ${record.id} ${resolution.kind}${resolution.kind === 'commit' ? ` seq=${resolution.sequence}` : ''}`);
       if (resolution.kind === 'commit') return node.participant.commit({ transaction_id: record.id, sequence: resolution.sequence }, finish);
