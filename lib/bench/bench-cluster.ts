@@ -97,7 +97,7 @@ export class BenchCluster {
 
   private throwIfExited(addr: string): void {
     const child = this.processes.get(addr);
-    if (child !== undefined && !child.running) throw new Error(`node ${addr} exited: ${child.printed.trim().split('\n').slice(-3).join(' | ')}`);
+    if (child !== undefined && !child.running) throw new Error(`node ${addr} exited: ${child.printed.trim().split('\n').slice(-12).join(' | ')}`);
   }
 
   private exitNote(addr: string): string {
