@@ -72,7 +72,8 @@ export class ChaosCluster {
     const child = spawn(command ?? process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     live_children.add(child);
     child.once('exit', () => live_children.delete(child));
-    this.output.set(addr, '');
+    const earlier = this.output.get(addr);
+    this.output.set(addr, earlier === undefined ? '' : `${earlier}\n--- restarted at ${new Date().toISOString()}\n`);
     const keep = (chunk: Buffer) => this.output.set(addr, ((this.output.get(addr) ?? '') + chunk.toString()).slice(-node_output_kept_chars));
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);

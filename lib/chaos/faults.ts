@@ -49,7 +49,12 @@ export async function requireClockRoute(cluster: ChaosCluster): Promise<void> {
   if (answer.kind !== 'answer' || answer.status !== 200) throw new ScenarioSkipped(`the node does not offer POST /debug/clock (${describe(answer)})`);
 }
 
+/** Nodes whose clock a scenario moved, so healing puts back only those. */
+export const clocks_moved = new Set<string>();
+
 export async function setClockOffset(cluster: ChaosCluster, addr: string, offset_ms: number): Promise<boolean> {
+  if (offset_ms === 0) clocks_moved.delete(addr);
+  else clocks_moved.add(addr);
   const answer = await cluster.http.post(addr, '/debug/clock', { offset_ms }, 2_000);
   return answer.kind === 'answer' && answer.status === 200;
 }

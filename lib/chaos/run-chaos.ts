@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { check, type Finding } from './checker.ts';
 import { ChaosCluster, abandonAllClusters, type Placement } from './cluster.ts';
-import { ScenarioSkipped, setClockOffset, type FaultContext } from './faults.ts';
+import { clocks_moved, ScenarioSkipped, setClockOffset, type FaultContext } from './faults.ts';
 import { netnsUnavailableReason, NetnsLayout, removeLeftovers } from './netns.ts';
 import { sleep } from './node-http.ts';
 import { RoleObserver } from './observer.ts';
@@ -154,7 +154,7 @@ async function loadFaultAndCheck(scenario: Scenario, cluster: ChaosCluster, layo
   }
   layout?.heal();
   cluster.healProcesses();
-  await Promise.all(cluster.addrs.map((addr) => setClockOffset(cluster, addr, 0)));
+  await Promise.all([...clocks_moved].filter((addr) => cluster.addrs.includes(addr)).map((addr) => setClockOffset(cluster, addr, 0)));
   await sleep(after_heal_ms);
   await workload.stop();
   const quiet = await cluster.waitForSameSequence(quiescence_timeout_ms);
