@@ -75,10 +75,13 @@ function buildCli(): CAC {
     .action((raw: RawFlags) => runCommit(raw));
   cli
     .command('status', 'Show every node: address, role, alive, epoch, last committed sequence')
-    .usage('status [--nodes A,B,C] [--json]')
+    .usage('status [--nodes A,B,C] [--json] [--watch [--interval MS]]')
     .option('--nodes <list>', nodes_help)
-    .option('--json', 'Print {nodes:[…]} as JSON')
+    .option('--json', 'Print {nodes:[…]} as JSON (with --watch: one JSON line per frame)')
+    .option('--watch', 'Redraw the table until Ctrl-C (in place on a terminal, appended otherwise)')
+    .option('--interval <ms>', 'Pause between frames of --watch (default: 1000)')
     .example('  $ twopc status --nodes 127.0.0.1:8081,127.0.0.1:8082')
+    .example('  $ twopc status --watch --interval 500')
     .action((raw: RawFlags) => runStatus(raw));
   cli
     .command('get <key>', 'Read a committed value (from the master when there is one)')
@@ -88,11 +91,12 @@ function buildCli(): CAC {
     .example('  $ twopc get color')
     .action((key: unknown, raw: RawFlags) => runGet(key, raw));
   cli
-    .command('tx <id>', "Show one transaction's state on every node")
+    .command('tx <id>', "Show one transaction's state on every node, and say in words what it is waiting for")
     .usage('tx ID [--nodes A,B,C] [--json]')
     .option('--nodes <list>', nodes_help)
     .option('--json', 'Print {transaction_id, nodes:[…]} as JSON')
     .example('  $ twopc tx 0b6f1c52-3f7e-4d0a-9d43-1f1f5b0f6a11')
+    .example('  $ twopc tx 0b6f1c52-3f7e-4d0a-9d43-1f1f5b0f6a11 --json')
     .action((id: unknown, raw: RawFlags) => runTx(id, raw));
   cli
     .command('chaos', 'Fault-injection run against a real cluster of node processes')

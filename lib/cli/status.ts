@@ -1,5 +1,6 @@
 import { CliError, exit_codes, type ExitCode } from './exit.ts';
-import { flagSwitch, type RawFlags } from './flags.ts';
+import { flagInteger, flagSwitch, type RawFlags } from './flags.ts';
+import { watch_interval_default_ms, watchStatus } from './status-watch.ts';
 import { getJson } from './http.ts';
 import { resolveNodes } from './nodes.ts';
 import { printJson, printLine } from './output.ts';
@@ -22,9 +23,11 @@ export interface NodeStatus {
   readonly error?: string;
 }
 
-/** `twopc status [--nodes …] [--json]` */
+/** `twopc status [--nodes …] [--json] [--watch [--interval MS]]` */
 export async function runStatus(raw: RawFlags): Promise<ExitCode> {
   const nodes = resolveNodes(raw['nodes']);
+  const interval_ms = raw['interval'] === undefined ? watch_interval_default_ms : flagInteger(raw['interval'], '--interval', 100, 3_600_000);
+  if (flagSwitch(raw['watch'])) return watchStatus(nodes, interval_ms, flagSwitch(raw['json']));
   const statuses = await Promise.all(nodes.map((addr) => readNodeStatus(addr, status_timeout_ms)));
   if (flagSwitch(raw['json'])) printJson({ nodes: statuses });
   else printLine(formatStatusTable(statuses));

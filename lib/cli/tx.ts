@@ -4,6 +4,7 @@ import { answerReason, getJson, isRecord } from './http.ts';
 import { resolveNodes } from './nodes.ts';
 import { printJson, printLine } from './output.ts';
 import { cell, formatTable } from './table.ts';
+import { explainTransaction } from './tx-explain.ts';
 
 /** Timeout of each `/transactions/:id` call made by `tx`. */
 export const tx_timeout_ms = 2_000;
@@ -16,6 +17,8 @@ export interface TransactionView {
   readonly epoch: number | null;
   readonly coordinator: string | null;
   readonly since: string | number | null;
+  /** Every participant of its round, as this node recorded them. */
+  readonly participants: readonly string[] | null;
   readonly error?: string;
 }
 
@@ -24,8 +27,9 @@ export async function runTx(rawId: unknown, raw: RawFlags): Promise<ExitCode> {
   const transaction_id = positional(rawId, 'transaction ID');
   const nodes = resolveNodes(raw['nodes']);
   const views = await Promise.all(nodes.map((addr) => readTransactionView(addr, transaction_id)));
-  if (flagSwitch(raw['json'])) printJson({ transaction_id, nodes: views });
-  else printLine(formatTransactionTable(views));
+  const explanation = explainTransaction(transaction_id, views);
+  if (flagSwitch(raw['json'])) printJson({ transaction_id, nodes: views, explanation });
+  else printLine(`${formatTransactionTable(views)}\n${explanation}`);
   if (views.every((view) => view.state === 'down')) {
     throw new CliError(`no node reachable (${nodes.join(', ')})`, exit_codes.usage);
   }
@@ -34,7 +38,7 @@ export async function runTx(rawId: unknown, raw: RawFlags): Promise<ExitCode> {
 
 export async function readTransactionView(addr: string, transaction_id: string): Promise<TransactionView> {
   const result = await getJson(addr, `/transactions/${encodeURIComponent(transaction_id)}`, tx_timeout_ms);
-  const empty = { addr, sequence: null, epoch: null, coordinator: null, since: null };
+  const empty = { addr, sequence: null, epoch: null, coordinator: null, since: null, participants: null };
   if (result.kind !== 'answer') return { ...empty, state: 'down', error: result.reason };
   const body = isRecord(result.body) ? result.body : {};
   if (typeof body['state'] !== 'string') {
@@ -48,6 +52,7 @@ export async function readTransactionView(addr: string, transaction_id: string):
     epoch: numberOrNull(body['epoch']),
     coordinator: typeof body['coordinator'] === 'string' ? body['coordinator'] : null,
     since: typeof body['since'] === 'string' || typeof body['since'] === 'number' ? body['since'] : null,
+    participants: Array.isArray(body['participants']) ? body['participants'].filter((item): item is string => typeof item === 'string') : null,
   };
 }
 
