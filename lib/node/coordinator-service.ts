@@ -1,25 +1,82 @@
 /**
- * Where a client's transaction is coordinated (the master only): prepare on every alive
- * node in parallel with a timeout, decide with the pure rules in
- * lib/two-phase-commit/coordinator.ts, persist the decision, then deliver it; a participant
- * that misses the decision gets it again until it acknowledges.
+ * Where a client's transaction is coordinated (the master only).
+ *
+ * Group commit: submissions queue up and go out together as one round, up to
+ * `rounds_in_flight_max` rounds at once; while rounds are busy the queue grows, so the next
+ * round carries more (a lone client still gets a round of its own at once). A round
+ * prepares all its transactions on every alive node with one `/prepare-batch` each (one
+ * fsync per node), decides each transaction on its own with the pure rules in
+ * lib/two-phase-commit/coordinator.ts, persists every decision in one local transaction,
+ * then delivers them with one `/decide-batch` per node. A participant that misses a
+ * decision gets it again until it acknowledges.
  */
 import { randomUUID } from 'node:crypto';
-import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
-import { decideOutcome, findCommittedSequence, listDecisionRecipients, mayApplyLocally, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import type { AbortRequest, CommitRequest, DecideBatchRequest, PrepareBatchRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
+import type { Payload } from '../protocol/payload.ts';
+import { decideOutcome, findCommittedSequence, isInDoubtElsewhere, listDecisionRecipients, mayApplyLocally, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
 import { Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from '../transport/http-client.ts';
 import { listAlive, type NodeContext } from './context.ts';
-import type { ParticipantService } from './participant-service.ts';
+import type { DecideBatchAnswer, DecisionAnswer, ParticipantService } from './participant-service.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { FailpointAbort } from './failpoints.ts';
+import { assert } from '../util/assert.ts';
 
 export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
   | { readonly http_status: 409; readonly body: { transaction_id: string; status: 'ABORTED'; reason: string; votes: Readonly<Record<string, string>> } }
   | { readonly http_status: 421; readonly body: { error: string; master: string | null } }
   | { readonly http_status: 503; readonly body: { error: string; master: string | null; in_doubt?: true } };
+
+/** A client's transaction waiting for a round. */
+interface Submission {
+  readonly id: string;
+  readonly payload: Payload;
+  readonly size_bytes: number;
+  readonly answer: (answer: SubmitAnswer) => void;
+}
+
+/** One transaction of a round, once its votes are in. */
+interface Verdict {
+  readonly submission: Submission;
+  readonly ballots: readonly Ballot[];
+  readonly outcome: Outcome;
+  /** Set when a participant already committed this id in an earlier round. */
+  readonly committed_at?: number;
+  /** Set when a participant holds this id prepared by another round. */
+  readonly in_doubt?: true;
+}
+
+/**
+ * A run of sequences is confirmed once every commit in it has been applied by enough other
+ * replicas that every majority of the membership includes one of them (or by every other
+ * participant, if fewer are alive): a new master, which takes over with a majority, then
+ * always learns of it. The sequencer then lets the next run be reserved.
+ */
+class RunConfirmation {
+  private remaining: number;
+
+  constructor(
+    private readonly reservation: Reservation,
+    count: number,
+    /** Remote acknowledgements each commit needs. */
+    readonly acks_needed: number,
+  ) {
+    this.remaining = count;
+  }
+
+  /** One commit of the run reached its `acks_needed`-th other replica. */
+  acknowledgeOne(): void {
+    this.remaining -= 1;
+    if (this.remaining <= 0) this.reservation.confirm();
+  }
+
+  /** Give the run up (stepped down): the next master settles what is left. */
+  release(): void {
+    this.reservation.confirm();
+  }
+}
 
 interface PendingDelivery {
   readonly kind: 'commit' | 'abort';
@@ -31,17 +88,20 @@ interface PendingDelivery {
   remote_acks: number;
   /** This node has yet to apply it itself. */
   local_pending: boolean;
-  /** A COMMIT's sequence, confirmed once another replica applied it. */
-  readonly reservation?: Reservation;
+  /** A COMMIT's run of sequences, told when another replica first applied this one. */
+  readonly run?: RunConfirmation;
 }
 
 export class CoordinatorService {
-  /** Rounds collecting votes, by transaction id: a node's view reports them as INIT. */
+  /** Transactions submitted and not answered yet, by id: a node's view reports them as INIT. */
   private readonly in_flight = new Map<string, Promise<SubmitAnswer>>();
   /** Decisions some participant has not acknowledged yet. */
   private readonly undelivered = new Map<string, PendingDelivery>();
   private delivering = false;
   private readonly sequencer: Sequencer;
+  /** Submissions waiting for a round. */
+  private queue: Submission[] = [];
+  private rounds_running = 0;
 
   constructor(
     private readonly context: NodeContext,
@@ -61,7 +121,7 @@ export class CoordinatorService {
     for (const [id, pending] of this.undelivered) {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
-        pending.reservation?.confirm();
+        pending.run?.release();
         this.handOff(id);
       }
     }
@@ -102,9 +162,9 @@ export class CoordinatorService {
     const running = this.in_flight.get(id);
     if (running) return running;
     // Registered before the first await: a second submit of the same id joins this one.
-    const round = this.answerOrRun(id, request).finally(() => this.in_flight.delete(id));
-    this.in_flight.set(id, round);
-    return round;
+    const answer = this.answerOrQueue(id, request).finally(() => this.in_flight.delete(id));
+    this.in_flight.set(id, answer);
+    return answer;
   }
 
   private reachesMajority(): boolean {
@@ -112,8 +172,17 @@ export class CoordinatorService {
     return hasMajority(reachable + 1, this.context.state.members.length);
   }
 
-  private async answerOrRun(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
-    return (await this.answerKnown(id)) ?? (await this.context.metrics.timeRound(() => this.runRound(id, request)));
+  private async answerOrQueue(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
+    // Only an id the client chose can have a past; a fresh UUID cannot.
+    const known = request.transaction_id === undefined ? undefined : await this.answerKnown(id);
+    if (known) return known;
+    return this.context.metrics.timeRound(
+      () =>
+        new Promise<SubmitAnswer>((answer) => {
+          this.queue.push({ id, payload: request.payload, size_bytes: estimateSize(request.payload), answer });
+          this.startRounds();
+        }),
+    );
   }
 
   /** The answer for a transaction this node already decided: resubmitting is idempotent. */
@@ -139,52 +208,138 @@ export class CoordinatorService {
     return undefined;
   }
 
-  private async runRound(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
+  /** Start rounds for queued submissions while fewer than `rounds_in_flight_max` run. */
+  private startRounds(): void {
+    const { limits } = this.context;
+    while (this.queue.length > 0 && this.rounds_running < limits.rounds_in_flight_max) {
+      const round = this.takeRound();
+      this.rounds_running += 1;
+      void this.runRound(round)
+        .catch((error: unknown) => {
+          this.context.log.warn('round-failed', { transactions: round.length, error: String(error) });
+          for (const submission of round) submission.answer({ http_status: 503, body: { error: 'the round failed; retry to learn the outcome', master: this.context.addr, in_doubt: true } });
+        })
+        .finally(() => {
+          this.rounds_running -= 1;
+          this.startRounds();
+        });
+    }
+  }
+
+  /** The next round: queued submissions up to the batch limits, oldest first. */
+  private takeRound(): readonly Submission[] {
+    const { limits } = this.context;
+    let bytes = 0;
+    let count = 0;
+    for (const submission of this.queue) {
+      if (count >= limits.batch_max_transactions || (count > 0 && bytes + submission.size_bytes > limits.batch_max_payload_bytes)) break;
+      bytes += submission.size_bytes;
+      count += 1;
+    }
+    const round = this.queue.slice(0, count);
+    this.queue = this.queue.slice(count);
+    return round;
+  }
+
+  private async runRound(round: readonly Submission[]): Promise<void> {
     const { context } = this;
     const epoch = context.state.epoch;
     const started_s = context.metrics.now_s();
     const participants = listAlive(context);
-    const prepare: PrepareRequest = { transaction_id: id, payload: request.payload, epoch, coordinator: context.addr, participants: [...participants] };
+    const prepare: PrepareBatchRequest = {
+      epoch,
+      coordinator: context.addr,
+      participants: [...participants],
+      transactions: round.map(({ id, payload }) => ({ transaction_id: id, payload })),
+    };
     const refused = await this.failedAt('before-prepare-send');
-    const ballots = refused ? [] : await Promise.all(participants.map((addr) => this.requestVote(addr, prepare)));
+    const votes = refused ? new Map<string, readonly PrepareResponse[]>() : await this.collectVotes(participants, prepare);
     context.metrics.prepare_seconds.observe(context.metrics.now_s() - started_s);
     const failed_after_votes = await this.failedAt('after-prepare-votes');
     // A master that stepped down or saw a newer epoch while collecting votes must not
     // decide COMMIT: the new master may already be handing out sequences.
-    const still_master = context.state.role === 'MASTER' && context.state.epoch === epoch;
-    let outcome: Outcome =
-      refused || failed_after_votes ? { decision: 'ABORT', reason: 'failpoint' } : still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
-    const committed_at = findCommittedSequence(ballots);
-    if (committed_at !== undefined) return this.finishCommittedElsewhere(id, committed_at, epoch, ballots, participants);
-    const reservation = outcome.decision === 'COMMIT' ? await this.reserveSequence(epoch) : undefined;
-    if (outcome.decision === 'COMMIT' && !reservation) outcome = { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' };
-    const sequence = reservation?.sequence;
-    const record: DecisionRecord = {
-      id,
-      decision: outcome.decision,
-      epoch,
-      participants,
-      created_at: context.clock.now_ms(),
-      ...(sequence !== undefined && { sequence }),
-    };
+    const still_master = () => context.state.role === 'MASTER' && context.state.epoch === epoch;
+    const verdicts = round.map((submission, index): Verdict => {
+      const ballots = participants.flatMap((addr) => {
+        const response = votes.get(addr)?.[index];
+        return response ? [{ addr, response }] : [];
+      });
+      const committed_at = findCommittedSequence(ballots);
+      const outcome: Outcome =
+        refused || failed_after_votes ? { decision: 'ABORT', reason: 'failpoint' } : still_master() ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
+      return { submission, ballots, outcome, ...(committed_at !== undefined && { committed_at }), ...(isInDoubtElsewhere(ballots) && { in_doubt: true }) };
+    });
+    // An id another round holds in doubt gets no decision here: its holders settle it by
+    // termination (the ones that just prepared it too), and its client hears 503 in_doubt.
+    for (const verdict of verdicts) {
+      if (verdict.in_doubt && verdict.committed_at === undefined) {
+        context.log.info('in-doubt-elsewhere', { transaction_id: verdict.submission.id, epoch });
+        verdict.submission.answer({ http_status: 503, body: { error: 'an earlier attempt of this transaction is in doubt; retry shortly', master: context.addr, in_doubt: true } });
+      }
+    }
+    const fresh = verdicts.filter((verdict) => verdict.committed_at === undefined && !verdict.in_doubt);
+    const committing = fresh.filter((verdict) => verdict.outcome.decision === 'COMMIT');
+    const reservation = committing.length > 0 ? await this.reserveSequences(committing.length, epoch) : undefined;
+    const decided = fresh.map((verdict): Verdict & { readonly sequence?: number } => {
+      if (verdict.outcome.decision !== 'COMMIT') return verdict;
+      if (!reservation) return { ...verdict, outcome: { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } };
+      return { ...verdict, sequence: reservation.first + committing.indexOf(verdict) };
+    });
+    const created_at = context.clock.now_ms();
+    const records = decided.map(
+      (verdict): DecisionRecord => ({
+        id: verdict.submission.id,
+        decision: verdict.outcome.decision,
+        epoch,
+        participants,
+        created_at,
+        ...(verdict.sequence !== undefined && { sequence: verdict.sequence }),
+      }),
+    );
     try {
-      await context.decision_log.record(record);
+      context.decision_log.recordMany(records);
     } catch (error) {
       reservation?.cancel();
       throw error;
     }
-    context.log.info('decided', { transaction_id: id, decision: outcome.decision, sequence, epoch });
-    await context.failpoints.hit('after-decision-persist');
+    for (const record of records) context.log.info('decided', { transaction_id: record.id, decision: record.decision, sequence: record.sequence, epoch });
+    // Decisions are on disk: from here the round must reach `deliver`, so `abort` is ignored.
+    await context.failpoints.hit('after-decision-persist').catch(() => undefined);
     await context.failpoints.hit('before-decision-send').catch(() => undefined);
-    const recipients = listDecisionRecipients(outcome, ballots, participants);
-    if (outcome.decision === 'COMMIT' && reservation !== undefined) {
-      if (await this.deliverCommit(id, reservation, epoch, recipients)) {
-        return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: reservation.sequence, participants } };
+    const remote_participants = participants.filter((addr) => addr !== context.addr).length;
+    const acks_needed = Math.min(remote_participants, Math.ceil(context.state.members.length / 2));
+    const run = reservation ? new RunConfirmation(reservation, reservation.count, acks_needed) : undefined;
+    const decision_started_s = context.metrics.now_s();
+    await this.deliver(epoch, participants, decided, verdicts.filter((verdict) => verdict.committed_at !== undefined), run);
+    context.metrics.commit_seconds.observe(context.metrics.now_s() - decision_started_s);
+  }
+
+  /** Every participant's votes on the round, in the round's order; a silent one votes nothing. */
+  private async collectVotes(participants: readonly string[], prepare: PrepareBatchRequest): Promise<Map<string, readonly PrepareResponse[]>> {
+    const answers = await Promise.all(participants.map(async (addr) => [addr, await this.requestVotes(addr, prepare)] as const));
+    return new Map(answers);
+  }
+
+  private async requestVotes(addr: string, prepare: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
+    const count = prepare.transactions.length;
+    const all = (response: PrepareResponse) => prepare.transactions.map(() => response);
+    if (addr === this.context.addr) {
+      try {
+        return await this.participant.prepareBatch(prepare);
+      } catch (error) {
+        this.context.log.warn('local-prepare-failed', { transactions: count, error: String(error) });
+        return all({ status: 'ABORT', reason: 'storage error' });
       }
-      return { http_status: 503, body: { error: 'commit decided but no other replica has acknowledged it yet; retry to learn the outcome', master: context.addr, in_doubt: true } };
     }
-    await this.deliverAbort(id, epoch, recipients);
-    return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: reasonOf(outcome), votes: summarizeVotes(ballots) } };
+    try {
+      const answer = await this.context.client.call<{ votes?: PrepareResponse[] }>(addr, 'POST', '/prepare-batch', prepare, this.context.limits.prepare_timeout_ms);
+      const votes = answer.body?.votes;
+      if (answer.status === 200 && Array.isArray(votes) && votes.length === count) return votes.map(normalizeVote);
+      return all({ status: 'ABORT', reason: `unexpected answer ${answer.status}` });
+    } catch (error) {
+      const reason = error instanceof PeerUnreachable && /timeout|abort/i.test(error.cause_message) ? 'prepare timeout' : 'unreachable';
+      return all({ status: 'ABORT', reason });
+    }
   }
 
   /** Stop at a coordinator failpoint; true if it is armed to `abort` this round. */
@@ -199,11 +354,11 @@ export class CoordinatorService {
   }
 
   /**
-   * The next sequence, once the previous one is confirmed (lib/node/sequencer.ts), or
-   * undefined if that takes longer than a prepare may or this node stopped leading `epoch`.
+   * The next `count` sequences, once the previous run is confirmed (lib/node/sequencer.ts),
+   * or undefined if that takes longer than a prepare may or this node stopped leading `epoch`.
    */
-  private async reserveSequence(epoch: number): Promise<Reservation | undefined> {
-    const reservation = await this.sequencer.reserve(this.context.limits.prepare_timeout_ms);
+  private async reserveSequences(count: number, epoch: number): Promise<Reservation | undefined> {
+    const reservation = await this.sequencer.reserve(count, this.context.limits.prepare_timeout_ms);
     if (reservation && !(this.context.state.role === 'MASTER' && this.context.state.epoch === epoch)) {
       reservation.cancel();
       return undefined;
@@ -212,116 +367,139 @@ export class CoordinatorService {
   }
 
   /**
-   * A participant already committed this id, in an earlier round (a client retried it): its
-   * fate and sequence are settled. Participants that just prepared it again commit it at
-   * that sequence; no new decision and no new sequence are made.
+   * Deliver a round's decisions: one `/decide-batch` to every other participant, then this
+   * node's own share, where a commit is applied only once another participant has applied
+   * it (never known to this node alone; see `mayApplyLocally`). Until then its client hears
+   * 503 `in_doubt` and re-delivery finishes the job.
+   *
+   * `settled` are ids a participant had already committed in an earlier round (a client's
+   * retry): the READY voters commit them at that sequence; nothing new was decided.
    */
-  private async finishCommittedElsewhere(id: string, sequence: number, epoch: number, ballots: readonly Ballot[], participants: readonly string[]): Promise<SubmitAnswer> {
-    const ready = ballots.filter((ballot) => ballot.response.status === 'READY').map((ballot) => ballot.addr);
-    const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: this.context.addr };
-    const local = ready.includes(this.context.addr) ? this.participant.commit(message) : undefined;
-    const delivery = await this.sendDecision('commit', message, ready.filter((addr) => addr !== this.context.addr));
-    await local;
-    this.remember({ kind: 'commit', message, addrs: new Set(delivery.missed), remote_recipients: 0, remote_acks: 1, local_pending: false });
-    this.context.log.info('committed-earlier', { transaction_id: id, sequence, epoch });
+  private async deliver(
+    epoch: number,
+    participants: readonly string[],
+    decided: readonly (Verdict & { readonly sequence?: number })[],
+    settled: readonly Verdict[],
+    run: RunConfirmation | undefined,
+  ): Promise<void> {
+    const { context } = this;
+    const here = context.addr;
+    const pendings = new Map<string, PendingDelivery>();
+    const messages = new Map<string, { commits: { transaction_id: string; sequence: number }[]; aborts: string[] }>();
+    const address = (addr: string) => {
+      let message = messages.get(addr);
+      if (!message) messages.set(addr, (message = { commits: [], aborts: [] }));
+      return message;
+    };
+    for (const verdict of decided) {
+      const id = verdict.submission.id;
+      const recipients = listDecisionRecipients(participants);
+      const remote = recipients.filter((addr) => addr !== here);
+      if (verdict.outcome.decision === 'COMMIT') {
+        assert(verdict.sequence !== undefined, `commit of ${id} has a sequence`);
+        const message: CommitRequest = { transaction_id: id, sequence: verdict.sequence, epoch, coordinator: here };
+        pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: recipients.includes(here), ...(run && { run }) });
+        for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.sequence });
+      } else {
+        const message: AbortRequest = { transaction_id: id, epoch, coordinator: here };
+        pendings.set(id, { kind: 'abort', message, addrs: new Set(remote), remote_recipients: 0, remote_acks: 0, local_pending: recipients.includes(here) });
+        for (const addr of remote) address(addr).aborts.push(id);
+      }
+    }
+    for (const verdict of settled) {
+      const id = verdict.submission.id;
+      assert(verdict.committed_at !== undefined, `${id} was committed earlier`);
+      const ready = verdict.ballots.filter((ballot) => ballot.response.status === 'READY').map((ballot) => ballot.addr);
+      const remote = ready.filter((addr) => addr !== here);
+      const message: CommitRequest = { transaction_id: id, sequence: verdict.committed_at, epoch, coordinator: here };
+      // Applied elsewhere already, so this node may apply it at once.
+      pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 1, local_pending: ready.includes(here) });
+      for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.committed_at });
+      context.log.info('committed-earlier', { transaction_id: id, sequence: verdict.committed_at, epoch });
+    }
+    await Promise.all([...messages].map(([addr, message]) => this.sendDecisions(addr, { epoch, coordinator: here, ...message }, pendings)));
+    try {
+      await this.applyHere(epoch, [...pendings.values()]);
+    } finally {
+      // A cluster of one: applied here (or failed to be), nobody else to tell.
+      if (run && run.acks_needed === 0) run.release();
+    }
+    for (const pending of pendings.values()) this.remember(pending);
+    for (const verdict of [...decided, ...settled]) verdict.submission.answer(this.answerFor(verdict, pendings.get(verdict.submission.id), participants));
+  }
+
+  private answerFor(verdict: Verdict & { readonly sequence?: number }, pending: PendingDelivery | undefined, participants: readonly string[]): SubmitAnswer {
+    const id = verdict.submission.id;
+    if (verdict.outcome.decision === 'ABORT' && verdict.committed_at === undefined) {
+      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: verdict.outcome.reason, votes: summarizeVotes(verdict.ballots) } };
+    }
+    const sequence = verdict.committed_at ?? verdict.sequence;
+    assert(sequence !== undefined, `commit of ${id} has a sequence`);
+    if (pending?.local_pending) {
+      return { http_status: 503, body: { error: 'commit decided but no other replica has acknowledged it yet; retry to learn the outcome', master: this.context.addr, in_doubt: true } };
+    }
     return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };
   }
 
-  private async requestVote(addr: string, prepare: PrepareRequest): Promise<Ballot> {
-    if (addr === this.context.addr) {
-      try {
-        return { addr, response: await this.participant.prepare(prepare) };
-      } catch (error) {
-        this.context.log.warn('local-prepare-failed', { transaction_id: prepare.transaction_id, error: String(error) });
-        return { addr, response: { status: 'ABORT', reason: 'storage error' } };
-      }
-    }
+  /**
+   * Send one participant its decisions. It applies each on its own; a refusal (4xx: it took a
+   * newer epoch) leaves that one for re-delivery, which the participant acknowledges once it
+   * has resolved the transaction by asking the cluster.
+   */
+  private async sendDecisions(addr: string, message: DecideBatchRequest, pendings: ReadonlyMap<string, PendingDelivery>): Promise<void> {
+    let answer: DecideBatchAnswer | undefined;
     try {
-      const answer = await this.context.client.call<PrepareResponse>(addr, 'POST', '/prepare', prepare, this.context.limits.prepare_timeout_ms);
-      if (answer.body?.status === 'READY' && answer.status === 200) return { addr, response: { status: 'READY' } };
-      if (answer.body?.status === 'ABORT') return { addr, response: answer.body };
-      return { addr, response: { status: 'ABORT', reason: `unexpected answer ${answer.status}` } };
-    } catch (error) {
-      const reason = error instanceof PeerUnreachable && /timeout|abort/i.test(error.cause_message) ? 'prepare timeout' : 'unreachable';
-      return { addr, response: { status: 'ABORT', reason } };
+      const reply = await this.context.client.call<DecideBatchAnswer>(addr, 'POST', '/decide-batch', message, this.context.limits.decision_timeout_ms);
+      if (reply.status === 200 && Array.isArray(reply.body?.commits) && Array.isArray(reply.body.aborts)) answer = reply.body;
+    } catch {
+      answer = undefined;
     }
-  }
-
-  /**
-   * Commit on the other participants first and on this node last, and on this node only
-   * once another participant has applied it: a commit this node applied is never one only
-   * it knows, so after a crash the cluster can always find out (lib/two-phase-commit/coordinator.ts).
-   * Until then the client hears 503 `in_doubt`, and re-delivery finishes the job.
-   */
-  private async deliverCommit(id: string, reservation: Reservation, epoch: number, recipients: readonly string[]): Promise<boolean> {
-    const started_s = this.context.metrics.now_s();
-    const message: CommitRequest = { transaction_id: id, sequence: reservation.sequence, epoch, coordinator: this.context.addr };
-    const remote = recipients.filter((addr) => addr !== this.context.addr);
-    const delivery = await this.sendDecision('commit', message, remote);
-    const pending: PendingDelivery = {
-      kind: 'commit',
-      message,
-      addrs: new Set(delivery.missed),
-      remote_recipients: remote.length,
-      remote_acks: delivery.acked.length,
-      local_pending: recipients.includes(this.context.addr),
-      reservation,
+    if (!answer) return;
+    const note = (id: string, result: DecisionAnswer | undefined) => {
+      const pending = pendings.get(id);
+      if (!pending || !result) return;
+      if (!result.ok) {
+        this.context.log.info('decision-refused', { transaction_id: id, peer: addr, error: result.error });
+        return;
+      }
+      this.acknowledge(pending, addr);
     };
-    if (pending.remote_acks > 0) reservation.confirm();
-    await this.applyLocallyWhenSafe(pending);
-    // A cluster of one: applied here, nobody else to tell.
-    if (pending.remote_recipients === 0 && !pending.local_pending) reservation.confirm();
-    this.remember(pending);
-    this.context.metrics.commit_seconds.observe(this.context.metrics.now_s() - started_s);
-    return !pending.local_pending;
+    message.commits.forEach(({ transaction_id }, index) => note(transaction_id, answer.commits[index]));
+    message.aborts.forEach((transaction_id, index) => note(transaction_id, answer.aborts[index]));
+    if (answer.commits.some((result) => result.ok)) await this.context.failpoints.hit('after-first-commit').catch(() => undefined);
   }
 
-  private async deliverAbort(id: string, epoch: number, recipients: readonly string[]): Promise<void> {
-    const message: AbortRequest = { transaction_id: id, epoch, coordinator: this.context.addr };
-    const local = recipients.includes(this.context.addr) ? this.participant.abort(message) : undefined;
-    const delivery = await this.sendDecision('abort', message, recipients.filter((addr) => addr !== this.context.addr));
-    await local;
-    this.remember({ kind: 'abort', message, addrs: new Set(delivery.missed), remote_recipients: 0, remote_acks: 0, local_pending: false });
+  /** `addr` applied `pending`'s decision. */
+  private acknowledge(pending: PendingDelivery, addr: string): void {
+    if (!pending.addrs.delete(addr)) return;
+    if (pending.kind !== 'commit') return;
+    pending.remote_acks += 1;
+    if (pending.run && pending.remote_acks === pending.run.acks_needed) pending.run.acknowledgeOne();
   }
 
-  private async applyLocallyWhenSafe(pending: PendingDelivery): Promise<void> {
-    if (!pending.local_pending || !mayApplyLocally(pending)) return;
-    const answer = await this.participant.commit(pending.message);
-    if (!answer.ok) throw new Error(`local commit of ${pending.message.transaction_id} refused: ${answer.error}`);
-    pending.local_pending = false;
-  }
-
-  /**
-   * Send a decision to `addrs` in parallel. `acked` applied it; `missed` gets it again later.
-   * A participant that refuses it (4xx: it took a newer epoch) resolves the transaction by
-   * asking the cluster, and acknowledges the re-sent decision once it has.
-   */
-  private async sendDecision(kind: 'commit' | 'abort', message: CommitRequest | AbortRequest, addrs: readonly string[]): Promise<{ acked: readonly string[]; missed: readonly string[] }> {
-    let first_commit_seen = false;
-    const acked = await Promise.all(
-      addrs.map(async (addr) => {
-        try {
-          const answer = await this.context.client.call(addr, 'POST', `/${kind}`, message, this.context.limits.decision_timeout_ms);
-          if (answer.status >= 400 && answer.status < 500) {
-            this.context.log.info('decision-refused', { transaction_id: message.transaction_id, peer: addr, status: answer.status, body: answer.body });
-          }
-          if (answer.status === 200 && kind === 'commit' && !first_commit_seen) {
-            first_commit_seen = true;
-            await this.context.failpoints.hit('after-first-commit').catch(() => undefined);
-          }
-          return answer.status === 200;
-        } catch {
-          return false;
-        }
-      }),
-    );
-    return { acked: addrs.filter((_, i) => acked[i]), missed: addrs.filter((_, i) => !acked[i]) };
+  /** Apply this node's share of decisions: aborts at once, commits once another replica has. */
+  private async applyHere(epoch: number, pendings: readonly PendingDelivery[]): Promise<void> {
+    const commits = pendings.filter((pending) => pending.kind === 'commit' && pending.local_pending && mayApplyLocally(pending));
+    const aborts = pendings.filter((pending) => pending.kind === 'abort' && pending.local_pending);
+    if (commits.length === 0 && aborts.length === 0) return;
+    const answer = await this.participant.decideBatch({
+      epoch,
+      coordinator: this.context.addr,
+      commits: commits.map(({ message }) => ({ transaction_id: message.transaction_id, ...('sequence' in message && message.sequence !== undefined && { sequence: message.sequence }) })),
+      aborts: aborts.map(({ message }) => message.transaction_id),
+    });
+    commits.forEach((pending, index) => {
+      const result = answer.commits[index];
+      if (!result?.ok) throw new Error(`local commit of ${pending.message.transaction_id} refused: ${result?.error ?? 'no answer'}`);
+      pending.local_pending = false;
+    });
+    aborts.forEach((pending) => (pending.local_pending = false));
   }
 
   private remember(pending: PendingDelivery): void {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
     if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
-      pending.reservation?.confirm();
+      pending.run?.release();
       this.handOff(pending.message.transaction_id);
       return;
     }
@@ -331,25 +509,59 @@ export class CoordinatorService {
 
   /** One pass of re-delivery; the node calls it every `decision_retry_interval_ms`. */
   async redeliver(): Promise<void> {
-    if (this.delivering) return;
+    if (this.delivering || this.undelivered.size === 0) return;
     this.delivering = true;
     try {
-      await Promise.all([...this.undelivered].map(([id, pending]) => this.redeliverOne(id, pending)));
+      const { members, epoch } = this.context.state;
+      const pendings = new Map(this.undelivered);
+      const messages = new Map<string, { commits: { transaction_id: string; sequence?: number }[]; aborts: string[] }>();
+      for (const [id, pending] of pendings) {
+        for (const addr of pending.addrs) {
+          if (!members.includes(addr)) {
+            pending.addrs.delete(addr);
+            continue;
+          }
+          let message = messages.get(addr);
+          if (!message) messages.set(addr, (message = { commits: [], aborts: [] }));
+          if (pending.kind === 'commit') {
+            const sequence = (pending.message as CommitRequest).sequence;
+            message.commits.push({ transaction_id: id, ...(sequence !== undefined && { sequence }) });
+          } else {
+            message.aborts.push(id);
+          }
+        }
+      }
+      // Each decision keeps the epoch it was made in.
+      await Promise.all(
+        [...messages].map(([addr, message]) =>
+          Promise.all(
+            groupByEpoch(message, pendings).map((part) => this.sendDecisions(addr, { coordinator: this.context.addr, ...part }, pendings)),
+          ),
+        ),
+      );
+      await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'));
+      for (const [id, pending] of pendings) if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
     } finally {
       this.delivering = false;
     }
   }
+}
 
-  private async redeliverOne(id: string, pending: PendingDelivery): Promise<void> {
-    const { members } = this.context.state;
-    for (const addr of pending.addrs) if (!members.includes(addr)) pending.addrs.delete(addr);
-    const delivery = await this.sendDecision(pending.kind, pending.message, [...pending.addrs]);
-    for (const addr of delivery.acked) pending.addrs.delete(addr);
-    pending.remote_acks += delivery.acked.length;
-    if (pending.remote_acks > 0) pending.reservation?.confirm();
-    await this.applyLocallyWhenSafe(pending);
-    if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
-  }
+/** Split one participant's re-deliveries by the epoch each decision was made in. */
+function groupByEpoch(
+  message: { readonly commits: readonly { transaction_id: string; sequence?: number }[]; readonly aborts: readonly string[] },
+  pendings: ReadonlyMap<string, PendingDelivery>,
+): DecideBatchRequest[] {
+  const parts = new Map<number | undefined, { epoch?: number; commits: { transaction_id: string; sequence?: number }[]; aborts: string[] }>();
+  const partFor = (id: string) => {
+    const epoch = pendings.get(id)?.message.epoch;
+    let part = parts.get(epoch);
+    if (!part) parts.set(epoch, (part = { ...(epoch !== undefined && { epoch }), commits: [], aborts: [] }));
+    return part;
+  };
+  for (const commit of message.commits) partFor(commit.transaction_id).commits.push(commit);
+  for (const id of message.aborts) partFor(id).aborts.push(id);
+  return [...parts.values()];
 }
 
 /** A COMMIT no other replica has applied yet, and this one not either. */
@@ -357,6 +569,12 @@ function isKnownOnlyHere(pending: PendingDelivery): boolean {
   return pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0;
 }
 
-function reasonOf(outcome: Outcome): string {
-  return outcome.decision === 'ABORT' ? outcome.reason : '';
+/** A vote as the wire carries it, reduced to what the rules read. */
+function normalizeVote(vote: PrepareResponse): PrepareResponse {
+  return vote?.status === 'READY' ? { status: 'READY' } : { status: 'ABORT', reason: typeof vote?.reason === 'string' ? vote.reason : 'invalid vote', ...(typeof vote?.sequence === 'number' && { sequence: vote.sequence }) };
+}
+
+/** Roughly the bytes a payload takes on the wire, for the batch limit. */
+function estimateSize(payload: Payload): number {
+  return JSON.stringify(payload).length;
 }

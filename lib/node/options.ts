@@ -42,6 +42,14 @@ export interface NodeLimits {
   readonly peer_query_timeout_ms: number;
   /** Largest request body accepted, in bytes. */
   readonly body_limit_bytes: number;
+  /** Largest body of a peer's batch message (`/prepare-batch`, `/decide-batch`), in bytes. */
+  readonly batch_body_limit_bytes: number;
+  /** Most client transactions a master groups into one prepare round. */
+  readonly batch_max_transactions: number;
+  /** Most payload bytes a master groups into one prepare round (under the batch body limit). */
+  readonly batch_max_payload_bytes: number;
+  /** Prepare rounds a master runs at once; more submissions wait and join the next round. */
+  readonly rounds_in_flight_max: number;
   /** How long a request body may take to arrive once its headers have; then 408 and the connection closes. */
   readonly body_read_timeout_ms: number;
 }
@@ -56,6 +64,10 @@ export const default_limits: NodeLimits = Object.freeze({
   in_doubt_after_ms: 3_000,
   peer_query_timeout_ms: 2_000,
   body_limit_bytes: 64 * 1024,
+  batch_body_limit_bytes: 8 * 1024 * 1024,
+  batch_max_transactions: 256,
+  batch_max_payload_bytes: 4 * 1024 * 1024,
+  rounds_in_flight_max: 4,
   body_read_timeout_ms: 5_000,
 });
 

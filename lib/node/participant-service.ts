@@ -1,115 +1,211 @@
 /**
  * Where the participant's messages are handled: runs the pure steps from
  * lib/two-phase-commit/participant.ts and performs the I/O they name.
+ *
+ * Messages come one at a time (`/prepare`, `/commit`, `/abort`) or in batches from a master
+ * that groups transactions (`/prepare-batch`, `/decide-batch`); both go through the same
+ * code. Every batch is handled whole, one after another, and written in one SQLite
+ * transaction: one fsync for all of its transactions (group commit). Each transaction in it
+ * is still stepped, voted and decided on its own.
  */
-import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
+import type { AbortRequest, CommitRequest, CommittedEntry, DecideBatchRequest, PrepareBatchRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
 import { acceptsCoordinator, stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../two-phase-commit/participant.ts';
 import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
-import { KeyedMutex } from '../util/keyed-mutex.ts';
+import { SerialQueue } from '../util/serial-queue.ts';
 import type { Payload } from '../protocol/payload.ts';
+import type { AbortInput, CommitInput, PreparedInput } from '../storage/participant-log.ts';
 
 export type DecisionAnswer =
   | { readonly ok: true; readonly status: 'COMMITTED' | 'ABORTED' }
   | { readonly ok: false; readonly http_status: 404 | 409; readonly error: string };
 
+export interface DecideBatchAnswer {
+  readonly commits: readonly DecisionAnswer[];
+  readonly aborts: readonly DecisionAnswer[];
+}
+
 export class ParticipantService {
-  /** Each transaction's messages run one at a time, so duplicates and crossings see each other's result. */
-  private readonly per_transaction = new KeyedMutex();
+  /**
+   * Every change to this node's participant state runs here, one batch at a time: a
+   * duplicate, a crossing commit and abort, or a retry always sees the previous one's result.
+   */
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly context: NodeContext) {}
 
   /** Phase one: READY only once the transaction and its writes are on disk with its keys locked. */
-  prepare(request: PrepareRequest): Promise<PrepareResponse> {
-    return this.per_transaction.run(request.transaction_id, () => this.runPrepare(request));
+  async prepare(request: PrepareRequest): Promise<PrepareResponse> {
+    const { transaction_id, payload, ...round } = request;
+    const [vote] = await this.prepareBatch({ ...round, transactions: [{ transaction_id, payload }] });
+    assert(vote !== undefined, 'one vote for one transaction');
+    return vote;
   }
 
-  commit(request: CommitRequest): Promise<DecisionAnswer> {
-    return this.per_transaction.run(request.transaction_id, () => this.runCommit(request));
+  async commit(request: CommitRequest): Promise<DecisionAnswer> {
+    const { transaction_id, sequence, ...round } = request;
+    const answer = await this.decideBatch({ ...round, commits: [{ transaction_id, ...(sequence !== undefined && { sequence }) }], aborts: [] });
+    assert(answer.commits[0] !== undefined, 'one answer for one commit');
+    return answer.commits[0];
   }
 
-  abort(request: AbortRequest): Promise<DecisionAnswer> {
-    return this.per_transaction.run(request.transaction_id, () => this.runAbort(request));
+  async abort(request: AbortRequest): Promise<DecisionAnswer> {
+    const { transaction_id, ...round } = request;
+    const answer = await this.decideBatch({ ...round, commits: [], aborts: [transaction_id] });
+    assert(answer.aborts[0] !== undefined, 'one answer for one abort');
+    return answer.aborts[0];
   }
 
-  private async runPrepare(request: PrepareRequest): Promise<PrepareResponse> {
+  /** Vote on every transaction of a batch, in order; the READY ones are persisted together. */
+  prepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
+    return this.queue.run(() => this.runPrepareBatch(batch));
+  }
+
+  /** Apply a batch of decisions, each checked on its own, persisted together. */
+  decideBatch(batch: DecideBatchRequest): Promise<DecideBatchAnswer> {
+    return this.queue.run(() => this.runDecideBatch(batch));
+  }
+
+  private async runPrepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
     const { context } = this;
-    if (request.epoch !== undefined && acceptsCoordinator(this.view(undefined), request.coordinator)) await adoptEpoch(context, request.epoch);
+    if (batch.epoch !== undefined && acceptsCoordinator(this.view(undefined), batch.coordinator)) await adoptEpoch(context, batch.epoch);
     try {
       await context.failpoints.hit('before-prepare-vote');
     } catch (error) {
-      if (error instanceof FailpointAbort) return { status: 'ABORT', reason: 'failpoint' };
+      if (error instanceof FailpointAbort) return batch.transactions.map(() => ({ status: 'ABORT', reason: 'failpoint' }));
       throw error;
     }
-    const record = await context.participant_log.find(request.transaction_id);
-    const known = record?.payload !== undefined && record.state !== 'ABORTED';
-    const step = stepPrepare(
-      {
-        ...this.view(record?.state),
-        ...(record?.sequence !== undefined && { committed_sequence: record.sequence }),
-        ...(known && { payload_matches: samePayload(record.payload, request.payload) }),
-      },
-      request,
-    );
-    if (step.kind === 'answer') return step.response;
-    context.locks.acquire(request.transaction_id, step.keys);
-    try {
-      await context.participant_log.insertPrepared({
-        id: request.transaction_id,
-        payload: request.payload,
-        epoch: request.epoch ?? context.state.epoch,
-        now_ms: context.clock.now_ms(),
-        ...(request.coordinator !== undefined && { coordinator: request.coordinator }),
-        ...(request.participants !== undefined && { participants: request.participants }),
+    const now_ms = context.clock.now_ms();
+    const votes: PrepareResponse[] = [];
+    const prepared: PreparedInput[] = [];
+    const seen = new Set<string>();
+    for (const { transaction_id, payload } of batch.transactions) {
+      if (seen.has(transaction_id)) {
+        votes.push({ status: 'ABORT', reason: 'duplicate in batch' });
+        continue;
+      }
+      seen.add(transaction_id);
+      const request: PrepareRequest = { ...batch, transaction_id, payload };
+      const record = context.participant_log.findNow(transaction_id);
+      const known = record?.payload !== undefined && record.state !== 'ABORTED';
+      const step = stepPrepare(
+        {
+          ...this.view(record?.state),
+          ...(record?.sequence !== undefined && { committed_sequence: record.sequence }),
+          ...(known && { payload_matches: samePayload(record.payload, payload) }),
+          ...(record?.state === 'PREPARED' && { prepared_by: { epoch: record.epoch, ...(record.coordinator !== undefined && { coordinator: record.coordinator }) } }),
+        },
+        request,
+      );
+      if (step.kind === 'answer') {
+        votes.push(step.response);
+        continue;
+      }
+      // Locked now, so a later transaction of this very batch that touches a key conflicts.
+      context.locks.acquire(transaction_id, step.keys);
+      prepared.push({
+        id: transaction_id,
+        payload,
+        epoch: batch.epoch ?? context.state.epoch,
+        now_ms,
+        ...(batch.coordinator !== undefined && { coordinator: batch.coordinator }),
+        ...(batch.participants !== undefined && { participants: batch.participants }),
       });
-    } catch (error) {
-      context.locks.release(request.transaction_id);
-      context.log.warn('prepare-persist-failed', { transaction_id: request.transaction_id, error: String(error) });
-      return { status: 'ABORT', reason: 'storage error' };
+      votes.push({ status: 'READY' });
     }
-    context.log.info('prepared', { transaction_id: request.transaction_id, epoch: context.state.epoch });
-    await context.failpoints.hit('after-prepare-persist').catch(() => undefined);
-    return { status: 'READY' };
+    try {
+      context.participant_log.write({ prepared, committed: [], aborted: [] });
+    } catch (error) {
+      for (const input of prepared) context.locks.release(input.id);
+      context.log.warn('prepare-persist-failed', { transactions: prepared.length, error: String(error) });
+      return votes.map((vote) => (vote.status === 'READY' ? { status: 'ABORT', reason: 'storage error' } : vote));
+    }
+    for (const input of prepared) context.log.info('prepared', { transaction_id: input.id, epoch: context.state.epoch });
+    if (prepared.length > 0) await context.failpoints.hit('after-prepare-persist').catch(() => undefined);
+    return votes;
   }
 
-  private async runCommit(request: CommitRequest): Promise<DecisionAnswer> {
+  private async runDecideBatch(batch: DecideBatchRequest): Promise<DecideBatchAnswer> {
     const { context } = this;
-    if (request.epoch !== undefined) await adoptEpoch(context, request.epoch);
-    const record = await context.participant_log.find(request.transaction_id);
-    const step = stepCommit(this.view(record?.state), request);
-    if (step.kind === 'acknowledge') return { ok: true, status: 'COMMITTED' };
-    if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
-    assert(record?.payload !== undefined, `prepared transaction ${request.transaction_id} has its writes`);
-    await context.failpoints.hit('before-commit-apply');
-    const sequence = request.sequence ?? context.state.max_sequence + 1;
-    await context.participant_log.applyCommit({
-      transaction_id: request.transaction_id,
-      sequence,
-      payload: record.payload,
-      epoch: request.epoch ?? record.epoch,
-      now_ms: context.clock.now_ms(),
-      ...(record.coordinator !== undefined && { coordinator: record.coordinator }),
+    if (batch.epoch !== undefined) await adoptEpoch(context, batch.epoch);
+    const now_ms = context.clock.now_ms();
+    const committed: CommitInput[] = [];
+    const aborted: AbortInput[] = [];
+    const remembered = new Set<string>();
+    const seen = new Set<string>();
+    const commits = batch.commits.map(({ transaction_id, sequence }): DecisionAnswer => {
+      if (seen.has(transaction_id)) return { ok: false, http_status: 409, error: 'duplicate in batch' };
+      seen.add(transaction_id);
+      const record = context.participant_log.findNow(transaction_id);
+      const step = stepCommit(this.view(record?.state), { transaction_id, ...(sequence !== undefined && { sequence }), ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
+      if (step.kind === 'acknowledge') return { ok: true, status: 'COMMITTED' };
+      if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
+      assert(record?.payload !== undefined, `prepared transaction ${transaction_id} has its writes`);
+      committed.push({
+        transaction_id,
+        // The seed's commit carried no sequence: such a commit takes the next one here.
+        sequence: sequence ?? context.state.max_sequence + 1 + committed.length,
+        payload: record.payload,
+        epoch: batch.epoch ?? record.epoch,
+        now_ms,
+        ...(record.coordinator !== undefined && { coordinator: record.coordinator }),
+      });
+      return { ok: true, status: 'COMMITTED' };
     });
-    this.noteApplied(sequence);
-    context.locks.release(request.transaction_id);
-    context.log.info('committed', { transaction_id: request.transaction_id, sequence, epoch: context.state.epoch });
-    await context.failpoints.hit('after-commit-apply');
-    return { ok: true, status: 'COMMITTED' };
+    const aborts = batch.aborts.map((transaction_id): DecisionAnswer => {
+      if (seen.has(transaction_id)) return { ok: false, http_status: 409, error: 'duplicate in batch' };
+      seen.add(transaction_id);
+      const record = context.participant_log.findNow(transaction_id);
+      const step = stepAbort(this.view(record?.state), { transaction_id, ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
+      if (step.kind === 'acknowledge') return { ok: true, status: 'ABORTED' };
+      if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
+      if (step.kind === 'remember') remembered.add(transaction_id);
+      aborted.push({ id: transaction_id, epoch: batch.epoch ?? context.state.epoch, now_ms, ...(batch.coordinator !== undefined && { coordinator: batch.coordinator }) });
+      return { ok: true, status: 'ABORTED' };
+    });
+    if (committed.length > 0) await context.failpoints.hit('before-commit-apply');
+    if (aborted.length > 0) await context.failpoints.hit('before-abort-apply');
+    context.participant_log.write({ prepared: [], committed, aborted });
+    for (const entry of committed) {
+      this.noteApplied(entry.sequence);
+      context.locks.release(entry.transaction_id);
+      context.log.info('committed', { transaction_id: entry.transaction_id, sequence: entry.sequence, epoch: context.state.epoch });
+    }
+    for (const input of aborted) {
+      context.locks.release(input.id);
+      context.log.info(remembered.has(input.id) ? 'abort-remembered' : 'aborted', { transaction_id: input.id, epoch: context.state.epoch });
+    }
+    if (committed.length > 0) await context.failpoints.hit('after-commit-apply');
+    return { commits, aborts };
   }
 
-  private async runAbort(request: AbortRequest): Promise<DecisionAnswer> {
-    const { context } = this;
-    if (request.epoch !== undefined) await adoptEpoch(context, request.epoch);
-    const record = await context.participant_log.find(request.transaction_id);
-    const step = stepAbort(this.view(record?.state), request);
-    if (step.kind === 'acknowledge') return { ok: true, status: 'ABORTED' };
-    if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
-    await context.failpoints.hit('before-abort-apply');
-    await context.participant_log.markAborted(request.transaction_id, request.epoch ?? context.state.epoch, context.clock.now_ms(), request.coordinator);
-    context.locks.release(request.transaction_id);
-    context.log.info(step.kind === 'remember' ? 'abort-remembered' : 'aborted', { transaction_id: request.transaction_id, epoch: context.state.epoch });
-    return { ok: true, status: 'ABORTED' };
+  /**
+   * Apply committed transactions learnt from a peer's log (catch-up, anti-entropy), a page
+   * in one local transaction. A transaction held PREPARED here takes the logged commit.
+   * Returns how many were new here.
+   */
+  learnCommitted(entries: readonly CommittedEntry[]): Promise<number> {
+    return this.queue.run(async () => {
+      const { context } = this;
+      const now_ms = context.clock.now_ms();
+      const committed: CommitInput[] = [];
+      const seen = new Set<string>();
+      for (const entry of entries) {
+        if (context.sequences.has(entry.sequence) || seen.has(entry.transaction_id)) continue;
+        const record = context.participant_log.findNow(entry.transaction_id);
+        if (record?.state === 'COMMITTED') continue;
+        seen.add(entry.transaction_id);
+        committed.push({ ...entry, epoch: record?.epoch ?? context.state.epoch, now_ms, ...(record?.coordinator !== undefined && { coordinator: record.coordinator }) });
+      }
+      context.participant_log.write({ prepared: [], committed, aborted: [] });
+      for (const entry of committed) {
+        this.noteApplied(entry.sequence);
+        context.locks.release(entry.transaction_id);
+        context.log.info('committed', { transaction_id: entry.transaction_id, sequence: entry.sequence, epoch: context.state.epoch, via: 'catch-up' });
+      }
+      return committed.length;
+    });
   }
 
   /** Record that `sequence` is applied here. */

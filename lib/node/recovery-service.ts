@@ -47,29 +47,12 @@ export class RecoveryService {
       );
       assert(answer.status === 200 && Array.isArray(answer.body?.entries), `catch-up source ${source} answered ${answer.status}`);
       const entries = answer.body.entries;
-      for (const entry of entries) {
-        if (await this.applyEntry(entry)) applied += 1;
-        after = Math.max(after, entry.sequence);
-      }
+      applied += await this.participant.learnCommitted(entries);
+      for (const entry of entries) after = Math.max(after, entry.sequence);
       if (entries.length < catch_up_page_size) break;
     }
     if (applied > 0) this.context.log.info('caught-up', { source, applied, last_sequence: this.context.sequences.applied_through });
     return applied;
-  }
-
-  private async applyEntry(entry: CommittedEntry): Promise<boolean> {
-    const { context } = this;
-    if (context.sequences.has(entry.sequence)) return false;
-    const record = await context.participant_log.find(entry.transaction_id);
-    if (record?.state === 'COMMITTED') return false;
-    if (record?.state === 'PREPARED') {
-      const answer = await this.participant.commit({ transaction_id: entry.transaction_id, sequence: entry.sequence });
-      return answer.ok;
-    }
-    await context.participant_log.applyCommit({ ...entry, epoch: context.state.epoch, now_ms: context.clock.now_ms() });
-    this.participant.noteApplied(entry.sequence);
-    context.log.info('committed', { transaction_id: entry.transaction_id, sequence: entry.sequence, via: 'catch-up' });
-    return true;
   }
 
   /** Load the COMMIT decisions this node made in an earlier life but never applied. */
@@ -106,6 +89,7 @@ export class RecoveryService {
     } else {
       await context.decision_log.withdraw(id);
       await this.participant.abort({ transaction_id: id });
+      if (context.state.role !== 'MASTER') context.state.max_sequence = context.sequences.max_applied;
     }
     this.unconfirmed.delete(id);
   }

@@ -1,19 +1,21 @@
 /**
- * Where a master hands out sequence numbers. A sequence is reserved only once the one before
- * it is confirmed, that is applied on another replica (or given up). So at any moment a
- * master holds at most one unconfirmed sequence, and it is its highest: if the master dies
- * with it, the next master (which learns the highest applied sequence from the replicas)
- * reuses exactly that number, and the sequence never has a gap.
+ * Where a master hands out sequence numbers. A round's commits reserve a run of consecutive
+ * sequences, and only once the previous run is confirmed, that is applied on another replica
+ * (or given up). So at any moment a master holds at most one unconfirmed run, and it is its
+ * highest: if the master dies with it, the next master (which learns the highest applied
+ * sequence from the replicas) reuses exactly those numbers, and the sequence never has a gap.
  */
 import type { NodeState } from './context.ts';
 import { nextSequence } from '../two-phase-commit/coordinator.ts';
 import { assert } from '../util/assert.ts';
 
 export interface Reservation {
-  readonly sequence: number;
-  /** Another replica applied it (or it was handed off): the next reservation may go. */
+  /** The first of `count` consecutive sequences reserved together (one round's commits). */
+  readonly first: number;
+  readonly count: number;
+  /** Another replica applied them all (or they were handed off): the next reservation may go. */
   confirm(): void;
-  /** It was never used (no COMMIT decision was recorded with it): give the number back. */
+  /** They were never used (no COMMIT decision was recorded with them): give the numbers back. */
   cancel(): void;
 }
 
@@ -25,9 +27,11 @@ export class Sequencer {
 
   /**
    * Wait for the previous reservation to settle, at most `wait_ms`, then reserve the next
-   * sequence. Undefined if the wait timed out (the caller decides ABORT: nothing is reserved).
+   * `count` sequences. Undefined if the wait timed out (the caller decides ABORT: nothing is
+   * reserved).
    */
-  async reserve(wait_ms: number): Promise<Reservation | undefined> {
+  async reserve(count: number, wait_ms: number): Promise<Reservation | undefined> {
+    assert(Number.isSafeInteger(count) && count > 0, 'a reservation holds at least one sequence');
     const previous = this.gate;
     let release!: () => void;
     this.gate = new Promise<void>((resolve) => (release = resolve));
@@ -42,12 +46,14 @@ export class Sequencer {
       void previous.then(release);
       return undefined;
     }
-    const sequence = nextSequence(this.state.max_sequence);
-    this.state.max_sequence = sequence;
+    const first = nextSequence(this.state.max_sequence);
+    const last = first + count - 1;
+    this.state.max_sequence = last;
     let open = true;
     const state = this.state;
     return {
-      sequence,
+      first,
+      count,
       confirm: () => {
         if (!open) return;
         open = false;
@@ -56,8 +62,8 @@ export class Sequencer {
       cancel: () => {
         if (!open) return;
         open = false;
-        assert(state.max_sequence >= sequence, 'max_sequence never falls below a reservation still open');
-        if (state.max_sequence === sequence) state.max_sequence = sequence - 1;
+        // Unless something moved past it meanwhile (a step-down resets it to what is applied).
+        if (state.max_sequence === last) state.max_sequence = first - 1;
         release();
       },
     };

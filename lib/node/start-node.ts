@@ -34,8 +34,8 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const database = await openDatabase(dir).catch((error: unknown) => {
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   });
-  const participant_log = new ParticipantLog(database.db);
-  const decision_log = new DecisionLog(database.db);
+  const participant_log = new ParticipantLog(database.db, database.sqlite);
+  const decision_log = new DecisionLog(database.db, database.sqlite);
   const meta = new MetaStore(database.db);
   const locks = new LockTable();
   for (const record of await participant_log.listPrepared()) {

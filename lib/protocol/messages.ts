@@ -53,6 +53,37 @@ export const CommitRequestSchema = v.object({
 });
 export type CommitRequest = v.InferOutput<typeof CommitRequestSchema>;
 
+/** Most transactions one batch message may carry. */
+export const batch_max_transactions = 1024;
+
+/**
+ * Phase one for many transactions of one round (a master's group commit): each is voted on
+ * its own, in order; the READY ones are persisted in one local transaction.
+ */
+export const PrepareBatchRequestSchema = v.object({
+  epoch: v.optional(EpochSchema),
+  coordinator: v.optional(AddrSchema),
+  participants: v.optional(v.array(AddrSchema)),
+  transactions: v.pipe(
+    v.array(v.object({ transaction_id: TransactionIdSchema, payload: PayloadSchema })),
+    v.minLength(1, 'a batch has at least one transaction'),
+    v.maxLength(batch_max_transactions, `a batch has at most ${batch_max_transactions} transactions`),
+  ),
+});
+export type PrepareBatchRequest = v.InferOutput<typeof PrepareBatchRequestSchema>;
+
+/** Phase two for many transactions: commits (with their sequences) and aborts, applied together. */
+export const DecideBatchRequestSchema = v.object({
+  epoch: v.optional(EpochSchema),
+  coordinator: v.optional(AddrSchema),
+  commits: v.pipe(
+    v.array(v.object({ transaction_id: TransactionIdSchema, sequence: v.optional(SequenceSchema) })),
+    v.maxLength(batch_max_transactions, `a batch has at most ${batch_max_transactions} commits`),
+  ),
+  aborts: v.pipe(v.array(TransactionIdSchema), v.maxLength(batch_max_transactions, `a batch has at most ${batch_max_transactions} aborts`)),
+});
+export type DecideBatchRequest = v.InferOutput<typeof DecideBatchRequestSchema>;
+
 export const AbortRequestSchema = v.object({
   transaction_id: TransactionIdSchema,
   epoch: v.optional(EpochSchema),

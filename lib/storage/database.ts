@@ -6,8 +6,12 @@ import type { Tables } from './schema.ts';
 
 export type Db = Kysely<Tables>;
 
+export type Sqlite = Database.Database;
+
 export interface OpenedDatabase {
   readonly db: Db;
+  /** The same connection without Kysely, for the hot path's prepared statements. */
+  readonly sqlite: Sqlite;
   readonly file: string;
   close(): Promise<void>;
 }
@@ -35,6 +39,7 @@ export async function openDatabase(dir: string): Promise<OpenedDatabase> {
   await migrate(db);
   return {
     db,
+    sqlite,
     file,
     close: async () => {
       await db.destroy();

@@ -1,4 +1,5 @@
-import type { Db } from './database.ts';
+import type { Db, Sqlite } from './database.ts';
+import { assert } from '../util/assert.ts';
 import type { Decision } from '../protocol/states.ts';
 
 /** A coordinator's durable decision for one transaction. */
@@ -14,7 +15,25 @@ export interface DecisionRecord {
 
 /** Where a coordinator persists its decisions, before any commit or abort is sent. */
 export class DecisionLog {
-  constructor(private readonly db: Db) {}
+  private readonly record_many: ((records: readonly DecisionRecord[]) => void) | undefined;
+
+  constructor(
+    private readonly db: Db,
+    sqlite?: Sqlite,
+  ) {
+    if (sqlite) {
+      const insert = sqlite.prepare('insert into decisions (id, decision, sequence, epoch, participants, created_at) values (?, ?, ?, ?, ?, ?)');
+      this.record_many = sqlite.transaction((records: readonly DecisionRecord[]) => {
+        for (const r of records) insert.run(r.id, r.decision, r.sequence ?? null, r.epoch, JSON.stringify(r.participants), r.created_at);
+      });
+    }
+  }
+
+  /** Persist a batch's decisions in one SQLite transaction (one fsync): all or none. */
+  recordMany(records: readonly DecisionRecord[]): void {
+    assert(this.record_many !== undefined, 'the hot path needs the raw SQLite handle');
+    if (records.length > 0) this.record_many(records);
+  }
 
   async record(record: DecisionRecord): Promise<void> {
     await this.db

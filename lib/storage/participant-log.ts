@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Db } from './database.ts';
+import type { Db, Sqlite } from './database.ts';
 import type { TransactionsTable } from './schema.ts';
 import type { Payload } from '../protocol/payload.ts';
 import type { ParticipantState } from '../protocol/states.ts';
@@ -28,12 +28,55 @@ export interface PreparedInput {
   readonly now_ms: number;
 }
 
+/** A committed transaction to apply: its writes go to `kv`, last writer (by sequence) wins. */
+export interface CommitInput extends CommittedEntry {
+  readonly epoch: number;
+  readonly coordinator?: string;
+  readonly now_ms: number;
+}
+
+export interface AbortInput {
+  readonly id: string;
+  readonly epoch: number;
+  readonly coordinator?: string;
+  readonly now_ms: number;
+}
+
+/** Everything one batch of messages changes, written in one SQLite transaction (one fsync). */
+export interface ParticipantWrites {
+  readonly prepared: readonly PreparedInput[];
+  readonly committed: readonly CommitInput[];
+  readonly aborted: readonly AbortInput[];
+}
+
 /**
  * Where a participant's state is persisted. Each method is one short SQLite transaction,
- * durable when it returns (WAL, synchronous=FULL).
+ * durable when it returns (WAL, synchronous=FULL). `write` is the hot path: a whole batch
+ * of prepares, commits and aborts in one transaction, through prepared statements.
  */
 export class ParticipantLog {
-  constructor(private readonly db: Db) {}
+  private readonly statements: Statements | undefined;
+
+  constructor(
+    private readonly db: Db,
+    sqlite?: Sqlite,
+  ) {
+    this.statements = sqlite ? prepareStatements(sqlite) : undefined;
+  }
+
+  /** One transaction's record, read synchronously (the hot path reads one per message). */
+  findNow(id: string): ParticipantRecord | undefined {
+    assert(this.statements !== undefined, 'the hot path needs the raw SQLite handle');
+    const row = this.statements.find.get(id) as Selectable<TransactionsTable> | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Apply a batch durably: all of it or, if SQLite throws, none of it. */
+  write(writes: ParticipantWrites): void {
+    const statements = this.statements;
+    assert(statements !== undefined, 'the hot path needs the raw SQLite handle');
+    statements.write(writes);
+  }
 
   async find(id: string): Promise<ParticipantRecord | undefined> {
     const row = await this.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
@@ -43,71 +86,6 @@ export class ParticipantLog {
   async listPrepared(): Promise<readonly ParticipantRecord[]> {
     const rows = await this.db.selectFrom('transactions').selectAll().where('state', '=', 'PREPARED').execute();
     return rows.map(toRecord);
-  }
-
-  /** Record a prepared transaction with its writes. The caller holds its keys' locks. */
-  async insertPrepared(input: PreparedInput): Promise<void> {
-    await this.db
-      .insertInto('transactions')
-      .values({
-        id: input.id,
-        state: 'PREPARED',
-        payload: JSON.stringify(input.payload),
-        sequence: null,
-        coordinator: input.coordinator ?? null,
-        epoch: input.epoch,
-        participants: input.participants ? JSON.stringify(input.participants) : null,
-        updated_at: input.now_ms,
-      })
-      .execute();
-  }
-
-  /**
-   * Apply a committed transaction's writes and mark it COMMITTED, in one local transaction.
-   * Works for a transaction this node prepared and for one it learns from the log while
-   * catching up. Each key takes the write only if `sequence` is newer than what it holds,
-   * so committed transactions may be applied in any order and replicas still converge.
-   */
-  async applyCommit(entry: CommittedEntry & { readonly epoch: number; readonly coordinator?: string; readonly now_ms: number }): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('transactions').select('state').where('id', '=', entry.transaction_id).executeTakeFirst();
-      assert(existing?.state !== 'ABORTED', `transaction ${entry.transaction_id} committed here after it was aborted`);
-      for (const [key, value] of Object.entries(entry.payload)) {
-        const text = value === null ? null : JSON.stringify(value);
-        await trx
-          .insertInto('kv')
-          .values({ key, value: text, sequence: entry.sequence })
-          .onConflict((oc) =>
-            oc.column('key').doUpdateSet({ value: text, sequence: entry.sequence }).where('kv.sequence', '<', entry.sequence),
-          )
-          .execute();
-      }
-      await trx
-        .insertInto('transactions')
-        .values({
-          id: entry.transaction_id,
-          state: 'COMMITTED',
-          payload: JSON.stringify(entry.payload),
-          sequence: entry.sequence,
-          coordinator: entry.coordinator ?? null,
-          epoch: entry.epoch,
-          participants: null,
-          updated_at: entry.now_ms,
-        })
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet({ state: 'COMMITTED', sequence: entry.sequence, updated_at: entry.now_ms }),
-        )
-        .execute();
-    });
-  }
-
-  /** Mark a transaction ABORTED; for an unknown id this remembers the abort. */
-  async markAborted(id: string, epoch: number, now_ms: number, coordinator?: string): Promise<void> {
-    await this.db
-      .insertInto('transactions')
-      .values({ id, state: 'ABORTED', payload: null, sequence: null, coordinator: coordinator ?? null, epoch, participants: null, updated_at: now_ms })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ state: 'ABORTED', updated_at: now_ms }).where('transactions.state', '=', 'PREPARED'))
-      .execute();
   }
 
   /** Every committed sequence above `after`, ascending: how a node finds its contiguous prefix. */
@@ -159,4 +137,44 @@ function toRecord(row: Selectable<TransactionsTable>): ParticipantRecord {
     ...(row.coordinator !== null && { coordinator: row.coordinator }),
     ...(row.participants !== null && { participants: JSON.parse(row.participants) as string[] }),
   };
+}
+
+interface Statements {
+  readonly find: import('better-sqlite3').Statement;
+  readonly write: (writes: ParticipantWrites) => void;
+}
+
+function prepareStatements(sqlite: Sqlite): Statements {
+  const find = sqlite.prepare('select * from transactions where id = ?');
+  const insert_prepared = sqlite.prepare(
+    `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
+     values (?, 'PREPARED', ?, null, ?, ?, ?, ?)`,
+  );
+  const state_of = sqlite.prepare('select state from transactions where id = ?').pluck();
+  const put_kv = sqlite.prepare(
+    `insert into kv (key, value, sequence) values (?, ?, ?)
+     on conflict (key) do update set value = excluded.value, sequence = excluded.sequence where kv.sequence < excluded.sequence`,
+  );
+  const put_committed = sqlite.prepare(
+    `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
+     values (?, 'COMMITTED', ?, ?, ?, ?, null, ?)
+     on conflict (id) do update set state = 'COMMITTED', sequence = excluded.sequence, updated_at = excluded.updated_at`,
+  );
+  const put_aborted = sqlite.prepare(
+    `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
+     values (?, 'ABORTED', null, null, ?, ?, null, ?)
+     on conflict (id) do update set state = 'ABORTED', updated_at = excluded.updated_at where transactions.state = 'PREPARED'`,
+  );
+  const write = sqlite.transaction((writes: ParticipantWrites) => {
+    for (const input of writes.prepared) {
+      insert_prepared.run(input.id, JSON.stringify(input.payload), input.coordinator ?? null, input.epoch, input.participants ? JSON.stringify(input.participants) : null, input.now_ms);
+    }
+    for (const entry of writes.committed) {
+      assert(state_of.get(entry.transaction_id) !== 'ABORTED', `transaction ${entry.transaction_id} committed here after it was aborted`);
+      for (const [key, value] of Object.entries(entry.payload)) put_kv.run(key, value === null ? null : JSON.stringify(value), entry.sequence);
+      put_committed.run(entry.transaction_id, JSON.stringify(entry.payload), entry.sequence, entry.coordinator ?? null, entry.epoch, entry.now_ms);
+    }
+    for (const input of writes.aborted) put_aborted.run(input.id, input.coordinator ?? null, input.epoch, input.now_ms);
+  });
+  return { find, write: (writes) => write(writes) };
 }

@@ -8,14 +8,14 @@ import { ReplayGuard } from '../security/replay-guard.ts';
  * clients alike); anything else gets 401 and reaches no route. The body is read here, once,
  * within the body limit, and handed on to the route unchanged.
  */
-export function authenticate(secret: string, clock: Clock, body_limit_bytes: number): (event: H3Event) => Promise<void> {
+export function authenticate(secret: string, clock: Clock, body_limit_bytes: number, limitFor: (path: string) => number = () => body_limit_bytes): (event: H3Event) => Promise<void> {
   const replays = new ReplayGuard();
   return async (event) => {
     const request = event.req;
     const url = new URL(request.url);
     let body = '';
     if (request.body !== null) {
-      assertBodySize(event, body_limit_bytes);
+      assertBodySize(event, limitFor(url.pathname));
       body = await event.req.text();
       // h3 types `req` read-only, yet its own assertBodySize swaps it the same way: the
       // route reads the body again from this copy.

@@ -6,6 +6,8 @@ import { H3, type H3Event } from 'h3';
 import {
   AbortRequestSchema,
   ClaimRequestSchema,
+  DecideBatchRequestSchema,
+  PrepareBatchRequestSchema,
   CommitRequestSchema,
   KeyParamSchema,
   KvPageQuerySchema,
@@ -58,6 +60,7 @@ function reply<T>(event: H3Event, status: number, body: T): T {
 export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   const limit = node.context.limits.body_limit_bytes;
   const body = <S extends v.GenericSchema>(event: H3Event, schema: S) => readBodyAs(event, schema, limit);
+  const batchBody = <S extends v.GenericSchema>(event: H3Event, schema: S) => readBodyAs(event, schema, node.context.limits.batch_body_limit_bytes);
   const app = new H3({
     silent: true,
     onError: (error) => {
@@ -76,7 +79,9 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   // After a pause (SIGSTOP, a long stall) requests that queued meanwhile may run before any
   // timer: each request first checks the clock, so the node detaches before it answers.
   app.use(() => node.cluster.pulse());
-  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limit));
+  const batch_paths = new Set(['/prepare-batch', '/decide-batch']);
+  const limitFor = (path: string) => (batch_paths.has(path) ? node.context.limits.batch_body_limit_bytes : limit);
+  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limit, limitFor));
 
   app.get('/health', (event) => {
     const report = node.cluster.report();
@@ -96,6 +101,10 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
   app.post('/commit', async (event) => answerDecision(event, await node.participant.commit(await body(event, CommitRequestSchema))));
   app.post('/abort', async (event) => answerDecision(event, await node.participant.abort(await body(event, AbortRequestSchema))));
+
+  // A master's group commit: many transactions of one round in one message each way.
+  app.post('/prepare-batch', async (event) => ({ votes: await node.participant.prepareBatch(await batchBody(event, PrepareBatchRequestSchema)) }));
+  app.post('/decide-batch', async (event) => node.participant.decideBatch(await batchBody(event, DecideBatchRequestSchema)));
 
   app.post('/transactions', async (event) => {
     const answer = await node.coordinator.submit(await body(event, SubmitRequestSchema));
