@@ -132,6 +132,9 @@ export class ClusterService {
     state.role = 'SLAVE';
     state.accepting_writes = false;
     state.term = undefined;
+    // Reservations die with the term: a sequence this node reserved but nobody applied may be
+    // the next master's to use (its decision goes to reconciliation, and is withdrawn).
+    state.max_sequence = this.context.sequences.max_applied;
     this.context.log.info('stepped-down', { reason, epoch: state.epoch });
     this.onStepDown();
   }
@@ -157,12 +160,21 @@ export class ClusterService {
       context.log.info('elected', { epoch, members: state.members });
       await this.waitForOldMasterToYield(epoch);
       const ahead = this.furthestAheadPeer();
-      if (ahead) await this.recovery.pullLog(ahead).catch((error: unknown) => context.log.warn('take-over-catch-up-failed', { peer: ahead, error: String(error) }));
-      // Every sequence a live node has applied or (as a deposed master) reserved. A crashed
-      // master's unapplied reservations are not here: it withdraws them when it returns.
-      const fresh = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report?.max_sequence ?? 0);
-      const known_max = Math.max(state.max_sequence, context.sequences.max_applied, ...fresh);
-      state.max_sequence = known_max;
+      if (ahead) {
+        try {
+          await this.recovery.pullLog(ahead);
+        } catch (error) {
+          // A master that may lack committed sequences must not hand out new ones.
+          context.log.warn('take-over-catch-up-failed', { peer: ahead, error: String(error) });
+          this.stepDown('could not catch up before taking over');
+          return;
+        }
+      }
+      // Every sequence a replica has applied, by the last word of every peer (an old report
+      // is still a floor). A master's confirmed runs are on replicas every majority meets
+      // (CoordinatorService); its unconfirmed run is withdrawn when it returns.
+      const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_sequence ?? 0));
+      state.max_sequence = Math.max(context.sequences.max_applied, ...reported);
       await this.recovery.resolveAll();
       if (state.role === 'MASTER' && state.epoch === epoch) {
         state.accepting_writes = true;

@@ -37,6 +37,7 @@ export type AbortReason =
   | 'not serving'
   | 'aborted earlier'
   | 'already committed'
+  | 'in doubt'
   | 'transaction id reused with a different payload'
   | 'prepare timeout'
   | 'unreachable'

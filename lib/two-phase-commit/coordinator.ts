@@ -48,14 +48,23 @@ export function summarizeVotes(ballots: readonly Ballot[]): Readonly<Record<stri
 }
 
 /**
- * Who must hear the decision. A COMMIT goes to every participant (all voted READY); an
- * ABORT goes to every participant that did not itself refuse, since any of them may have
- * prepared (a timed-out prepare may still land).
+ * Who must hear the decision: every participant, whatever it voted. A COMMIT goes to all
+ * (all voted READY). An ABORT goes to all as well: one that prepared releases its locks, and
+ * one that refused remembers the abort, so a client's later retry of the same id under
+ * another master meets an 'aborted earlier' vote there instead of committing what this
+ * round aborted.
  */
-export function listDecisionRecipients(outcome: Outcome, ballots: readonly Ballot[], participants: readonly string[]): readonly string[] {
-  if (outcome.decision === 'COMMIT') return participants;
-  const refused = new Set(ballots.filter((b) => b.response.status === 'ABORT' && b.response.reason !== 'prepare timeout' && b.response.reason !== 'unreachable').map((b) => b.addr));
-  return participants.filter((addr) => !refused.has(addr));
+export function listDecisionRecipients(participants: readonly string[]): readonly string[] {
+  return participants;
+}
+
+/**
+ * Whether a participant holds this id prepared by another round (a client retried it under
+ * a new master while the first round is in doubt). Then this round decides nothing: the
+ * id's fate is the earlier round's, which termination settles for every holder.
+ */
+export function isInDoubtElsewhere(ballots: readonly Ballot[]): boolean {
+  return ballots.some(({ response }) => response.status === 'ABORT' && response.reason === 'in doubt');
 }
 
 /**

@@ -21,6 +21,8 @@ export interface ParticipantView {
   readonly committed_sequence?: number;
   /** False when this node holds the transaction with other writes than the message carries. */
   readonly payload_matches?: boolean;
+  /** The round (coordinator and epoch) that prepared the transaction here, if it is PREPARED. */
+  readonly prepared_by?: { readonly coordinator?: string; readonly epoch: number };
 }
 
 /**
@@ -38,14 +40,16 @@ export type PrepareStep =
   | { readonly kind: 'prepare'; readonly keys: readonly string[] };
 
 /**
- * A prepare of an id this node already holds is a duplicate or a client's retry: PREPARED
- * answers READY again; COMMITTED answers with the sequence it committed at, so the
- * coordinator finishes that commit rather than committing the same writes a second time.
- * The same id with other writes is refused: one id, one set of writes.
+ * A prepare of an id this node already holds is a duplicate or a client's retry. PREPARED
+ * answers READY again to the round that prepared it, and 'in doubt' to any other round (the
+ * earlier round's fate is not settled; a second round must not give it another). COMMITTED
+ * answers with the sequence it committed at, so the coordinator finishes that commit rather
+ * than committing the same writes a second time. The same id with other writes is refused:
+ * one id, one set of writes.
  */
 export function stepPrepare(view: ParticipantView, request: PrepareRequest): PrepareStep {
   if ((view.state === 'PREPARED' || view.state === 'COMMITTED') && view.payload_matches === false) return refuse('transaction id reused with a different payload');
-  if (view.state === 'PREPARED') return ready();
+  if (view.state === 'PREPARED') return sameRound(view.prepared_by, request) ? ready() : refuse('in doubt');
   if (view.state === 'COMMITTED') {
     return { kind: 'answer', response: { status: 'ABORT', reason: 'already committed', ...(view.committed_sequence !== undefined && { sequence: view.committed_sequence }) } };
   }
@@ -88,6 +92,12 @@ export function stepAbort(view: ParticipantView, request: AbortRequest): AbortSt
   if (view.state === 'COMMITTED') return { kind: 'reject', status: 409, error: 'transaction is already committed here' };
   if (request.epoch !== undefined && request.epoch < view.epoch) return { kind: 'reject', status: 409, error: 'stale epoch' };
   return view.state === 'PREPARED' ? { kind: 'release' } : { kind: 'remember' };
+}
+
+/** A repeated prepare of the round that prepared it (a duplicate), not a retry under another round. */
+function sameRound(prepared_by: ParticipantView['prepared_by'], request: PrepareRequest): boolean {
+  if (prepared_by === undefined) return true;
+  return prepared_by.coordinator === request.coordinator && (request.epoch === undefined || prepared_by.epoch === request.epoch);
 }
 
 function ready(): PrepareStep {
