@@ -15,6 +15,15 @@ export class SequenceTracker {
     for (const sequence of applied) this.add(sequence);
   }
 
+  /** Every sequence 1..`through` applied, none above. */
+  static contiguous(through: number): SequenceTracker {
+    assert(Number.isSafeInteger(through) && through >= 0, 'a contiguous prefix is a non-negative integer');
+    const tracker = new SequenceTracker();
+    tracker.through = through;
+    tracker.highest = through;
+    return tracker;
+  }
+
   add(sequence: number): void {
     assert(Number.isSafeInteger(sequence) && sequence >= 1, `sequence ${sequence} is a positive integer`);
     if (sequence > this.highest) this.highest = sequence;

@@ -41,7 +41,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   for (const record of await participant_log.listPrepared()) {
     if (record.payload) locks.acquire(record.id, listPayloadKeys(record.payload));
   }
-  const sequences = new SequenceTracker(await participant_log.listCommittedSequences(0));
+  const sequences = await loadSequences(participant_log);
   const members = [...new Set([options.addr, ...options.peers, ...((await meta.readMembers()) ?? [])])].sort();
   await meta.writeMembers(members);
   const state: NodeState = {
@@ -114,6 +114,17 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     throw new StartupError(`cannot start ${options.addr}: ${describe(error)}`);
   }
   return { addr: options.addr, url: server.url, stop };
+}
+
+/**
+ * Which sequences are applied here. The usual case, every sequence 1..N present, is read
+ * from two aggregates over the index instead of a million rows; only a store with gaps
+ * lists its sequences.
+ */
+async function loadSequences(participant_log: ParticipantLog): Promise<SequenceTracker> {
+  const { count, max } = participant_log.summarizeCommitted();
+  if (count === max) return SequenceTracker.contiguous(max);
+  return new SequenceTracker(await participant_log.listCommittedSequences(0));
 }
 
 export function splitAddr(addr: string): { readonly host: string; readonly port: number } {

@@ -71,6 +71,13 @@ export class ParticipantLog {
     return row ? toRecord(row) : undefined;
   }
 
+  /** How many transactions are committed here, and the highest sequence among them. */
+  summarizeCommitted(): { readonly count: number; readonly max: number } {
+    assert(this.statements !== undefined, 'the hot path needs the raw SQLite handle');
+    const row = this.statements.summarize.get() as { count: number; max: number | null };
+    return { count: row.count, max: row.max ?? 0 };
+  }
+
   /** Apply a batch durably: all of it or, if SQLite throws, none of it. */
   write(writes: ParticipantWrites): void {
     const statements = this.statements;
@@ -141,6 +148,7 @@ function toRecord(row: Selectable<TransactionsTable>): ParticipantRecord {
 
 interface Statements {
   readonly find: import('better-sqlite3').Statement;
+  readonly summarize: import('better-sqlite3').Statement;
   readonly write: (writes: ParticipantWrites) => void;
 }
 
@@ -176,5 +184,6 @@ function prepareStatements(sqlite: Sqlite): Statements {
     }
     for (const input of writes.aborted) put_aborted.run(input.id, input.coordinator ?? null, input.epoch, input.now_ms);
   });
-  return { find, write: (writes) => write(writes) };
+  const summarize = sqlite.prepare(`select count(*) as count, max(sequence) as max from transactions where state = 'COMMITTED'`);
+  return { find, summarize, write: (writes) => write(writes) };
 }

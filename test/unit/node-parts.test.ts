@@ -57,3 +57,15 @@ test('messages reject bad shapes with a readable reason', (t) => {
   t.like(parseMessage(SubmitRequestSchema, JSON.parse('{"payload":{"__proto__":{"x":1}}}')), { ok: false });
   t.like(parseMessage(SubmitRequestSchema, { payload: { a: 1 }, transaction_id: 'bad id/with slash' }), { ok: false });
 });
+
+test('a tracker started from a contiguous store knows the prefix without listing it, and grows from there', (t) => {
+  const tracker = SequenceTracker.contiguous(1_000_000);
+  t.is(tracker.applied_through, 1_000_000);
+  t.true(tracker.has(1) && tracker.has(1_000_000));
+  t.false(tracker.has(1_000_001));
+  tracker.add(1_000_002);
+  t.is(tracker.applied_through, 1_000_000);
+  tracker.add(1_000_001);
+  t.is(tracker.applied_through, 1_000_002);
+  t.is(tracker.max_applied, 1_000_002);
+});
