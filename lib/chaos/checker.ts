@@ -95,7 +95,7 @@ function findPhantoms({ attempts, replicas }: CheckInput): Finding[] {
     }
   }
   return replicas.flatMap((replica) =>
-    replica.kv
+    (replica.kv ?? [])
       .filter((item) => !written.get(item.key)?.has(JSON.stringify(item.value)))
       .map((item) => ({ kind: 'phantom' as const, detail: `${replica.addr} holds ${item.key}=${JSON.stringify(item.value)} that no client wrote` })),
   );
@@ -110,8 +110,8 @@ function findPartial({ attempts, replicas }: CheckInput): Finding[] {
   });
 }
 
-function kvText(replica: ReplicaDump): string {
-  return JSON.stringify(replica.kv.map((item) => [item.key, item.value, item.sequence]));
+function kvText(replica: ReplicaDump): string | undefined {
+  return replica.kv && JSON.stringify(replica.kv.map((item) => [item.key, item.value, item.sequence]));
 }
 
 function logText(replica: ReplicaDump): string {
@@ -123,7 +123,8 @@ function findDivergent(replicas: readonly ReplicaDump[]): Finding[] {
   const [reference, ...others] = replicas;
   if (reference === undefined) return findings;
   for (const other of others) {
-    if (kvText(other) !== kvText(reference)) findings.push({ kind: 'divergent', detail: `${other.addr} data differs from ${reference.addr}` });
+    const [mine, theirs] = [kvText(other), kvText(reference)];
+    if (mine !== undefined && theirs !== undefined && mine !== theirs) findings.push({ kind: 'divergent', detail: `${other.addr} data differs from ${reference.addr}` });
     if (logText(other) !== logText(reference)) findings.push({ kind: 'divergent', detail: `${other.addr} committed log differs from ${reference.addr}` });
     if (other.last_sequence !== reference.last_sequence) findings.push({ kind: 'divergent', detail: `${other.addr} at sequence ${other.last_sequence}, ${reference.addr} at ${reference.last_sequence}` });
   }
@@ -172,6 +173,7 @@ function findWrongValues({ attempts, replicas }: CheckInput): Finding[] {
         else expected.set(key, { value, sequence: entry.sequence });
       }
     }
+    if (replica.kv === undefined) continue;
     const actual = new Map(replica.kv.map((item) => [item.key, item]));
     for (const key of new Set([...expected.keys(), ...actual.keys()])) {
       const want = expected.get(key);

@@ -5,6 +5,7 @@
  * (`GET /transactions/:id`). Plain data, so the checker can be fed hand-made dumps too.
  */
 import type { ChaosCluster } from './cluster.ts';
+import { describe } from './node-http.ts';
 
 export interface KvItem {
   readonly key: string;
@@ -31,7 +32,8 @@ export interface TransactionState {
 export interface ReplicaDump {
   readonly addr: string;
   readonly last_sequence: number;
-  readonly kv: readonly KvItem[];
+  /** Undefined when the node would not serve its data (not serving after quiescence failed). */
+  readonly kv: readonly KvItem[] | undefined;
   readonly log: readonly LogEntry[];
   /** Undefined when the node does not offer `GET /cluster/terms`. */
   readonly terms: readonly Term[] | undefined;
@@ -103,9 +105,17 @@ export async function dumpReplicas(cluster: ChaosCluster, attempted_ids: readonl
   const parts = await Promise.all(
     cluster.addrs.map(async (addr) => {
       try {
-        const health = await cluster.http.getOk(addr, '/health');
-        const [kv, log, terms] = await Promise.all([dumpKv(cluster, addr), dumpLog(cluster, addr), dumpTerms(cluster, addr)]);
-        return { addr, last_sequence: health.last_sequence as number, kv, log, terms };
+        const health = await cluster.http.get(addr, '/health', 5_000);
+        if (health.kind !== 'answer' || typeof health.body?.last_sequence !== 'number') throw new Error(`GET /health: ${describe(health)}`);
+        const [kv, log, terms] = await Promise.all([
+          dumpKv(cluster, addr).catch((error: unknown) => {
+            failures.push(`could not read the data of ${addr}: ${error instanceof Error ? error.message : String(error)}`);
+            return undefined;
+          }),
+          dumpLog(cluster, addr),
+          dumpTerms(cluster, addr),
+        ]);
+        return { addr, last_sequence: health.body.last_sequence as number, kv, log, terms };
       } catch (error) {
         failures.push(`could not dump ${addr}: ${error instanceof Error ? error.message : String(error)}`);
         return undefined;

@@ -64,7 +64,7 @@ test('lost: an acknowledged commit missing on one replica', (t) => {
 
 test('phantom: a value no client wrote', (t) => {
   const input = clean();
-  const kv = [...replica('a:1').kv, { key: 'k9', value: 'ghost', sequence: 2 }];
+  const kv = [...(replica('a:1').kv ?? []), { key: 'k9', value: 'ghost', sequence: 2 }];
   const verdict = check({ ...input, replicas: input.replicas.map((r) => ({ ...r, kv })) });
   t.is(verdict.anomalies.phantom, 3);
   t.is(verdict.anomalies.divergent, 0);
@@ -86,7 +86,7 @@ test('divergent: same sequence, different data; and a gap in the log', (t) => {
   t.is(verdict.anomalies.wrong_value, 1);
 
   const gap = log.map((entry) => (entry.sequence === 2 ? { ...entry, sequence: 3 } : entry));
-  const gapped = input.replicas.map((r) => ({ ...r, log: gap, last_sequence: 3, kv: r.kv.map((item) => ({ ...item, sequence: 3 })) }));
+  const gapped = input.replicas.map((r) => ({ ...r, log: gap, last_sequence: 3, kv: (r.kv ?? []).map((item) => ({ ...item, sequence: 3 })) }));
   const verdict2 = check({ ...input, replicas: gapped });
   t.is(verdict2.anomalies.divergent, 3, JSON.stringify(verdict2.findings));
   t.regex(verdict2.findings[0]!.detail, /lacks sequence 2/);
@@ -133,6 +133,17 @@ test('stuck: a transaction still PREPARED after quiescence', (t) => {
   const verdict = check({ ...input, replicas: [input.replicas[0]!, replica('b:2', { transactions: { ...replica('b:2').transactions, 'c1-t2': { state: 'PREPARED' } } }), input.replicas[2]!] });
   t.is(verdict.anomalies.stuck, 1);
   t.is(verdict.total, 1);
+});
+
+test('a replica that would not serve its data is still checked by its log and views', (t) => {
+  const input = clean();
+  const aborted_here = replica('c:3', { kv: undefined, log: log.slice(0, 1), last_sequence: 1, transactions: { ...replica('c:3').transactions, 'c1-t1': { state: 'ABORTED' } } });
+  const verdict = check({ ...input, replicas: [input.replicas[0]!, input.replicas[1]!, aborted_here] });
+  t.is(verdict.anomalies.lost, 1);
+  t.is(verdict.anomalies.partial, 1);
+  t.is(verdict.anomalies.phantom, 0);
+  t.is(verdict.anomalies.wrong_value, 0);
+  t.false(verdict.findings.some((f) => /data differs/.test(f.detail)));
 });
 
 test('aborted_applied: a 409 that is COMMITTED everywhere', (t) => {
