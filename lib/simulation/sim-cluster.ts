@@ -108,6 +108,8 @@ export class SimCluster {
     state.role = 'SLAVE';
     state.accepting_writes = false;
     state.term = undefined;
+    // Reservations die with the term (cluster-service.ts, stepDown).
+    state.max_sequence = state.sequences.max_applied;
     this.node.note(`stepped-down (${reason})`);
     this.node.coordinator.handOffUnconfirmed();
   }
@@ -133,8 +135,9 @@ export class SimCluster {
       this.waitForOldMasterToYield(epoch, 0, () => {
         const ahead = this.furthestAheadPeer();
         const learn = (): void => {
-          const fresh = [...state.peers.values()].filter((peer) => peer.reachable).map((peer) => peer.last_report?.max_sequence ?? 0);
-          state.max_sequence = Math.max(state.max_sequence, state.sequences.max_applied, ...fresh);
+          // Every peer's last word, reachable or not: an old report is still a floor.
+          const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_sequence ?? 0));
+          state.max_sequence = Math.max(state.sequences.max_applied, ...reported);
           node.recovery.resolveAll(() => {
             if (state.role === 'MASTER' && node.epoch === epoch) {
               state.accepting_writes = true;
@@ -144,8 +147,14 @@ export class SimCluster {
             finish();
           });
         };
-        if (ahead) node.recovery.pullLog(ahead, () => learn());
-        else learn();
+        if (!ahead) return learn();
+        node.recovery.pullLog(ahead, (ok) => {
+          if (ok) return learn();
+          // A master that may lack committed sequences must not hand out new ones.
+          node.note(`take-over-catch-up-failed peer=${ahead}`);
+          this.stepDown('could not catch up before taking over');
+          finish();
+        });
       });
     });
   }

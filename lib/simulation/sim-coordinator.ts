@@ -1,13 +1,16 @@
 /**
  * The coordinator's side of a simulated node (lib/node/coordinator-service.ts): prepare on
  * every alive node, decide with the real pure rules (decideOutcome, findCommittedSequence,
- * listDecisionRecipients), take the sequence from the sequencer (one unconfirmed at a time),
+ * isInDoubtElsewhere, listDecisionRecipients), take the sequence from the sequencer (a run of
+ * one, confirmed once `acks_needed` remote replicas applied it, as RunConfirmation),
  * persist the decision before sending it, commit the others first and apply locally only
  * once `mayApplyLocally` says so, and re-deliver until everyone acknowledged. A retried id
- * some participant already committed is finished at that sequence, with no new decision.
+ * some participant already committed is finished at that sequence, with no new decision;
+ * one another round holds in doubt gets no decision at all (503, termination settles it).
+ * Unlike the real master there is no group commit: each transaction is its own round.
  */
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
-import { decideOutcome, findCommittedSequence, listDecisionRecipients, mayApplyLocally, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { decideOutcome, findCommittedSequence, isInDoubtElsewhere, listDecisionRecipients, mayApplyLocally, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
 import { hasMajority } from '../cluster/election.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { DecisionAnswer, SubmitAnswer } from './rpc.ts';
@@ -21,8 +24,10 @@ interface PendingDelivery {
   readonly remote_recipients: number;
   remote_acks: number;
   local_pending: boolean;
-  /** A COMMIT's sequence, confirmed once another replica applied it. */
+  /** A COMMIT's sequence, confirmed once `acks_needed` other replicas applied it (RunConfirmation). */
   readonly reservation?: SimReservation;
+  /** Remote acknowledgements the commit needs before its run is confirmed. */
+  readonly acks_needed?: number;
 }
 
 export class SimCoordinator {
@@ -101,15 +106,22 @@ export class SimCoordinator {
       const voted: Outcome = still_master ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
       const committed_at = findCommittedSequence(ballots);
       if (committed_at !== undefined) return this.finishCommittedElsewhere(id, committed_at, epoch, ballots, finish);
+      // Another round holds this id in doubt: no decision here; termination settles it.
+      if (isInDoubtElsewhere(ballots)) {
+        node.note(`in-doubt-elsewhere ${id} epoch=${epoch}`);
+        return finish({ http_status: 503, error: 'an earlier attempt is in doubt', master: node.addr });
+      }
       const decide = (reservation: SimReservation | undefined): void => {
         const outcome: Outcome = voted.decision === 'COMMIT' && !reservation ? { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } : voted;
         const sequence = reservation?.sequence;
         const record: DecisionRecord = { id, decision: outcome.decision, epoch, participants, created_at: node.world.now_ms, ...(sequence !== undefined && { sequence }) };
         node.persist(`decision ${id}`, () => node.store.decisions.set(id, record), () => {
           node.note(`decided ${id} ${outcome.decision}${sequence !== undefined ? ` seq=${sequence}` : ''}${outcome.decision === 'ABORT' ? ` (${outcome.reason})` : ''}`);
-          const recipients = listDecisionRecipients(outcome, ballots, participants);
+          const recipients = listDecisionRecipients(participants);
           if (outcome.decision === 'COMMIT' && reservation !== undefined) {
-            this.deliverCommit(id, reservation, epoch, recipients, (applied_here) => {
+            const remote_participants = participants.filter((addr) => addr !== node.addr).length;
+            const acks_needed = Math.min(remote_participants, Math.ceil(node.members.length / 2));
+            this.deliverCommit(id, reservation, acks_needed, epoch, recipients, (applied_here) => {
               finish(applied_here ? { http_status: 200, transaction_id: id, sequence: reservation.sequence } : { http_status: 503, error: 'commit decided, in doubt', master: node.addr });
             });
           } else {
@@ -172,18 +184,18 @@ export class SimCoordinator {
     });
   }
 
-  private deliverCommit(id: string, reservation: SimReservation, epoch: number, recipients: readonly string[], then: (applied_here: boolean) => void): void {
+  private deliverCommit(id: string, reservation: SimReservation, acks_needed: number, epoch: number, recipients: readonly string[], then: (applied_here: boolean) => void): void {
     const { node } = this;
     const message: CommitRequest = { transaction_id: id, sequence: reservation.sequence, epoch, coordinator: node.addr };
     const remote = recipients.filter((addr) => addr !== node.addr);
     const local = recipients.includes(node.addr);
     const send = (): void =>
       this.sendDecision('commit', message, remote, (acked, missed) => {
-        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: acked.length, local_pending: local && !node.bugs.apply_locally_first, reservation };
-        if (pending.remote_acks > 0) reservation.confirm();
+        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: acked.length, local_pending: local && !node.bugs.apply_locally_first, reservation, acks_needed };
+        if (acks_needed > 0 && pending.remote_acks >= acks_needed) reservation.confirm();
         this.applyLocallyWhenSafe(pending, () => {
-          // A cluster of one: applied here, nobody else to tell.
-          if (pending.remote_recipients === 0 && !pending.local_pending) reservation.confirm();
+          // No remote participant: released after the local apply (RunConfirmation, acks_needed 0).
+          if (acks_needed === 0) reservation.confirm();
           this.remember(pending);
           then(!pending.local_pending);
         });
@@ -251,7 +263,7 @@ export class SimCoordinator {
         this.sendDecision(pending.kind, pending.message, [...pending.addrs], (acked) => {
           for (const addr of acked) pending.addrs.delete(addr);
           pending.remote_acks += acked.length;
-          if (pending.remote_acks > 0) pending.reservation?.confirm();
+          if (pending.acks_needed !== undefined && pending.acks_needed > 0 && pending.remote_acks >= pending.acks_needed) pending.reservation?.confirm();
           this.applyLocallyWhenSafe(pending, () => {
             if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
             done(undefined);

@@ -46,6 +46,7 @@ export class SimParticipant {
           ...node.participantView(record?.state),
           ...(record?.sequence !== undefined && { committed_sequence: record.sequence }),
           ...(known && { payload_matches: samePayload(record.payload, request.payload) }),
+          ...(record?.state === 'PREPARED' && { prepared_by: { epoch: record.epoch, ...(record.coordinator !== undefined && { coordinator: record.coordinator }) } }),
         },
         request,
       );

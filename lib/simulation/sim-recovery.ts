@@ -86,7 +86,11 @@ export class SimRecovery {
         then();
       };
       if (outcome.kind === 'commit') return node.participant.commit({ transaction_id: id, sequence: outcome.sequence }, settled);
-      node.persist(`withdraw ${id}`, () => node.store.withdrawDecision(id), () => node.participant.abort({ transaction_id: id }, settled));
+      node.persist(`withdraw ${id}`, () => node.store.withdrawDecision(id), () => node.participant.abort({ transaction_id: id }, () => {
+        // A non-master forgets its reservations with the withdrawn decision (recovery-service.ts).
+        if (node.state.role !== 'MASTER') node.state.max_sequence = node.state.sequences.max_applied;
+        settled();
+      }));
     });
   }
 
