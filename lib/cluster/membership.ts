@@ -10,6 +10,9 @@ export interface PeerReport {
   readonly epoch: number;
   readonly phase: NodePhase;
   readonly last_sequence: number;
+  /** Highest sequence applied (possibly above a gap); a fact that never becomes false. */
+  readonly max_applied?: number;
+  /** Highest sequence applied or, as master, reserved. */
   readonly max_sequence: number;
   readonly master: string | undefined;
 }

@@ -10,6 +10,7 @@ import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
 import { sleep } from '../time/clock.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
+import type { DecisionRecord } from '../storage/decision-log.ts';
 
 /** Heartbeat ticks a node tolerates being behind a peer before it pulls the missing log. */
 export const behind_ticks_before_pull = 3;
@@ -35,6 +36,8 @@ export class ClusterService {
     private readonly recovery: RecoveryService,
     /** Called when this node stops acting as master. */
     private readonly onStepDown: () => void,
+    /** Called on take-over with this node's earlier COMMIT decisions it finishes in its new term. */
+    private readonly onRedrive: (decisions: readonly DecisionRecord[]) => void,
   ) {}
 
   /** What this node says about itself to a heartbeat probe. */
@@ -46,6 +49,7 @@ export class ClusterService {
       epoch: state.epoch,
       phase: state.phase,
       last_sequence: sequences.applied_through,
+      max_applied: sequences.max_applied,
       max_sequence: state.max_sequence,
       master: state.master,
       members: state.members,
@@ -171,10 +175,18 @@ export class ClusterService {
         }
       }
       // Every sequence a replica has applied, by the last word of every peer (an old report
-      // is still a floor). A master's confirmed runs are on replicas every majority meets
-      // (CoordinatorService); its unconfirmed run is withdrawn when it returns.
-      const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_sequence ?? 0));
-      state.max_sequence = Math.max(context.sequences.max_applied, ...reported);
+      // is still a floor: applied stays applied). Reservations do not count: a master's
+      // confirmed runs are applied on replicas every majority meets (CoordinatorService), and
+      // an unconfirmed one is either this node's own (re-driven below) or withdrawn by the
+      // node that made it when it returns.
+      const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_applied ?? 0));
+      const known_max = Math.max(context.sequences.max_applied, ...reported);
+      // This node's own COMMIT decisions from an earlier term that nobody is known to have
+      // applied: settled if the cluster can tell, else finished by this term at their
+      // sequences, which nobody else can have used (they are above everything applied).
+      const adopted = await this.recovery.settleForTakeOver(known_max);
+      state.max_sequence = Math.max(known_max, ...adopted.map((decision) => decision.sequence ?? 0));
+      if (adopted.length > 0) this.onRedrive(adopted);
       await this.recovery.resolveAll();
       if (state.role === 'MASTER' && state.epoch === epoch) {
         state.accepting_writes = true;

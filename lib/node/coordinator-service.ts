@@ -507,6 +507,29 @@ export class CoordinatorService {
     this.context.log.warn('decision-undelivered', { transaction_id: pending.message.transaction_id, kind: pending.kind, addrs: [...pending.addrs], local_pending: pending.local_pending });
   }
 
+  /**
+   * A new term finishes COMMIT decisions this node made in an earlier one that nobody is
+   * known to have applied: re-delivered under the current epoch (participants refuse older
+   * ones) until applied, confirmed like any run before the next run is reserved.
+   */
+  redrive(decisions: readonly DecisionRecord[]): void {
+    const { context } = this;
+    const first = decisions[0]?.sequence;
+    if (first === undefined) return;
+    const remotes = decisions.map((decision) => decision.participants.filter((addr) => addr !== context.addr && context.state.members.includes(addr)));
+    // One run (the earlier term's last round): as many acknowledgements as its smallest share allows.
+    const acks_needed = Math.min(...remotes.map((remote) => Math.min(remote.length, Math.ceil(context.state.members.length / 2))));
+    const run = new RunConfirmation(this.sequencer.hold(first, decisions.length), decisions.length, acks_needed);
+    decisions.forEach((decision, index) => {
+      assert(decision.sequence !== undefined, `re-driven decision ${decision.id} has a sequence`);
+      const remote = remotes[index] ?? [];
+      const message: CommitRequest = { transaction_id: decision.id, sequence: decision.sequence, epoch: context.state.epoch, coordinator: context.addr };
+      this.undelivered.set(decision.id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: true, run });
+      context.log.warn('decision-redriven', { transaction_id: decision.id, sequence: decision.sequence, epoch: context.state.epoch });
+    });
+    if (acks_needed === 0) run.release();
+  }
+
   /** One pass of re-delivery; the node calls it every `decision_retry_interval_ms`. */
   async redeliver(): Promise<void> {
     if (this.delivering || this.undelivered.size === 0) return;

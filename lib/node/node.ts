@@ -34,7 +34,12 @@ export class TwopcNode {
     this.participant = new ParticipantService(context);
     this.coordinator = new CoordinatorService(context, this.participant, (id) => this.recovery.adoptUnconfirmed(id));
     this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
-    this.cluster = new ClusterService(context, this.recovery, () => this.coordinator.handOffUnconfirmed());
+    this.cluster = new ClusterService(
+      context,
+      this.recovery,
+      () => this.coordinator.handOffUnconfirmed(),
+      (decisions) => this.coordinator.redrive(decisions),
+    );
   }
 
   get addr(): string {

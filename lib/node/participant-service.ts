@@ -195,6 +195,9 @@ export class ParticipantService {
         if (context.sequences.has(entry.sequence) || seen.has(entry.transaction_id)) continue;
         const record = context.participant_log.findNow(entry.transaction_id);
         if (record?.state === 'COMMITTED') continue;
+        // The log is the cluster's word: an abort here was an earlier round of a retried id
+        // (its client never heard it committed), and the retry's commit supersedes it.
+        if (record?.state === 'ABORTED') context.log.warn('abort-superseded', { transaction_id: entry.transaction_id, sequence: entry.sequence });
         seen.add(entry.transaction_id);
         committed.push({ ...entry, epoch: record?.epoch ?? context.state.epoch, now_ms, ...(record?.coordinator !== undefined && { coordinator: record.coordinator }) });
       }

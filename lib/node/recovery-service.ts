@@ -8,6 +8,7 @@ import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase
 import type { NodeContext } from './context.ts';
 import type { ParticipantService } from './participant-service.ts';
 import type { ParticipantRecord } from '../storage/participant-log.ts';
+import type { DecisionRecord } from '../storage/decision-log.ts';
 import { assert } from '../util/assert.ts';
 
 /** Committed transactions fetched per catch-up request. */
@@ -69,6 +70,34 @@ export class RecoveryService {
 
   isUnconfirmed(id: string): boolean {
     return this.unconfirmed.has(id);
+  }
+
+  /**
+   * A take-over: settle what the cluster can (`reconcile`), then split what is left. A
+   * decision whose sequence is above everything known applied is returned for the new term
+   * to finish (nobody else can have used its sequence); one whose sequence another
+   * transaction took was applied by nobody reachable, and is withdrawn.
+   */
+  async settleForTakeOver(known_max_applied: number): Promise<readonly DecisionRecord[]> {
+    const { context } = this;
+    await this.reconcile();
+    const adopted: DecisionRecord[] = [];
+    for (const id of [...this.unconfirmed]) {
+      const decision = await context.decision_log.find(id);
+      if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      if (decision.sequence > known_max_applied && !context.sequences.has(decision.sequence)) {
+        adopted.push(decision);
+      } else {
+        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'withdraw', reason: `sequence ${decision.sequence} is taken` });
+        await context.decision_log.withdraw(id);
+        await this.participant.abort({ transaction_id: id });
+      }
+      this.unconfirmed.delete(id);
+    }
+    return adopted.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
   }
 
   /** Settle every unconfirmed decision the cluster can settle now (termination.ts, `reconcileDecision`). */
@@ -136,7 +165,7 @@ export class RecoveryService {
       const asked = [...new Set([...(record.participants ?? []), ...context.state.members])].filter((addr) => addr !== context.addr);
       const answers: PeerAnswer[] = await Promise.all(asked.map((addr) => this.ask(addr, record.id)));
       answers.push({ addr: context.addr, view: own });
-      const resolution = resolveInDoubt(record.coordinator, answers);
+      const resolution = resolveInDoubt(record.coordinator, answers, record.participants);
       context.log.info('in-doubt', { transaction_id: record.id, resolution: resolution.kind, ...('reason' in resolution && { reason: resolution.reason }) });
       if (resolution.kind === 'commit') await this.participant.commit({ transaction_id: record.id, sequence: resolution.sequence });
       else if (resolution.kind === 'abort') await this.participant.abort({ transaction_id: record.id });

@@ -26,6 +26,25 @@ export class Sequencer {
   constructor(private readonly state: NodeState) {}
 
   /**
+   * Hold sequences `first`..`first + count - 1` that a new term took over from an earlier one
+   * of this node (decided, never confirmed): the next reservation waits for them as for any.
+   * The caller has already raised `max_sequence` past them.
+   */
+  hold(first: number, count: number): Reservation {
+    assert(Number.isSafeInteger(first) && first > 0 && count > 0, 'a held run is a positive range');
+    const previous = this.gate;
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    let open = true;
+    const settle = () => {
+      if (!open) return;
+      open = false;
+      void previous.then(release);
+    };
+    return { first, count, confirm: settle, cancel: settle };
+  }
+
+  /**
    * Wait for the previous reservation to settle, at most `wait_ms`, then reserve the next
    * `count` sequences. Undefined if the wait timed out (the caller decides ABORT: nothing is
    * reserved).

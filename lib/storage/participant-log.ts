@@ -158,7 +158,6 @@ function prepareStatements(sqlite: Sqlite): Statements {
     `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
      values (?, 'PREPARED', ?, null, ?, ?, ?, ?)`,
   );
-  const state_of = sqlite.prepare('select state from transactions where id = ?').pluck();
   const put_kv = sqlite.prepare(
     `insert into kv (key, value, sequence) values (?, ?, ?)
      on conflict (key) do update set value = excluded.value, sequence = excluded.sequence where kv.sequence < excluded.sequence`,
@@ -166,7 +165,7 @@ function prepareStatements(sqlite: Sqlite): Statements {
   const put_committed = sqlite.prepare(
     `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
      values (?, 'COMMITTED', ?, ?, ?, ?, null, ?)
-     on conflict (id) do update set state = 'COMMITTED', sequence = excluded.sequence, updated_at = excluded.updated_at`,
+     on conflict (id) do update set state = 'COMMITTED', payload = excluded.payload, sequence = excluded.sequence, updated_at = excluded.updated_at`,
   );
   const put_aborted = sqlite.prepare(
     `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
@@ -178,7 +177,6 @@ function prepareStatements(sqlite: Sqlite): Statements {
       insert_prepared.run(input.id, JSON.stringify(input.payload), input.coordinator ?? null, input.epoch, input.participants ? JSON.stringify(input.participants) : null, input.now_ms);
     }
     for (const entry of writes.committed) {
-      assert(state_of.get(entry.transaction_id) !== 'ABORTED', `transaction ${entry.transaction_id} committed here after it was aborted`);
       for (const [key, value] of Object.entries(entry.payload)) put_kv.run(key, value === null ? null : JSON.stringify(value), entry.sequence);
       put_committed.run(entry.transaction_id, JSON.stringify(entry.payload), entry.sequence, entry.coordinator ?? null, entry.epoch, entry.now_ms);
     }

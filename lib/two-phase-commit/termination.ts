@@ -5,7 +5,7 @@
  *  1. someone COMMITTED it (or holds a COMMIT decision)   → commit, at that sequence
  *  2. someone ABORTED it (or holds an ABORT decision)      → abort
  *  3. its coordinator is still collecting votes            → wait
- *  4. a reachable participant never prepared it            → fence: make that participant
+ *  4. a reachable participant of its round never prepared it → fence: make that participant
  *     remember an abort (a later prepare then votes ABORT, so no COMMIT can be decided), then abort
  *  5. the coordinator answers with no decision and no round in flight: it restarted and
  *     lost the round, so it never decided and never will, and every member answered (none
@@ -27,7 +27,7 @@ export type Resolution =
   | { readonly kind: 'fence'; readonly addrs: readonly string[] }
   | { readonly kind: 'wait'; readonly reason: string };
 
-export function resolveInDoubt(coordinator: string | undefined, answers: readonly PeerAnswer[]): Resolution {
+export function resolveInDoubt(coordinator: string | undefined, answers: readonly PeerAnswer[], participants?: readonly string[]): Resolution {
   for (const { view } of answers) {
     if (!view) continue;
     if (view.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
@@ -35,7 +35,10 @@ export function resolveInDoubt(coordinator: string | undefined, answers: readonl
   }
   if (answers.some(({ view }) => view?.state === 'ABORTED' || view?.decision === 'ABORT')) return { kind: 'abort' };
   if (answers.some(({ view }) => view?.in_flight === true)) return { kind: 'wait', reason: 'coordinator still collecting votes' };
-  const never_prepared = answers.filter(({ view }) => view !== undefined && (view.state === 'UNKNOWN' || view.state === 'INIT'));
+  // Only the round's participants can have voted: a member outside the round that never saw
+  // the transaction says nothing about whether it was decided (and is not fenced).
+  const in_round = (addr: string) => participants === undefined || participants.includes(addr);
+  const never_prepared = answers.filter(({ addr, view }) => in_round(addr) && view !== undefined && (view.state === 'UNKNOWN' || view.state === 'INIT'));
   if (never_prepared.length > 0) return { kind: 'fence', addrs: never_prepared.map(({ addr }) => addr) };
   const coordinator_answer = answers.find(({ addr }) => addr === coordinator);
   const everyone_answered = answers.every(({ view }) => view !== undefined);

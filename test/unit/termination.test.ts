@@ -52,3 +52,11 @@ test('a restarted coordinator withdraws a decision nobody applied, once everyone
 test('a restarted coordinator waits while a participant that may have applied it is silent', (t) => {
   t.like(reconcileDecision([answer('b', view('PREPARED')), answer('c', undefined)]), { kind: 'wait' });
 });
+
+// Found by the simulation (seed 207 of its third sweep): termination asks every member, and a
+// member outside the round that never saw the transaction was fenced, aborting a COMMIT.
+test('a member outside the round that never saw the transaction is not fenced', (t) => {
+  const answers = [answer('a', undefined), answer('b', view('PREPARED')), answer('d', view('UNKNOWN'))];
+  t.like(resolveInDoubt('a', answers, ['a', 'b']), { kind: 'wait' });
+  t.deepEqual(resolveInDoubt('a', answers, ['a', 'b', 'd']), { kind: 'fence', addrs: ['d'] });
+});
