@@ -40,12 +40,11 @@ export class DurableStore {
 
   /**
    * Apply a committed transaction: each key takes the write only if its sequence is newer.
-   * Returns an error, changing nothing, for a transaction aborted here (the real
-   * participant log asserts this never happens).
+   * A commit supersedes an abort recorded here, with its writes (participant-log.ts: the
+   * committed log is the cluster's word on a retried id).
    */
-  applyCommit(entry: CommittedEntry & { readonly epoch: number; readonly coordinator?: string; readonly now_ms: number }): string | undefined {
+  applyCommit(entry: CommittedEntry & { readonly epoch: number; readonly coordinator?: string; readonly now_ms: number }): void {
     const existing = this.records.get(entry.transaction_id);
-    if (existing?.state === 'ABORTED') return `transaction ${entry.transaction_id} committed here after it was aborted`;
     for (const [key, value] of Object.entries(entry.payload)) {
       const held = this.kv.get(key);
       if (held === undefined || held.sequence < entry.sequence) this.kv.set(key, { value, sequence: entry.sequence });
@@ -60,7 +59,6 @@ export class DurableStore {
       updated_at: entry.now_ms,
       ...(existing?.coordinator === undefined && entry.coordinator !== undefined && { coordinator: entry.coordinator }),
     });
-    return undefined;
   }
 
   /** Mark ABORTED; an unknown id is remembered as aborted; a COMMITTED one stays. */

@@ -135,16 +135,24 @@ export class SimCluster {
       this.waitForOldMasterToYield(epoch, 0, () => {
         const ahead = this.furthestAheadPeer();
         const learn = (): void => {
-          // Every peer's last word, reachable or not: an old report is still a floor.
-          const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_sequence ?? 0));
-          state.max_sequence = Math.max(state.sequences.max_applied, ...reported);
-          node.recovery.resolveAll(() => {
-            if (state.role === 'MASTER' && node.epoch === epoch) {
-              state.accepting_writes = true;
-              node.note(`accepting-writes epoch=${epoch} max_sequence=${state.max_sequence}`);
-              node.world.recordMaster(epoch, node.addr);
-            }
-            finish();
+          // Every sequence a replica applied, by every peer's last word, reachable or not (an
+          // old report is still a floor). Reservations do not count: an unconfirmed one is
+          // this node's own (re-driven below) or withdrawn by the node that made it.
+          const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_applied ?? 0));
+          const known_max = Math.max(state.sequences.max_applied, ...reported);
+          // This node's own COMMIT decisions of an earlier term nobody is known to have
+          // applied: settled if the cluster can tell, else finished by this term.
+          node.recovery.settleForTakeOver(known_max, (adopted) => {
+            state.max_sequence = Math.max(known_max, ...adopted.map((decision) => decision.sequence ?? 0));
+            if (adopted.length > 0) node.coordinator.redrive(adopted);
+            node.recovery.resolveAll(() => {
+              if (state.role === 'MASTER' && node.epoch === epoch) {
+                state.accepting_writes = true;
+                node.note(`accepting-writes epoch=${epoch} max_sequence=${state.max_sequence}`);
+                node.world.recordMaster(epoch, node.addr);
+              }
+              finish();
+            });
           });
         };
         if (!ahead) return learn();

@@ -7,6 +7,8 @@
  * once `mayApplyLocally` says so, and re-deliver until everyone acknowledged. A retried id
  * some participant already committed is finished at that sequence, with no new decision;
  * one another round holds in doubt gets no decision at all (503, termination settles it).
+ * A new term re-drives this node's earlier COMMIT decisions it adopted at take-over
+ * (`redrive`), one held run in the sequencer.
  * Unlike the real master there is no group commit: each transaction is its own round.
  */
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
@@ -16,6 +18,7 @@ import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { DecisionAnswer, SubmitAnswer } from './rpc.ts';
 import { forAllInParallel, type SimNode } from './sim-node.ts';
 import { SimSequencer, type SimReservation } from './sim-sequencer.ts';
+import { assert } from '../util/assert.ts';
 
 interface PendingDelivery {
   readonly kind: 'commit' | 'abort';
@@ -24,10 +27,34 @@ interface PendingDelivery {
   readonly remote_recipients: number;
   remote_acks: number;
   local_pending: boolean;
-  /** A COMMIT's sequence, confirmed once `acks_needed` other replicas applied it (RunConfirmation). */
-  readonly reservation?: SimReservation;
-  /** Remote acknowledgements the commit needs before its run is confirmed. */
-  readonly acks_needed?: number;
+  /** A COMMIT's run of sequences, told when this commit reached its `acks_needed`-th other replica. */
+  readonly run?: SimRun;
+}
+
+/**
+ * A run of sequences, confirmed (the next reservation may go) once each of its `count`
+ * commits has `acks_needed` remote acknowledgements (coordinator-service.ts, RunConfirmation).
+ */
+class SimRun {
+  private remaining: number;
+
+  constructor(
+    private readonly reservation: SimReservation,
+    count: number,
+    readonly acks_needed: number,
+  ) {
+    this.remaining = count;
+  }
+
+  acknowledgeOne(): void {
+    this.remaining -= 1;
+    if (this.remaining <= 0) this.reservation.confirm();
+  }
+
+  /** Give the run up (stepped down, or nobody else to tell). */
+  release(): void {
+    this.reservation.confirm();
+  }
 }
 
 export class SimCoordinator {
@@ -54,7 +81,7 @@ export class SimCoordinator {
     for (const [id, pending] of this.undelivered) {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
-        pending.reservation?.confirm();
+        pending.run?.release();
         this.node.recovery.adoptUnconfirmed(id);
       }
     }
@@ -191,11 +218,12 @@ export class SimCoordinator {
     const local = recipients.includes(node.addr);
     const send = (): void =>
       this.sendDecision('commit', message, remote, (acked, missed) => {
-        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: acked.length, local_pending: local && !node.bugs.apply_locally_first, reservation, acks_needed };
-        if (acks_needed > 0 && pending.remote_acks >= acks_needed) reservation.confirm();
-        this.applyLocallyWhenSafe(pending, () => {
+        const run = new SimRun(reservation, 1, acks_needed);
+        const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: 0, local_pending: local && !node.bugs.apply_locally_first, run };
+        countAcks(pending, acked.length);
+        this.applyLocallyWhenSafe(pending, epoch, () => {
           // No remote participant: released after the local apply (RunConfirmation, acks_needed 0).
-          if (acks_needed === 0) reservation.confirm();
+          if (acks_needed === 0) run.release();
           this.remember(pending);
           then(!pending.local_pending);
         });
@@ -221,9 +249,10 @@ export class SimCoordinator {
     );
   }
 
-  private applyLocallyWhenSafe(pending: PendingDelivery, then: () => void): void {
+  /** Apply a commit here once another replica has, under `epoch` (applyHere: the round's, or the current one on re-delivery). */
+  private applyLocallyWhenSafe(pending: PendingDelivery, epoch: number, then: () => void): void {
     if (!pending.local_pending || !mayApplyLocally(pending)) return then();
-    this.node.participant.commit(pending.message, (answer) => {
+    this.node.participant.commit({ ...pending.message, epoch }, (answer) => {
       if (!answer.ok) {
         // The real node throws here (the round or the re-delivery pass fails and is retried);
         // catch-up later applies it without an epoch. Not a broken invariant by itself.
@@ -247,24 +276,48 @@ export class SimCoordinator {
   private remember(pending: PendingDelivery): void {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
     if (this.node.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
-      pending.reservation?.confirm();
+      pending.run?.release();
       return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id);
     }
     this.undelivered.set(pending.message.transaction_id, pending);
+  }
+
+  /**
+   * A new term finishes COMMIT decisions this node made in an earlier one that nobody is
+   * known to have applied (coordinator-service.ts, redrive): re-delivered under the current
+   * epoch until applied, one held run confirmed before the next run is reserved.
+   */
+  redrive(decisions: readonly DecisionRecord[]): void {
+    const { node } = this;
+    const first = decisions[0]?.sequence;
+    if (first === undefined) return;
+    const remotes = decisions.map((decision) => decision.participants.filter((addr) => addr !== node.addr && node.members.includes(addr)));
+    const acks_needed = Math.min(...remotes.map((remote) => Math.min(remote.length, Math.ceil(node.members.length / 2))));
+    const run = new SimRun(this.sequencer.hold(first, decisions.length), decisions.length, acks_needed);
+    decisions.forEach((decision, index) => {
+      assert(decision.sequence !== undefined, `re-driven decision ${decision.id} has a sequence`);
+      const remote = remotes[index] ?? [];
+      const message: CommitRequest = { transaction_id: decision.id, sequence: decision.sequence, epoch: node.epoch, coordinator: node.addr };
+      this.undelivered.set(decision.id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: true, run });
+      node.note(`decision-redriven ${decision.id} seq=${decision.sequence} epoch=${node.epoch}`);
+    });
+    if (acks_needed === 0) run.release();
   }
 
   /** One pass of re-delivery; the node runs it every `decision_retry_interval_ms`. */
   redeliver(then: () => void): void {
     if (this.delivering) return then();
     this.delivering = true;
+    // Each decision goes out in the epoch it was made in; this node applies its own share
+    // under the current one (coordinator-service.ts, redeliver and applyHere).
+    const epoch = this.node.epoch;
     forAllInParallel<[string, PendingDelivery], undefined>(
       [...this.undelivered],
       ([id, pending], done) => {
         this.sendDecision(pending.kind, pending.message, [...pending.addrs], (acked) => {
           for (const addr of acked) pending.addrs.delete(addr);
-          pending.remote_acks += acked.length;
-          if (pending.acks_needed !== undefined && pending.acks_needed > 0 && pending.remote_acks >= pending.acks_needed) pending.reservation?.confirm();
-          this.applyLocallyWhenSafe(pending, () => {
+          countAcks(pending, acked.length);
+          this.applyLocallyWhenSafe(pending, epoch, () => {
             if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
             done(undefined);
           });
@@ -280,6 +333,14 @@ export class SimCoordinator {
 
 function isAcknowledged(answer: DecisionAnswer): boolean {
   return answer.ok;
+}
+
+/** Count `count` more remote acknowledgements; the one reaching `acks_needed` tells the run. */
+function countAcks(pending: PendingDelivery, count: number): void {
+  const before = pending.remote_acks;
+  pending.remote_acks += count;
+  const needed = pending.run?.acks_needed ?? 0;
+  if (needed > 0 && before < needed && pending.remote_acks >= needed) pending.run?.acknowledgeOne();
 }
 
 /** A COMMIT no other replica has applied yet, and this one not either. */

@@ -185,6 +185,7 @@ export class SimNode implements Server {
       epoch: this.epoch,
       phase: this.state.phase,
       last_sequence: this.state.sequences.applied_through,
+      max_applied: this.state.sequences.max_applied,
       max_sequence: this.state.max_sequence,
       master: this.state.master,
     };

@@ -5,6 +5,7 @@
  */
 import type { CommittedEntry } from '../protocol/messages.ts';
 import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { TxRecord } from './durable-store.ts';
 import { forAllInParallel, forEachInSeries, type SimNode } from './sim-node.ts';
 
@@ -52,18 +53,46 @@ export class SimRecovery {
     const record = node.store.records.get(entry.transaction_id);
     if (record?.state === 'COMMITTED') return then(true);
     if (record?.state === 'PREPARED') return node.participant.commit({ transaction_id: entry.transaction_id, sequence: entry.sequence }, (answer) => then(answer.ok));
-    let error: string | undefined;
+    // The log is the cluster's word: an abort here was an earlier round of a retried id, and
+    // the retry's commit supersedes it (participant-service.ts, learnCommitted).
+    if (record?.state === 'ABORTED') node.note(`abort-superseded ${entry.transaction_id} seq=${entry.sequence}`);
     node.persist(`catch-up ${entry.transaction_id}`, () => {
-      error = node.store.applyCommit({ ...entry, epoch: node.epoch, now_ms: node.world.now_ms });
+      node.store.applyCommit({ ...entry, epoch: node.epoch, now_ms: node.world.now_ms });
     }, () => {
-      if (error !== undefined) {
-        node.world.violate('commit-after-abort', `${node.addr} catching up: ${error}`);
-        return then(false);
-      }
       node.participant.noteApplied(entry.sequence);
       node.note(`caught-up ${entry.transaction_id} seq=${entry.sequence}`);
       node.world.recordApplied(node.addr, entry.transaction_id, entry.sequence);
       then(true);
+    });
+  }
+
+  /**
+   * A take-over (recovery-service.ts, settleForTakeOver): settle what the cluster can
+   * (`reconcile`), then split what is left. A COMMIT decision whose sequence is above
+   * everything known applied is handed back for the new term to finish; one whose sequence
+   * another transaction took (or that is applied here) is withdrawn.
+   */
+  settleForTakeOver(known_max_applied: number, then: (adopted: readonly DecisionRecord[]) => void): void {
+    const { node } = this;
+    this.reconcile(() => {
+      const adopted: DecisionRecord[] = [];
+      forEachInSeries([...this.unconfirmed], (id, next) => {
+        const decision = node.store.decisions.get(id);
+        if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
+          this.unconfirmed.delete(id);
+          return next();
+        }
+        if (decision.sequence > known_max_applied && !node.state.sequences.has(decision.sequence)) {
+          adopted.push(decision);
+          this.unconfirmed.delete(id);
+          return next();
+        }
+        node.note(`reconcile ${id} withdraw (sequence ${decision.sequence} is taken)`);
+        node.persist(`withdraw ${id}`, () => node.store.withdrawDecision(id), () => node.participant.abort({ transaction_id: id }, () => {
+          this.unconfirmed.delete(id);
+          next();
+        }));
+      }, () => then(adopted.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0))));
     });
   }
 
@@ -135,7 +164,7 @@ export class SimRecovery {
     const asked = [...new Set([...(record.participants ?? []), ...node.members])].filter((addr) => addr !== node.addr);
     this.askAll(asked, record.id, (peer_answers) => {
       const answers: PeerAnswer[] = [...peer_answers, { addr: node.addr, view: own }];
-      const resolution = resolveInDoubt(record.coordinator, answers);
+      const resolution = resolveInDoubt(record.coordinator, answers, record.participants);
       node.note(`in-doubt ${record.id} ${resolution.kind}${resolution.kind === 'commit' ? ` seq=${resolution.sequence}` : ''}`);
       if (resolution.kind === 'commit') return node.participant.commit({ transaction_id: record.id, sequence: resolution.sequence }, finish);
       if (resolution.kind === 'abort') return node.participant.abort({ transaction_id: record.id }, finish);

@@ -5,6 +5,7 @@
  * gives up after `wait_ms`, and a cancelled one gives its number back if it is still the top.
  */
 import { nextSequence } from '../two-phase-commit/coordinator.ts';
+import { assert } from '../util/assert.ts';
 import type { SimNode } from './sim-node.ts';
 
 export interface SimReservation {
@@ -65,6 +66,25 @@ export class SimSequencer {
       decided = true;
       then(this.take(mine));
     });
+  }
+
+  /**
+   * Hold `first`..`first + count - 1`, which a new term took over from an earlier one of this
+   * node (decided, never confirmed): the next reservation waits for them as for any
+   * (sequencer.ts, hold). The caller has already raised `max_sequence` past them.
+   */
+  hold(first: number, count: number): SimReservation {
+    assert(Number.isSafeInteger(first) && first > 0 && count > 0, 'a held run is a positive range');
+    const previous = this.gate;
+    const mine = new Gate();
+    this.gate = mine;
+    let open = true;
+    const settle = (): void => {
+      if (!open) return;
+      open = false;
+      previous.whenSettled(() => mine.settle());
+    };
+    return { sequence: first, confirm: settle, cancel: settle };
   }
 
   private take(mine: Gate): SimReservation {
