@@ -87,12 +87,12 @@ export class ProcessCluster {
     await this.waitForHealthy(addr);
   }
 
-  async waitForHealthy(addr: string, timeout_ms = 20_000): Promise<void> {
+  async waitForHealthy(addr: string, timeout_ms = 45_000): Promise<void> {
     await waitFor(`${addr} healthy`, async () => (await this.request(addr, 'GET', '/health', undefined, 1_000)).status === 200, timeout_ms);
   }
 
   /** Wait until the master accepts writes and counts every running node alive (a participant). */
-  async waitForAllAlive(timeout_ms = 20_000): Promise<void> {
+  async waitForAllAlive(timeout_ms = 45_000): Promise<void> {
     await waitFor(
       'every node alive in the master\'s view',
       async () => {
@@ -107,7 +107,7 @@ export class ProcessCluster {
   }
 
   /** Wait until every running node names the same master and that master accepts writes. */
-  async waitForMaster(timeout_ms = 20_000): Promise<string> {
+  async waitForMaster(timeout_ms = 45_000): Promise<string> {
     const running = this.addrs.filter((addr) => this.isRunning(addr));
     return waitFor(
       'one agreed master',
