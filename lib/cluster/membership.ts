@@ -12,6 +12,8 @@ export interface PeerReport {
   readonly last_sequence: number;
   /** Highest sequence applied (possibly above a gap); a fact that never becomes false. */
   readonly max_applied?: number;
+  /** Highest sequence of a COMMIT this node decided and nobody is known to have settled yet. */
+  readonly max_decided?: number;
   /** Highest sequence applied or, as master, reserved. */
   readonly max_sequence: number;
   readonly master: string | undefined;

@@ -38,6 +38,8 @@ export class ClusterService {
     private readonly onStepDown: () => void,
     /** Called on take-over with this node's earlier COMMIT decisions it finishes in its new term. */
     private readonly onRedrive: (decisions: readonly DecisionRecord[]) => void,
+    /** The highest sequence of a COMMIT this node decided that is not settled yet (0: none). */
+    private readonly maxDecided: () => number,
   ) {}
 
   /** What this node says about itself to a heartbeat probe. */
@@ -50,6 +52,7 @@ export class ClusterService {
       phase: state.phase,
       last_sequence: sequences.applied_through,
       max_applied: sequences.max_applied,
+      max_decided: this.maxDecided(),
       max_sequence: state.max_sequence,
       master: state.master,
       members: state.members,
@@ -187,6 +190,7 @@ export class ClusterService {
       const adopted = await this.recovery.settleForTakeOver(known_max);
       state.max_sequence = Math.max(known_max, ...adopted.map((decision) => decision.sequence ?? 0));
       if (adopted.length > 0) this.onRedrive(adopted);
+      if (!(await this.waitForPeersDecisions(epoch))) return;
       await this.recovery.resolveAll();
       if (state.role === 'MASTER' && state.epoch === epoch) {
         state.accepting_writes = true;
@@ -242,6 +246,32 @@ export class ClusterService {
       }
       return answer;
     });
+  }
+
+  /**
+   * A reachable peer (a deposed master) may hold a COMMIT decision above every sequence known
+   * applied, which a replica this node cannot reach may have applied. Handing out that
+   * sequence could give it twice, so wait (a bounded while, then step down and try again
+   * later) until the holder settles it: committed, it shows up as applied; withdrawn, it
+   * leaves the number free.
+   */
+  private async waitForPeersDecisions(epoch: number): Promise<boolean> {
+    const { context } = this;
+    const { state } = context;
+    for (let tick = 0; ; tick += 1) {
+      const reports = [...state.peers.values()].filter((peer) => peer.reachable && peer.last_report).map((peer) => ({ addr: peer.addr, report: peer.last_report! }));
+      const applied = Math.max(context.sequences.max_applied, ...[...state.peers.values()].map((peer) => peer.last_report?.max_applied ?? peer.last_report?.last_sequence ?? 0));
+      if (applied > state.max_sequence) state.max_sequence = applied;
+      const holder = reports.find(({ report }) => (report.max_decided ?? 0) > state.max_sequence);
+      if (!holder) return true;
+      if (tick >= takeover_wait_ticks || state.role !== 'MASTER' || state.epoch !== epoch) {
+        context.log.warn('take-over-deferred', { peer: holder.addr, max_decided: holder.report.max_decided, max_sequence: state.max_sequence });
+        if (state.role === 'MASTER') this.stepDown(`${holder.addr} holds an unsettled decision at sequence ${holder.report.max_decided}`);
+        return false;
+      }
+      await sleep(context.limits.heartbeat_interval_ms);
+      await this.probeAll();
+    }
   }
 
   /**

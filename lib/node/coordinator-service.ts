@@ -107,7 +107,7 @@ export class CoordinatorService {
     private readonly context: NodeContext,
     private readonly participant: ParticipantService,
     /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService). */
-    private readonly handOff: (id: string) => void,
+    private readonly handOff: (id: string, sequence: number | undefined) => void,
   ) {
     this.sequencer = new Sequencer(context.state);
   }
@@ -122,7 +122,7 @@ export class CoordinatorService {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
         pending.run?.release();
-        this.handOff(id);
+        this.handOff(id, (pending.message as CommitRequest).sequence);
       }
     }
   }
@@ -137,6 +137,16 @@ export class CoordinatorService {
 
   get undelivered_count(): number {
     return this.undelivered.size;
+  }
+
+  /** The highest sequence of a COMMIT this node decided and has not applied itself yet. */
+  maxUndeliveredSequence(): number {
+    let max = 0;
+    for (const pending of this.undelivered.values()) {
+      const sequence = pending.kind === 'commit' && pending.local_pending ? (pending.message as CommitRequest).sequence : undefined;
+      if (sequence !== undefined && sequence > max) max = sequence;
+    }
+    return max;
   }
 
   /** Decided transactions some participant has not acknowledged yet. */
@@ -500,7 +510,7 @@ export class CoordinatorService {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
     if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
       pending.run?.release();
-      this.handOff(pending.message.transaction_id);
+      this.handOff(pending.message.transaction_id, (pending.message as CommitRequest).sequence);
       return;
     }
     this.undelivered.set(pending.message.transaction_id, pending);

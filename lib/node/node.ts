@@ -32,13 +32,14 @@ export class TwopcNode {
 
   constructor(readonly context: NodeContext) {
     this.participant = new ParticipantService(context);
-    this.coordinator = new CoordinatorService(context, this.participant, (id) => this.recovery.adoptUnconfirmed(id));
+    this.coordinator = new CoordinatorService(context, this.participant, (id, sequence) => this.recovery.adoptUnconfirmed(id, sequence));
     this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
     this.cluster = new ClusterService(
       context,
       this.recovery,
       () => this.coordinator.handOffUnconfirmed(),
       (decisions) => this.coordinator.redrive(decisions),
+      () => Math.max(this.recovery.maxUnconfirmedSequence(), this.coordinator.maxUndeliveredSequence()),
     );
   }
 

@@ -21,7 +21,7 @@ export class RecoveryService {
    * COMMIT decisions found on disk at start-up that this node never applied itself: until
    * reconciled they are reported as still in flight, never as decided.
    */
-  private readonly unconfirmed = new Set<string>();
+  private readonly unconfirmed = new Map<string, number | undefined>();
   /** When this process first saw each PREPARED transaction (monotonic ms). */
   private readonly first_seen_ms = new Map<string, number>();
 
@@ -58,14 +58,21 @@ export class RecoveryService {
 
   /** Load the COMMIT decisions this node made in an earlier life but never applied. */
   async loadUnconfirmed(): Promise<void> {
-    for (const id of await this.context.decision_log.listUnapplied()) this.unconfirmed.add(id);
-    if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: [...this.unconfirmed] });
+    for (const { id, sequence } of await this.context.decision_log.listUnapplied()) this.unconfirmed.set(id, sequence);
+    if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: [...this.unconfirmed.keys()] });
   }
 
   /** A COMMIT decision this node can no longer see through as master (it stepped down). */
-  adoptUnconfirmed(id: string): void {
-    this.unconfirmed.add(id);
+  adoptUnconfirmed(id: string, sequence: number | undefined): void {
+    this.unconfirmed.set(id, sequence);
     this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason: 'stepped down before another replica applied it' });
+  }
+
+  /** The highest sequence of a COMMIT decision here that is neither applied nor withdrawn yet. */
+  maxUnconfirmedSequence(): number {
+    let max = 0;
+    for (const sequence of this.unconfirmed.values()) if (sequence !== undefined && sequence > max) max = sequence;
+    return max;
   }
 
   isUnconfirmed(id: string): boolean {
@@ -82,7 +89,7 @@ export class RecoveryService {
     const { context } = this;
     await this.reconcile();
     const adopted: DecisionRecord[] = [];
-    for (const id of [...this.unconfirmed]) {
+    for (const id of [...this.unconfirmed.keys()]) {
       const decision = await context.decision_log.find(id);
       if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
         this.unconfirmed.delete(id);
@@ -102,7 +109,7 @@ export class RecoveryService {
 
   /** Settle every unconfirmed decision the cluster can settle now (termination.ts, `reconcileDecision`). */
   async reconcile(): Promise<void> {
-    await Promise.all([...this.unconfirmed].map((id) => this.reconcileOne(id)));
+    await Promise.all([...this.unconfirmed.keys()].map((id) => this.reconcileOne(id)));
   }
 
   private async reconcileOne(id: string): Promise<void> {

@@ -66,15 +66,15 @@ export class DecisionLog {
    * COMMIT decisions this node made but never applied to its own replica: after a restart
    * it does not know whether anyone else applied them.
    */
-  async listUnapplied(): Promise<readonly string[]> {
+  async listUnapplied(): Promise<readonly { readonly id: string; readonly sequence?: number }[]> {
     const rows = await this.db
       .selectFrom('decisions')
       .innerJoin('transactions', 'transactions.id', 'decisions.id')
-      .select('decisions.id')
+      .select(['decisions.id', 'decisions.sequence'])
       .where('decisions.decision', '=', 'COMMIT')
       .where('transactions.state', '=', 'PREPARED')
       .execute();
-    return rows.map((row) => row.id);
+    return rows.map((row) => ({ id: row.id, ...(row.sequence !== null && { sequence: row.sequence }) }));
   }
 
   /** Replace a COMMIT decision nobody applied with ABORT (see RecoveryService.reconcile). */
