@@ -26,6 +26,8 @@ export interface SimStats {
   readonly messages_sent: number;
   readonly messages_dropped: number;
   readonly highest_epoch: number;
+  /** Whether, once quiesced, a serving master of the highest epoch accepts writes (liveness, not an invariant). */
+  readonly accepting_writes_at_end: boolean;
   /** A hash of every noted event: equal for equal runs. */
   readonly trace_hash: string;
 }
@@ -72,9 +74,16 @@ export function runSimulation(overrides: SimOverrides): SimResult {
     messages_sent: world.network.stats.sent,
     messages_dropped: world.network.stats.dropped + world.network.stats.cut,
     highest_epoch: Math.max(0, ...nodes.map((node) => node.epoch)),
+    accepting_writes_at_end: isAcceptingWrites(nodes),
     trace_hash: world.hash,
   };
   return { seed: options.seed, ok: violations.length === 0, violations, stats, ...(world.trace !== undefined && { trace: world.trace }) };
+}
+
+/** Some serving node leads the highest epoch any node knows and accepts writes. */
+function isAcceptingWrites(nodes: readonly SimNode[]): boolean {
+  const highest = Math.max(0, ...nodes.map((node) => node.epoch));
+  return nodes.some((node) => node.up && node.state.phase === 'serving' && node.state.role === 'MASTER' && node.state.accepting_writes && node.state.term === highest);
 }
 
 /** Crashes and partitions at random while the faults last; heals and restarts everything after. */

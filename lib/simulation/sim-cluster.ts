@@ -2,7 +2,8 @@
  * Heartbeats, elections and catch-up for a simulated node (lib/node/cluster-service.ts and
  * the start-up and timers of lib/node/node.ts), using the real pure rules: recordAnswer and
  * recordMiss for beliefs, electMaster and hasMajority for who leads, claimEpoch and
- * answerClaim for epochs that belong to one candidate each.
+ * answerClaim for epochs that belong to one candidate each. A take-over waits, bounded, for
+ * a reachable peer's unsettled COMMIT decision above everything applied (max_decided).
  */
 import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, type EpochGrant } from '../cluster/election.ts';
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
@@ -145,13 +146,16 @@ export class SimCluster {
           node.recovery.settleForTakeOver(known_max, (adopted) => {
             state.max_sequence = Math.max(known_max, ...adopted.map((decision) => decision.sequence ?? 0));
             if (adopted.length > 0) node.coordinator.redrive(adopted);
-            node.recovery.resolveAll(() => {
-              if (state.role === 'MASTER' && node.epoch === epoch) {
-                state.accepting_writes = true;
-                node.note(`accepting-writes epoch=${epoch} max_sequence=${state.max_sequence}`);
-                node.world.recordMaster(epoch, node.addr);
-              }
-              finish();
+            this.waitForPeersDecisions(epoch, 0, (settled) => {
+              if (!settled) return finish();
+              node.recovery.resolveAll(() => {
+                if (state.role === 'MASTER' && node.epoch === epoch) {
+                  state.accepting_writes = true;
+                  node.note(`accepting-writes epoch=${epoch} max_sequence=${state.max_sequence}`);
+                  node.world.recordMaster(epoch, node.addr);
+                }
+                finish();
+              });
             });
           });
         };
@@ -204,6 +208,29 @@ export class SimCluster {
         node.adoptEpoch(claim.epoch, () => answered(answer));
       });
     });
+  }
+
+  /**
+   * A reachable peer (a deposed master) may hold a COMMIT decision above every sequence known
+   * applied, which a replica this node cannot reach may have applied (cluster-service.ts,
+   * waitForPeersDecisions): wait, re-probing each heartbeat, until the holder settles it;
+   * after `takeover_wait_ticks` step down and let a later tick try again.
+   */
+  private waitForPeersDecisions(epoch: number, tick: number, then: (settled: boolean) => void): void {
+    const { node } = this;
+    const { state } = node;
+    const reports = [...state.peers.values()].filter((peer) => peer.reachable && peer.last_report).map((peer) => ({ addr: peer.addr, report: peer.last_report as PeerReport }));
+    const applied = Math.max(state.sequences.max_applied, ...[...state.peers.values()].map((peer) => peer.last_report?.max_applied ?? peer.last_report?.last_sequence ?? 0));
+    if (applied > state.max_sequence) state.max_sequence = applied;
+    const holder = reports.find(({ report }) => (report.max_decided ?? 0) > state.max_sequence);
+    if (!holder) return then(true);
+    if (tick >= takeover_wait_ticks || state.role !== 'MASTER' || node.epoch !== epoch) {
+      node.note(`take-over-deferred peer=${holder.addr} max_decided=${holder.report.max_decided} max_sequence=${state.max_sequence}`);
+      if (state.role === 'MASTER') this.stepDown(`${holder.addr} holds an unsettled decision at sequence ${holder.report.max_decided}`);
+      return then(false);
+    }
+    if (tick === 0) node.note(`waiting-for-peer-decision peer=${holder.addr} max_decided=${holder.report.max_decided} max_sequence=${state.max_sequence}`);
+    node.after(node.limits.heartbeat_interval_ms, 'wait-peer-decisions', () => this.probeAll(() => this.waitForPeersDecisions(epoch, tick + 1, then)));
   }
 
   private waitForOldMasterToYield(epoch: number, tick: number, then: () => void): void {

@@ -82,9 +82,19 @@ export class SimCoordinator {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
         pending.run?.release();
-        this.node.recovery.adoptUnconfirmed(id);
+        this.node.recovery.adoptUnconfirmed(id, (pending.message as CommitRequest).sequence);
       }
     }
+  }
+
+  /** The highest sequence of a COMMIT this node decided and has not applied itself yet (coordinator-service.ts, maxUndeliveredSequence). */
+  maxUndeliveredSequence(): number {
+    let max = 0;
+    for (const pending of this.undelivered.values()) {
+      const sequence = pending.kind === 'commit' && pending.local_pending ? (pending.message as CommitRequest).sequence : undefined;
+      if (sequence !== undefined && sequence > max) max = sequence;
+    }
+    return max;
   }
 
   submit(request: SubmitRequest, reply: (answer: SubmitAnswer) => void): void {
@@ -277,7 +287,7 @@ export class SimCoordinator {
     if (pending.addrs.size === 0 && !pending.local_pending) return;
     if (this.node.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
       pending.run?.release();
-      return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id);
+      return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id, (pending.message as CommitRequest).sequence);
     }
     this.undelivered.set(pending.message.transaction_id, pending);
   }

@@ -186,9 +186,15 @@ export class SimNode implements Server {
       phase: this.state.phase,
       last_sequence: this.state.sequences.applied_through,
       max_applied: this.state.sequences.max_applied,
+      max_decided: this.maxDecided(),
       max_sequence: this.state.max_sequence,
       master: this.state.master,
     };
+  }
+
+  /** The highest sequence of a COMMIT this node decided that is not settled yet, 0 for none (node.ts, the ClusterService wiring). */
+  maxDecided(): number {
+    return Math.max(this.recovery.maxUnconfirmedSequence(), this.coordinator.maxUndeliveredSequence());
   }
 
   /** This node's view of one transaction (node.ts, viewTransaction). */

@@ -11,7 +11,8 @@ import { forAllInParallel, forEachInSeries, type SimNode } from './sim-node.ts';
 
 export class SimRecovery {
   private readonly resolving = new Set<string>();
-  private readonly unconfirmed = new Set<string>();
+  /** Each unconfirmed COMMIT decision's sequence (recovery-service.ts, `unconfirmed`). */
+  private readonly unconfirmed = new Map<string, number | undefined>();
   /** When this incarnation first saw each PREPARED transaction (simulated ms). */
   private readonly first_seen_ms = new Map<string, number>();
 
@@ -26,12 +27,19 @@ export class SimRecovery {
   }
 
   loadUnconfirmed(): void {
-    for (const id of this.node.store.listUnappliedDecisions()) this.unconfirmed.add(id);
+    for (const id of this.node.store.listUnappliedDecisions()) this.unconfirmed.set(id, this.node.store.decisions.get(id)?.sequence);
   }
 
-  adoptUnconfirmed(id: string): void {
-    this.unconfirmed.add(id);
-    this.node.note(`unconfirmed ${id} (stepped down before another replica applied it)`);
+  adoptUnconfirmed(id: string, sequence: number | undefined): void {
+    this.unconfirmed.set(id, sequence);
+    this.node.note(`unconfirmed ${id}${sequence !== undefined ? ` seq=${sequence}` : ''} (stepped down before another replica applied it)`);
+  }
+
+  /** The highest sequence of a COMMIT decision here that is neither applied nor withdrawn yet (0: none). */
+  maxUnconfirmedSequence(): number {
+    let max = 0;
+    for (const sequence of this.unconfirmed.values()) if (sequence !== undefined && sequence > max) max = sequence;
+    return max;
   }
 
   /** Apply every committed transaction `source` has that this node lacks; `then(false)` if it could not be read. */
@@ -76,7 +84,7 @@ export class SimRecovery {
     const { node } = this;
     this.reconcile(() => {
       const adopted: DecisionRecord[] = [];
-      forEachInSeries([...this.unconfirmed], (id, next) => {
+      forEachInSeries([...this.unconfirmed.keys()], (id, next) => {
         const decision = node.store.decisions.get(id);
         if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
           this.unconfirmed.delete(id);
@@ -98,7 +106,7 @@ export class SimRecovery {
 
   /** Settle every unconfirmed decision the cluster can settle now. */
   reconcile(then: () => void): void {
-    forAllInParallel<string, undefined>([...this.unconfirmed], (id, done) => this.reconcileOne(id, () => done(undefined)), () => then());
+    forAllInParallel<string, undefined>([...this.unconfirmed.keys()], (id, done) => this.reconcileOne(id, () => done(undefined)), () => then());
   }
 
   private reconcileOne(id: string, then: () => void): void {
