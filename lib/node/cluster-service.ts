@@ -188,7 +188,8 @@ export class ClusterService {
       // applied: settled if the cluster can tell, else finished by this term at their
       // sequences, which nobody else can have used (they are above everything applied).
       const adopted = await this.recovery.settleForTakeOver(known_max);
-      state.max_sequence = Math.max(known_max, ...adopted.map((decision) => decision.sequence ?? 0));
+      // Also above this node's own decisions of the last term still being delivered.
+      state.max_sequence = Math.max(known_max, this.maxDecided(), ...adopted.map((decision) => decision.sequence ?? 0));
       if (adopted.length > 0) this.onRedrive(adopted);
       if (!(await this.waitForPeersDecisions(epoch))) return;
       await this.recovery.resolveAll();

@@ -102,6 +102,8 @@ export class CoordinatorService {
   /** Submissions waiting for a round. */
   private queue: Submission[] = [];
   private rounds_running = 0;
+  /** COMMIT decisions on disk whose first delivery is still under way, with their sequences. */
+  private readonly first_delivery = new Map<string, number>();
 
   constructor(
     private readonly context: NodeContext,
@@ -142,6 +144,7 @@ export class CoordinatorService {
   /** The highest sequence of a COMMIT this node decided and has not applied itself yet. */
   maxUndeliveredSequence(): number {
     let max = 0;
+    for (const sequence of this.first_delivery.values()) if (sequence > max) max = sequence;
     for (const pending of this.undelivered.values()) {
       const sequence = pending.kind === 'commit' && pending.local_pending ? (pending.message as CommitRequest).sequence : undefined;
       if (sequence !== undefined && sequence > max) max = sequence;
@@ -312,6 +315,9 @@ export class CoordinatorService {
       reservation?.cancel();
       throw error;
     }
+    // Decided and not yet delivered: reported in `max_decided` from this moment on.
+    const committed = records.flatMap((record) => (record.sequence === undefined ? [] : [{ id: record.id, sequence: record.sequence }]));
+    for (const record of committed) this.first_delivery.set(record.id, record.sequence);
     for (const record of records) context.log.info('decided', { transaction_id: record.id, decision: record.decision, sequence: record.sequence, epoch });
     // Decisions are on disk: from here the round must reach `deliver`, so `abort` is ignored.
     await context.failpoints.hit('after-decision-persist').catch(() => undefined);
@@ -320,7 +326,16 @@ export class CoordinatorService {
     const acks_needed = Math.min(remote_participants, Math.ceil(context.state.members.length / 2));
     const run = reservation ? new RunConfirmation(reservation, reservation.count, acks_needed) : undefined;
     const decision_started_s = context.metrics.now_s();
-    await this.deliver(epoch, participants, decided, verdicts.filter((verdict) => verdict.committed_at !== undefined), run);
+    try {
+      await this.deliver(epoch, participants, decided, verdicts.filter((verdict) => verdict.committed_at !== undefined), run);
+    } catch (error) {
+      // Not remembered for re-delivery: reconciliation finishes them, as after a restart.
+      for (const record of committed) if (!this.undelivered.has(record.id)) this.handOff(record.id, record.sequence);
+      run?.release();
+      throw error;
+    } finally {
+      for (const record of committed) this.first_delivery.delete(record.id);
+    }
     context.metrics.commit_seconds.observe(context.metrics.now_s() - decision_started_s);
   }
 
