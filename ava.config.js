@@ -4,7 +4,7 @@ export default {
   files: ['test/**/*.test.ts'],
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx/esm'],
-  timeout: '120s',
+  timeout: '5m',
   concurrency: 2,
   workerThreads: false,
 };

@@ -13,12 +13,15 @@ import { printJson, printLine, warnLine } from './output.ts';
 const runs_max = 1_000;
 const seed_max = 4_294_967_295;
 
+/** `--scenario all`, one name, or several names separated by commas (in the order given). */
 function chooseScenarios(raw: unknown): readonly Scenario[] {
-  const name = optionalText(raw, '--scenario') ?? 'all';
-  if (name === 'all') return scenarios;
-  const scenario = findScenario(name);
-  if (!scenario) throw new UsageError(`unknown scenario "${name}"; valid: all, ${scenario_names.join(', ')}`);
-  return [scenario];
+  const text = optionalText(raw, '--scenario') ?? 'all';
+  if (text === 'all') return scenarios;
+  return text.split(',').map((name) => {
+    const scenario = findScenario(name.trim());
+    if (!scenario) throw new UsageError(`unknown scenario "${name.trim()}"; valid: all, ${scenario_names.join(', ')}`);
+    return scenario;
+  });
 }
 
 /** Ctrl-C or SIGTERM: kill every node and remove every namespace before leaving. */

@@ -46,3 +46,23 @@ test('a bad --runs or --seed is a usage error, exit 2', async (t) => {
     t.regex(run.stderr, /^twopc: --(runs|seed) must be a whole number/, args.join(' '));
   }
 });
+
+// CI's cut of the campaign: one run of each kind of fault that fits in a couple of minutes
+// (a participant and the master killed at failpoints, a plain SIGKILL, a partition, duplicated
+// and reordered decisions). `twopc chaos --scenario all --runs 5` is the full campaign.
+test('a short chaos campaign across fault kinds finds zero anomalies', async (t) => {
+  const cut = ['participant-kill-after-prepare-persist', 'master-kill-after-decision', 'master-kill-after-first-commit', 'master-sigkill', 'partition-master', 'duplicate-reorder'];
+  const run = await runTwopc(['chaos', '--scenario', cut.join(','), '--seed', '17', '--json'], { timeout_ms: 300_000 });
+  t.is(run.code, 0, `stdout: ${run.stdout}\nstderr: ${run.stderr.slice(-4000)}`);
+  const report = JSON.parse(run.stdout.trim());
+  t.is(report.total, 0);
+  t.deepEqual(
+    report.scenarios.map((row: { name: string }) => row.name),
+    cut,
+  );
+  for (const row of report.scenarios) {
+    if ('skipped' in row) continue;
+    t.true(row.attempted > 0, row.name);
+    t.true(row.faults >= 1, row.name);
+  }
+});
