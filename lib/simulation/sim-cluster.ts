@@ -144,7 +144,8 @@ export class SimCluster {
           // This node's own COMMIT decisions of an earlier term nobody is known to have
           // applied: settled if the cluster can tell, else finished by this term.
           node.recovery.settleForTakeOver(known_max, (adopted) => {
-            state.max_sequence = Math.max(known_max, ...adopted.map((decision) => decision.sequence ?? 0));
+            // Also above this node's own decisions of the last term still being delivered.
+            state.max_sequence = Math.max(known_max, node.maxDecided(), ...adopted.map((decision) => decision.sequence ?? 0));
             if (adopted.length > 0) node.coordinator.redrive(adopted);
             this.waitForPeersDecisions(epoch, 0, (settled) => {
               if (!settled) return finish();

@@ -62,6 +62,8 @@ export class SimCoordinator {
   private readonly in_flight = new Map<string, ((answer: SubmitAnswer) => void)[]>();
   private readonly undelivered = new Map<string, PendingDelivery>();
   private delivering = false;
+  /** COMMIT decisions on disk whose first delivery is still under way, with their sequences (coordinator-service.ts, first_delivery). */
+  private readonly first_delivery = new Map<string, number>();
   private readonly sequencer: SimSequencer;
 
   constructor(private readonly node: SimNode) {
@@ -90,6 +92,7 @@ export class SimCoordinator {
   /** The highest sequence of a COMMIT this node decided and has not applied itself yet (coordinator-service.ts, maxUndeliveredSequence). */
   maxUndeliveredSequence(): number {
     let max = 0;
+    for (const sequence of this.first_delivery.values()) if (sequence > max) max = sequence;
     for (const pending of this.undelivered.values()) {
       const sequence = pending.kind === 'commit' && pending.local_pending ? (pending.message as CommitRequest).sequence : undefined;
       if (sequence !== undefined && sequence > max) max = sequence;
@@ -153,6 +156,8 @@ export class SimCoordinator {
         const sequence = reservation?.sequence;
         const record: DecisionRecord = { id, decision: outcome.decision, epoch, participants, created_at: node.world.now_ms, ...(sequence !== undefined && { sequence }) };
         node.persist(`decision ${id}`, () => node.store.decisions.set(id, record), () => {
+          // Decided and not yet delivered: reported in `max_decided` from this moment on.
+          if (sequence !== undefined) this.first_delivery.set(id, sequence);
           node.note(`decided ${id} ${outcome.decision}${sequence !== undefined ? ` seq=${sequence}` : ''}${outcome.decision === 'ABORT' ? ` (${outcome.reason})` : ''}`);
           const recipients = listDecisionRecipients(participants);
           if (outcome.decision === 'COMMIT' && reservation !== undefined) {
@@ -231,7 +236,15 @@ export class SimCoordinator {
         const run = new SimRun(reservation, 1, acks_needed);
         const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: 0, local_pending: local && !node.bugs.apply_locally_first, run };
         countAcks(pending, acked.length);
-        this.applyLocallyWhenSafe(pending, epoch, () => {
+        this.applyLocallyWhenSafe(pending, epoch, (refused) => {
+          this.first_delivery.delete(id);
+          if (refused) {
+            // The real round throws (deliver fails before `remember`): the decision is handed
+            // to reconciliation, as after a restart, and the run released (coordinator-service.ts, runBatch).
+            if (!this.undelivered.has(id)) node.recovery.adoptUnconfirmed(id, reservation.sequence);
+            run.release();
+            return then(false);
+          }
           // No remote participant: released after the local apply (RunConfirmation, acks_needed 0).
           if (acks_needed === 0) run.release();
           this.remember(pending);
@@ -260,17 +273,17 @@ export class SimCoordinator {
   }
 
   /** Apply a commit here once another replica has, under `epoch` (applyHere: the round's, or the current one on re-delivery). */
-  private applyLocallyWhenSafe(pending: PendingDelivery, epoch: number, then: () => void): void {
-    if (!pending.local_pending || !mayApplyLocally(pending)) return then();
+  private applyLocallyWhenSafe(pending: PendingDelivery, epoch: number, then: (refused: boolean) => void): void {
+    if (!pending.local_pending || !mayApplyLocally(pending)) return then(false);
     this.node.participant.commit({ ...pending.message, epoch }, (answer) => {
       if (!answer.ok) {
-        // The real node throws here (the round or the re-delivery pass fails and is retried);
-        // catch-up later applies it without an epoch. Not a broken invariant by itself.
+        // The real node throws here (the round or the re-delivery pass fails); catch-up
+        // later applies it without an epoch. Not a broken invariant by itself.
         this.node.note(`local commit of ${pending.message.transaction_id} refused: ${answer.error}`);
-        return then();
+        return then(true);
       }
       pending.local_pending = false;
-      then();
+      then(false);
     });
   }
 

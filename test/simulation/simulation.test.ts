@@ -7,8 +7,8 @@ import test from 'ava';
 import { runSimulation, type SimResult } from '../../lib/simulation/runner.ts';
 import type { SimBugs } from '../../lib/simulation/options.ts';
 
-/** Seeds in the sweep; about 5 ms each on one core, so the sweep takes some 10 s (more on a loaded machine). */
-const sweep_seed_count = 2000;
+/** Seeds in the sweep; about 5 ms each on one core, so the sweep takes some 20 s (more on a loaded machine). */
+const sweep_seed_count = 4000;
 
 /** Invariants no seed of the sweep breaks: every rule the checker has. */
 const holding_rules = [
@@ -50,8 +50,8 @@ test('a sweep of seeds keeps the invariants that hold today: one master an epoch
   t.is(firstViolation(baseline, holding_rules), undefined);
 });
 
-// Seeds 1–2000 are clean since aea0d7b (seed 191's fix). Seeds beyond them still find a real
-// bug (seeds 2378 and 2746, failing tests below), so the sweep stays at 2000 until it is fixed.
+// Seeds 1–4000 are clean since 76ac973 (seeds 2378 and 2746's fix). Seeds beyond them still
+// find a real bug (seed 4586, failing test below), so the sweep stays at 4000 until it is fixed.
 test('a sweep of seeds breaks no invariant at all', (t) => {
   t.is(firstViolation(baseline), undefined);
 });
@@ -88,8 +88,8 @@ test('the checker catches crashes that lose PREPARED records', (t) => {
 // Regression tests for bugs the simulation found in the real orchestration and pure rules.
 // The first sweep's four are fixed (lib/node/sequencer.ts, stepPrepare's 'already committed',
 // finishCommittedElsewhere, termination asking every member), the second sweep's four too
-// (e5a1265), the third sweep's too (9361a32), the fourth sweep's too (aea0d7b); the fifth
-// sweep's (seeds beyond 2000) are `failing` until fixed.
+// (e5a1265), the third sweep's too (9361a32), the fourth sweep's too (aea0d7b), the fifth
+// sweep's too (76ac973); the sixth sweep's (seed 4586) is `failing` until fixed.
 // Seeds name runs of the current model: re-check them after a change.
 
 test('a withdrawn COMMIT decision leaves no gap in the sequences (seed 2)', (t) => {
@@ -171,12 +171,12 @@ test('a new master waits for a deposed master\'s unsettled decision (seed 191)',
   t.deepEqual(result.violations, []);
 });
 
-// Fifth sweep (seeds 2001–4000, after aea0d7b). max_decided counts a COMMIT decision only once
+// Fifth sweep (seeds 2001–4000, after aea0d7b), fixed by 76ac973. max_decided counted a COMMIT decision only once
 // `deliver` has `remember`ed it (undelivered) or handed it off (unconfirmed); during its first
 // delivery (from recordMany until the first /decide-batch answers or times out,
 // decision_timeout_ms) it is in neither, so a reachable deposed master reports max_decided 0
-// while a replica the new master cannot reach has applied it.
-test.failing('a new master sees a deposed master\'s COMMIT decision still in its first delivery (seed 2378)', (t) => {
+// while a replica the new master cannot reach has applied it. Now `first_delivery` holds it.
+test('a new master sees a deposed master\'s COMMIT decision still in its first delivery (seed 2378)', (t) => {
   const result = runSimulation({ seed: 2378 });
   t.deepEqual(result.violations.filter((v) => v.rule === 'sequence-unique' || v.rule === 'replicas-identical'), []);
 });
@@ -184,8 +184,19 @@ test.failing('a new master sees a deposed master\'s COMMIT decision still in its
 // The same window on the master itself: deposed while its decision is in its first delivery
 // and re-elected at once, it learns max_sequence from applied sequences and its unconfirmed
 // decisions only, so the decision's sequence (still being delivered, later re-delivered under
-// the old epoch) goes to a new transaction too.
-test.failing('a re-elected master does not reuse the sequence of its own COMMIT decision still in its first delivery (seed 2746)', (t) => {
+// the old epoch) goes to a new transaction too. Now take-over starts above its own max_decided.
+test('a re-elected master does not reuse the sequence of its own COMMIT decision still in its first delivery (seed 2746)', (t) => {
   const result = runSimulation({ seed: 2746 });
+  t.deepEqual(result.violations.filter((v) => v.rule === 'sequence-unique' || v.rule === 'replicas-identical'), []);
+});
+
+// Sixth sweep (seeds 4001–6000, after 76ac973). A take-over learns the highest applied
+// sequence only from health reports (last_report), never from the grants that won it: node 1,
+// restarted, wins epoch 10 with its own grant and node 2's while every probe of node 2 since
+// the restart was lost (so it has no report of node 2 at all) and node 3's report is stale
+// (sequence 4, the link 1→3 cut). Node 2 had applied sequences 5 and 6 before granting, so
+// node 1 takes over at max_sequence 4 and commits another transaction at sequence 5.
+test.failing('a new master learns the sequences applied by the replicas that granted its epoch (seed 4586)', (t) => {
+  const result = runSimulation({ seed: 4586 });
   t.deepEqual(result.violations.filter((v) => v.rule === 'sequence-unique' || v.rule === 'replicas-identical'), []);
 });
