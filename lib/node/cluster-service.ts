@@ -19,6 +19,9 @@ export const takeover_wait_ticks = 10;
 /** Heartbeats a starting node waits for a majority before start-up returns, still catching up. */
 export const startup_wait_ticks = 25;
 
+/** A claim's answer on the wire: the grant, and the granter's highest applied sequence. */
+export type ClaimReply = ClaimAnswer & { readonly max_applied?: number };
+
 export interface HealthReport extends PeerReport {
   readonly addr: string;
   readonly members: readonly string[];
@@ -28,6 +31,8 @@ export class ClusterService {
   private behind_ticks = 0;
   private taking_over = false;
   private last_pulse_ms: number | undefined;
+  /** The highest sequence the nodes that granted this node's last claim had applied. */
+  private granted_applied = 0;
   /** Claims are answered one at a time: a grant is persisted before the next is weighed. */
   private readonly claims = new KeyedMutex();
 
@@ -183,7 +188,7 @@ export class ClusterService {
       // an unconfirmed one is either this node's own (re-driven below) or withdrawn by the
       // node that made it when it returns.
       const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_applied ?? 0));
-      const known_max = Math.max(context.sequences.max_applied, ...reported);
+      const known_max = Math.max(context.sequences.max_applied, this.granted_applied, ...reported);
       // This node's own COMMIT decisions from an earlier term that nobody is known to have
       // applied: settled if the cluster can tell, else finished by this term at their
       // sequences, which nobody else can have used (they are above everything applied).
@@ -220,20 +225,26 @@ export class ClusterService {
       await adoptEpoch(context, newer);
       context.log.info('claim-lost', { epoch, granted, members: context.state.members.length });
     }
+    // The granters are a majority: what they have applied is a floor for the sequences this
+    // term hands out, even if their heartbeats never reached this node (simulation seed 4586).
+    this.granted_applied = Math.max(0, ...answers.map((answer) => (answer?.granted === true ? (answer.max_applied ?? 0) : 0)));
     return won;
   }
 
-  private async requestGrant(addr: string, claim: EpochGrant): Promise<ClaimAnswer | undefined> {
+  private async requestGrant(addr: string, claim: EpochGrant): Promise<ClaimReply | undefined> {
     try {
-      const answer = await this.context.client.call<ClaimAnswer>(addr, 'POST', '/cluster/claim', claim, this.context.limits.heartbeat_timeout_ms);
+      const answer = await this.context.client.call<ClaimReply>(addr, 'POST', '/cluster/claim', claim, this.context.limits.heartbeat_timeout_ms);
       return typeof answer.body?.granted === 'boolean' ? answer.body : undefined;
     } catch {
       return undefined;
     }
   }
 
-  /** A candidate's claim (`POST /cluster/claim`, or this node's own): grant each epoch once, durably. */
-  answerClaim(claim: EpochGrant): Promise<ClaimAnswer> {
+  /**
+   * A candidate's claim (`POST /cluster/claim`, or this node's own): grant each epoch once,
+   * durably. The answer carries this node's highest applied sequence for the candidate.
+   */
+  answerClaim(claim: EpochGrant): Promise<ClaimReply> {
     return this.claims.run('claim', async () => {
       const { context } = this;
       const { state } = context;
@@ -245,7 +256,7 @@ export class ClusterService {
         await adoptEpoch(context, claim.epoch);
         context.log.info('epoch-granted', { epoch: claim.epoch, candidate: claim.candidate });
       }
-      return answer;
+      return { ...answer, max_applied: context.sequences.max_applied };
     });
   }
 
