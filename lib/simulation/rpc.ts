@@ -3,8 +3,9 @@
  * answer each expects. A call either gets its answer or fails (timeout, refused).
  */
 import type { AbortRequest, CommitRequest, CommittedEntry, PrepareRequest, PrepareResponse, SubmitRequest, TransactionView } from '../protocol/messages.ts';
-import type { ClaimAnswer, EpochGrant } from '../cluster/election.ts';
+import type { EpochGrant } from '../cluster/election.ts';
 import type { PeerReport } from '../cluster/membership.ts';
+import type { ClaimReply } from '../node/cluster-service.ts';
 
 export type DecisionAnswer =
   | { readonly ok: true; readonly status: 'COMMITTED' | 'ABORTED' }
@@ -29,8 +30,8 @@ export interface RpcMap {
   readonly health: readonly [Record<string, never>, PeerReport];
   /** GET /cluster/log?after= */
   readonly log: readonly [{ readonly after: number }, { readonly entries: readonly CommittedEntry[] }];
-  /** The epoch claim a candidate sends every member (lib/cluster/election.ts, answerClaim). */
-  readonly claim: readonly [EpochGrant, ClaimAnswer];
+  /** The epoch claim a candidate sends every member (lib/cluster/election.ts, answerClaim); the answer carries the granter's max_applied. */
+  readonly claim: readonly [EpochGrant, ClaimReply];
   /** POST /transactions */
   readonly submit: readonly [SubmitRequest, SubmitAnswer];
 }

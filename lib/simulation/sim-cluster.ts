@@ -5,9 +5,9 @@
  * answerClaim for epochs that belong to one candidate each. A take-over waits, bounded, for
  * a reachable peer's unsettled COMMIT decision above everything applied (max_decided).
  */
-import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, type EpochGrant } from '../cluster/election.ts';
+import { answerClaim, claimEpoch, electMaster, hasMajority, type EpochGrant } from '../cluster/election.ts';
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
-import { behind_ticks_before_pull, startup_wait_ticks, takeover_wait_ticks } from '../node/cluster-service.ts';
+import { behind_ticks_before_pull, startup_wait_ticks, takeover_wait_ticks, type ClaimReply } from '../node/cluster-service.ts';
 import { forAllInParallel, forEachInSeries, type SimNode } from './sim-node.ts';
 
 /** Shortest pause between two in-doubt passes, as node.ts runs them. */
@@ -16,6 +16,8 @@ const in_doubt_pass_min_ms = 100;
 export class SimCluster {
   private behind_ticks = 0;
   private taking_over = false;
+  /** The highest sequence the nodes that granted this node's last claim had applied. */
+  private granted_applied = 0;
 
   constructor(private readonly node: SimNode) {}
 
@@ -140,7 +142,7 @@ export class SimCluster {
           // old report is still a floor). Reservations do not count: an unconfirmed one is
           // this node's own (re-driven below) or withdrawn by the node that made it.
           const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_applied ?? 0));
-          const known_max = Math.max(state.sequences.max_applied, ...reported);
+          const known_max = Math.max(state.sequences.max_applied, this.granted_applied, ...reported);
           // This node's own COMMIT decisions of an earlier term nobody is known to have
           // applied: settled if the cluster can tell, else finished by this term.
           node.recovery.settleForTakeOver(known_max, (adopted) => {
@@ -179,13 +181,16 @@ export class SimCluster {
     if (node.bugs.skip_epoch_grants) return node.adoptEpoch(epoch, () => then(true));
     this.answerClaim(claim, (own) => {
       const others = node.members.filter((addr) => addr !== node.addr);
-      forAllInParallel<string, ClaimAnswer | undefined>(
+      forAllInParallel<string, ClaimReply | undefined>(
         others,
         (addr, done) => node.call(addr, 'claim', claim, node.limits.heartbeat_timeout_ms, (reply) => done(reply.ok ? reply.body : undefined)),
         (answers) => {
           const granted = [own, ...answers].filter((answer) => answer?.granted === true).length;
           const won = hasMajority(granted, node.members.length);
           node.note(`claim epoch=${epoch} granted=${granted} ${won ? 'won' : 'lost'}`);
+          // The granters are a majority: what they applied is a floor for this term's
+          // sequences, even if their heartbeats never reached this node (5fb9cec, seed 4586).
+          this.granted_applied = Math.max(0, ...answers.map((answer) => (answer?.granted === true ? (answer.max_applied ?? 0) : 0)));
           if (won) return then(true);
           const newer = Math.max(0, ...answers.map((answer) => (answer && !answer.granted ? answer.epoch : 0)));
           node.adoptEpoch(newer, () => then(false));
@@ -194,12 +199,15 @@ export class SimCluster {
     });
   }
 
-  /** A candidate's claim: grant each epoch once, the grant persisted (and the epoch adopted) before answering. */
-  answerClaim(claim: EpochGrant, reply: (answer: ClaimAnswer) => void): void {
+  /**
+   * A candidate's claim: grant each epoch once, the grant persisted (and the epoch adopted)
+   * before answering. The answer carries this node's highest applied sequence (5fb9cec).
+   */
+  answerClaim(claim: EpochGrant, reply: (answer: ClaimReply) => void): void {
     const { node } = this;
     node.serial('claim', (done) => {
-      const answered = (answer: ClaimAnswer): void => {
-        reply(answer);
+      const answered = (answer: ClaimReply): void => {
+        reply({ ...answer, max_applied: node.state.sequences.max_applied });
         done();
       };
       const answer = answerClaim(node.epoch, node.store.grant, claim);
