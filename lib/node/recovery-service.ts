@@ -4,7 +4,7 @@
  * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
  */
 import type { CommittedEntry, TransactionView } from '../protocol/messages.ts';
-import { reconcileDecision, resolveInDoubt, type PeerAnswer, type Reconciliation } from '../two-phase-commit/termination.ts';
+import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
 import type { NodeContext } from './context.ts';
 import type { ParticipantService } from './participant-service.ts';
 import type { ParticipantRecord } from '../storage/participant-log.ts';
@@ -22,8 +22,6 @@ export class RecoveryService {
    * reconciled they are reported as still in flight, never as decided.
    */
   private readonly unconfirmed = new Map<string, number | undefined>();
-  /** Unconfirmed decisions a reconcile pass is working on now. */
-  private readonly reconciling = new Set<string>();
   /** When this process first saw each PREPARED transaction (monotonic ms). */
   private readonly first_seen_ms = new Map<string, number>();
 
@@ -92,9 +90,6 @@ export class RecoveryService {
     await this.reconcile();
     const adopted: DecisionRecord[] = [];
     for (const id of [...this.unconfirmed.keys()]) {
-      // Another pass is fencing or settling it right now; it stays unconfirmed, and
-      // `max_decided` keeps its sequence from being handed out meanwhile.
-      if (this.reconciling.has(id)) continue;
       const decision = await context.decision_log.find(id);
       if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
         this.unconfirmed.delete(id);
@@ -118,53 +113,21 @@ export class RecoveryService {
   }
 
   private async reconcileOne(id: string): Promise<void> {
-    // One pass at a time per transaction (reconcile runs at start, with each in-doubt pass
-    // and in a take-over); the in-doubt resolver keeps out of unconfirmed ones altogether.
-    if (this.reconciling.has(id)) return;
-    this.reconciling.add(id);
-    try {
-      const { context } = this;
-      const decision = await context.decision_log.find(id);
-      if (!decision) return;
-      const others = decision.participants.filter((addr) => addr !== context.addr);
-      const answers = await Promise.all(others.map((addr) => this.ask(addr, id)));
-      let outcome = reconcileDecision(answers);
-      // Before withdrawing, make every other participant abort it. A participant may still
-      // act on an answer this node gave before it stepped down ("COMMIT at s"); its queue
-      // orders that commit and this abort, so exactly one of them takes effect, and a refusal
-      // because it committed turns the withdrawal into a commit (simulation seed 6428).
-      if (outcome.kind === 'withdraw' && decision.sequence !== undefined) outcome = await this.fenceBeforeWithdraw(id, others, decision.sequence);
-      context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
-      if (outcome.kind === 'wait') return;
-      if (outcome.kind === 'commit') {
-        await this.participant.commit({ transaction_id: id, sequence: outcome.sequence });
-      } else {
-        await context.decision_log.withdraw(id);
-        await this.participant.abort({ transaction_id: id });
-        if (context.state.role !== 'MASTER') context.state.max_sequence = context.sequences.max_applied;
-      }
-      this.unconfirmed.delete(id);
-    } finally {
-      this.reconciling.delete(id);
+    const { context } = this;
+    const decision = await context.decision_log.find(id);
+    if (!decision) return;
+    const answers = await Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id)));
+    const outcome = reconcileDecision(answers);
+    context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
+    if (outcome.kind === 'wait') return;
+    if (outcome.kind === 'commit') {
+      await this.participant.commit({ transaction_id: id, sequence: outcome.sequence });
+    } else {
+      await context.decision_log.withdraw(id);
+      await this.participant.abort({ transaction_id: id });
+      if (context.state.role !== 'MASTER') context.state.max_sequence = context.sequences.max_applied;
     }
-  }
-
-  private async fenceBeforeWithdraw(id: string, addrs: readonly string[], sequence: number): Promise<Reconciliation> {
-    const message = { transaction_id: id, epoch: this.context.state.epoch };
-    const results = await Promise.all(
-      addrs.map(async (addr) => {
-        try {
-          const answer = await this.context.client.call<{ error?: string }>(addr, 'POST', '/abort', message, this.context.limits.peer_query_timeout_ms);
-          if (answer.status === 200) return 'aborted';
-          return answer.status === 409 && /committed/.test(answer.body?.error ?? '') ? 'committed' : 'unsure';
-        } catch {
-          return 'unsure';
-        }
-      }),
-    );
-    if (results.includes('committed')) return { kind: 'commit', sequence };
-    if (results.includes('unsure')) return { kind: 'wait', reason: 'a participant did not confirm the abort' };
-    return { kind: 'withdraw' };
+    this.unconfirmed.delete(id);
   }
 
   /**
