@@ -100,7 +100,11 @@ export class TwopcNode {
     const [record, recorded_decision] = await Promise.all([context.participant_log.find(id), context.decision_log.find(id)]);
     // A decision from an earlier life not yet reconciled is reported as a round in flight:
     // askers wait rather than act on something this node may withdraw.
-    const unconfirmed = this.recovery.isUnconfirmed(id);
+    // A COMMIT no other replica is known to have applied yet is not shown either: it may
+    // still be withdrawn (reconciliation), and a participant acting on "COMMIT at s" learnt
+    // here could commit a sequence the cluster then gives to another transaction
+    // (simulation seed 6428). Once a replica applied it, that replica's own view tells.
+    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isKnownOnlyHere(id);
     const decision = unconfirmed ? undefined : recorded_decision;
     const in_flight = unconfirmed || this.coordinator.isInFlight(id);
     const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');
