@@ -70,6 +70,13 @@ export class SimCoordinator {
     this.sequencer = new SimSequencer(node);
   }
 
+  /** A COMMIT this node decided that no other replica is known to have applied yet (coordinator-service.ts, isKnownOnlyHere). */
+  isKnownOnlyHere(id: string): boolean {
+    if (this.first_delivery.has(id)) return true;
+    const pending = this.undelivered.get(id);
+    return pending !== undefined && pending.kind === 'commit' && pending.remote_acks === 0 && pending.remote_recipients > 0;
+  }
+
   isInFlight(id: string): boolean {
     return this.in_flight.has(id);
   }

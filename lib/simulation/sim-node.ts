@@ -201,7 +201,9 @@ export class SimNode implements Server {
   viewTransaction(id: string): TransactionView {
     const record = this.store.records.get(id);
     const recorded_decision = this.store.decisions.get(id);
-    const unconfirmed = this.recovery.isUnconfirmed(id);
+    // A COMMIT no other replica is known to have applied yet is masked too: it may still be
+    // withdrawn (d8d46e2, seed 6428).
+    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isKnownOnlyHere(id);
     const decision = unconfirmed ? undefined : recorded_decision;
     const in_flight = unconfirmed || this.coordinator.isInFlight(id);
     const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');

@@ -4,7 +4,7 @@
  * and settling COMMIT decisions from an earlier life with the real `reconcileDecision`.
  */
 import type { CommittedEntry } from '../protocol/messages.ts';
-import { reconcileDecision, resolveInDoubt, type PeerAnswer, type Reconciliation } from '../two-phase-commit/termination.ts';
+import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { TxRecord } from './durable-store.ts';
 import { forAllInParallel, forEachInSeries, type SimNode } from './sim-node.ts';
@@ -13,8 +13,6 @@ export class SimRecovery {
   private readonly resolving = new Set<string>();
   /** Each unconfirmed COMMIT decision's sequence (recovery-service.ts, `unconfirmed`). */
   private readonly unconfirmed = new Map<string, number | undefined>();
-  /** Unconfirmed decisions a reconcile pass is working on now (recovery-service.ts, `reconciling`). */
-  private readonly reconciling = new Set<string>();
   /** When this incarnation first saw each PREPARED transaction (simulated ms). */
   private readonly first_seen_ms = new Map<string, number>();
 
@@ -87,9 +85,6 @@ export class SimRecovery {
     this.reconcile(() => {
       const adopted: DecisionRecord[] = [];
       forEachInSeries([...this.unconfirmed.keys()], (id, next) => {
-        // Another pass is fencing or settling it right now; it stays unconfirmed, and
-        // max_decided keeps its sequence from being handed out meanwhile.
-        if (this.reconciling.has(id)) return next();
         const decision = node.store.decisions.get(id);
         if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
           this.unconfirmed.delete(id);
@@ -116,56 +111,24 @@ export class SimRecovery {
 
   private reconcileOne(id: string, then: () => void): void {
     const { node } = this;
-    // One pass at a time per transaction (recovery-service.ts, reconcileOne).
-    if (this.reconciling.has(id)) return then();
-    this.reconciling.add(id);
-    const finish = (): void => {
-      this.reconciling.delete(id);
-      then();
-    };
     const decision = node.store.decisions.get(id);
-    if (!decision) return finish();
-    const others = decision.participants.filter((addr) => addr !== node.addr);
-    this.askAll(others, id, (answers) => {
-      if (!this.unconfirmed.has(id)) return finish();
-      const act = (outcome: Reconciliation): void => {
-        node.note(`reconcile ${id} ${outcome.kind}`);
-        if (outcome.kind === 'wait') return finish();
-        const settled = (): void => {
-          this.unconfirmed.delete(id);
-          finish();
-        };
-        if (outcome.kind === 'commit') return node.participant.commit({ transaction_id: id, sequence: outcome.sequence }, settled);
-        node.persist(`withdraw ${id}`, () => node.store.withdrawDecision(id), () => node.participant.abort({ transaction_id: id }, () => {
-          // A non-master forgets its reservations with the withdrawn decision (recovery-service.ts).
-          if (node.state.role !== 'MASTER') node.state.max_sequence = node.state.sequences.max_applied;
-          settled();
-        }));
-      };
+    if (!decision) return then();
+    this.askAll(decision.participants.filter((addr) => addr !== node.addr), id, (answers) => {
+      if (!this.unconfirmed.has(id)) return then();
       const outcome = reconcileDecision(answers);
-      // Before withdrawing, every other participant aborts it (recovery-service.ts, fenceBeforeWithdraw).
-      if (outcome.kind === 'withdraw' && decision.sequence !== undefined) return this.fenceBeforeWithdraw(id, others, decision.sequence, act);
-      act(outcome);
+      node.note(`reconcile ${id} ${outcome.kind}`);
+      if (outcome.kind === 'wait') return then();
+      const settled = (): void => {
+        this.unconfirmed.delete(id);
+        then();
+      };
+      if (outcome.kind === 'commit') return node.participant.commit({ transaction_id: id, sequence: outcome.sequence }, settled);
+      node.persist(`withdraw ${id}`, () => node.store.withdrawDecision(id), () => node.participant.abort({ transaction_id: id }, () => {
+        // A non-master forgets its reservations with the withdrawn decision (recovery-service.ts).
+        if (node.state.role !== 'MASTER') node.state.max_sequence = node.state.sequences.max_applied;
+        settled();
+      }));
     });
-  }
-
-  /** All 200: withdraw; any 409 saying it committed: commit at `sequence`; anything else: wait. */
-  private fenceBeforeWithdraw(id: string, addrs: readonly string[], sequence: number, then: (outcome: Reconciliation) => void): void {
-    const { node } = this;
-    const message = { transaction_id: id, epoch: node.epoch };
-    forAllInParallel<string, 'aborted' | 'committed' | 'unsure'>(
-      addrs,
-      (addr, done) => node.call(addr, 'abort', message, node.limits.peer_query_timeout_ms, (reply) => {
-        if (!reply.ok) return done('unsure');
-        if (reply.body.ok) return done('aborted');
-        done(reply.body.http_status === 409 && /committed/.test(reply.body.error) ? 'committed' : 'unsure');
-      }),
-      (results) => {
-        if (results.includes('committed')) return then({ kind: 'commit', sequence });
-        if (results.includes('unsure')) return then({ kind: 'wait', reason: 'a participant did not confirm the abort' });
-        then({ kind: 'withdraw' });
-      },
-    );
   }
 
   /**
