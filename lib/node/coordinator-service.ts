@@ -528,13 +528,19 @@ export class CoordinatorService {
     aborts.forEach((pending) => (pending.local_pending = false));
   }
 
-  private remember(pending: PendingDelivery): void {
-    if (pending.addrs.size === 0 && !pending.local_pending) return;
-    if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(pending)) {
-      pending.run?.release();
-      this.handOff(pending.message.transaction_id, (pending.message as CommitRequest).sequence);
+  private remember(delivered: PendingDelivery): void {
+    if (delivered.addrs.size === 0 && !delivered.local_pending) return;
+    if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(delivered)) {
+      delivered.run?.release();
+      this.handOff(delivered.message.transaction_id, (delivered.message as CommitRequest).sequence);
       return;
     }
+    // Re-elected while its first delivery was under way: participants refuse the round's
+    // epoch as stale, so the commit goes out under the current one, as a re-drive does
+    // (simulation seed 382).
+    const { epoch } = this.context.state;
+    const stale = delivered.kind === 'commit' && delivered.message.epoch !== undefined && delivered.message.epoch < epoch;
+    const pending: PendingDelivery = stale ? { ...delivered, message: { ...delivered.message, epoch } } : delivered;
     this.undelivered.set(pending.message.transaction_id, pending);
     this.context.log.warn('decision-undelivered', { transaction_id: pending.message.transaction_id, kind: pending.kind, addrs: [...pending.addrs], local_pending: pending.local_pending });
   }
