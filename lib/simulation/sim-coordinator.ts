@@ -309,6 +309,11 @@ export class SimCoordinator {
       pending.run?.release();
       return this.node.recovery.adoptUnconfirmed(pending.message.transaction_id, (pending.message as CommitRequest).sequence);
     }
+    // Re-elected while the first delivery was under way: participants refuse the
+    // round's epoch as stale, so it goes out under the current one, as a re-drive does.
+    if (pending.kind === 'commit' && pending.message.epoch !== undefined && pending.message.epoch < this.node.epoch) {
+      pending = { ...pending, message: { ...pending.message, epoch: this.node.epoch } };
+    }
     this.undelivered.set(pending.message.transaction_id, pending);
   }
 

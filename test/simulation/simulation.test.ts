@@ -42,17 +42,8 @@ function firstViolation(results: readonly SimResult[], rules?: readonly string[]
   return undefined;
 }
 
-/**
- * Seeds of the sweep that break an invariant through a real bug d8d46e2 brought to light (the
- * regression test for seed 382 below): a master re-elected while its COMMIT's first delivery
- * was under way re-delivers it under the round's old epoch, which every participant refuses as
- * stale, and termination waits because the view masks a COMMIT known only to its coordinator,
- * so the transaction stays PREPARED for good. Empty this list once it is fixed.
- */
-const known_failing_seeds: ReadonlySet<number> = new Set([382, 384, 493, 505, 1942, 2313, 2589, 2627, 2936, 3089, 3899]);
-
 const all_seeds = sweep(sweep_seed_count);
-const baseline = all_seeds.filter((r) => !known_failing_seeds.has(r.seed));
+const baseline = all_seeds;
 
 test('a sweep of seeds keeps the invariants that hold today: one master an epoch, every node up, replicas equal to their log', (t) => {
   t.true(baseline.reduce((sum, r) => sum + r.stats.acknowledged, 0) > sweep_seed_count * 3, 'the clients get commits through');
@@ -60,11 +51,8 @@ test('a sweep of seeds keeps the invariants that hold today: one master an epoch
   t.is(firstViolation(baseline, holding_rules), undefined);
 });
 
-// Seeds 1–4000 were clean since 76ac973 (seeds 2378 and 2746's fix); with 5fb9cec (seed 4586's
-// fix) seeds 1–8000 were clean but for seed 6428. d5492cf fixed it but broke 30 others and was
-// reverted; d8d46e2 fixes 6428 (and 507, 781 pass) but leaves 18 seeds of 1–8000 with a
-// transaction PREPARED for good (11 of the sweep's, `known_failing_seeds`). The sweep stays at
-// 4000 seeds to keep this file near 20 s.
+// Every bug the sweeps found has a regression test below, named after what broke. The sweep
+// covers 4000 seeds to keep this file near 20 s; `npm run sim -- --seeds 2000 --from N` runs more.
 test('a sweep of seeds breaks no invariant at all', (t) => {
   t.is(firstViolation(baseline), undefined);
 });
@@ -256,7 +244,7 @@ test('a take-over does not re-drive a decision its own fence already aborted on 
 // for re-delivery under epoch 2, which node 3 (now in epoch 4) refuses as a stale epoch every
 // time. Node 3's termination asks node 1, whose view masks the COMMIT (known only there), and
 // waits: client2-t7 stays PREPARED on both to the end.
-test.failing('a master re-elected during a COMMIT\'s first delivery still gets it applied (seed 382)', (t) => {
+test('a master re-elected during a COMMIT\'s first delivery still gets it applied (seed 382)', (t) => {
   const result = runSimulation({ seed: 382 });
   t.deepEqual(result.violations.filter((v) => v.rule === 'nothing-prepared'), []);
 });
