@@ -83,7 +83,9 @@ export class RecoveryService {
    * A take-over: settle what the cluster can (`reconcile`), then split what is left. A
    * decision whose sequence is above everything known applied is returned for the new term
    * to finish (nobody else can have used its sequence); one whose sequence another
-   * transaction took was applied by nobody reachable, and is withdrawn.
+   * transaction took here was applied by nobody reachable, and is withdrawn; one whose
+   * sequence only an unreachable peer's last report shows applied stays unconfirmed (that
+   * peer may have applied this very decision).
    */
   async settleForTakeOver(known_max_applied: number): Promise<readonly DecisionRecord[]> {
     const { context } = this;
@@ -95,12 +97,23 @@ export class RecoveryService {
         this.unconfirmed.delete(id);
         continue;
       }
-      if (decision.sequence > known_max_applied && !context.sequences.has(decision.sequence)) {
+      const record = await context.participant_log.find(id);
+      if (record?.state === 'COMMITTED') {
+        // Applied here meanwhile (the take-over's catch-up brought it from a replica): settled.
+      } else if (decision.sequence > known_max_applied && !context.sequences.has(decision.sequence)) {
         adopted.push(decision);
-      } else {
+      } else if (context.sequences.has(decision.sequence)) {
         context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'withdraw', reason: `sequence ${decision.sequence} is taken` });
         await context.decision_log.withdraw(id);
         await this.participant.abort({ transaction_id: id });
+      } else {
+        // Its sequence is known applied only from the last report of a peer that does not
+        // answer now, and that peer may be a participant that applied this very decision (its
+        // acknowledgement was lost): withdrawing it would give the sequence twice (simulation
+        // seed 9701). It stays unconfirmed, reported in max_decided, and this term starts above
+        // it (known_max_applied), until reconciliation hears from every participant.
+        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: `sequence ${decision.sequence} is known applied only by an unreachable peer` });
+        continue;
       }
       this.unconfirmed.delete(id);
     }

@@ -90,9 +90,17 @@ export class SimRecovery {
           this.unconfirmed.delete(id);
           return next();
         }
+        if (node.store.records.get(id)?.state === 'COMMITTED') {
+          this.unconfirmed.delete(id);
+          return next();
+        }
         if (decision.sequence > known_max_applied && !node.state.sequences.has(decision.sequence)) {
           adopted.push(decision);
           this.unconfirmed.delete(id);
+          return next();
+        }
+        if (!node.state.sequences.has(decision.sequence)) {
+          node.note(`reconcile ${id} keep (sequence ${decision.sequence} known applied only by an unreachable peer, maybe this very decision)`);
           return next();
         }
         node.note(`reconcile ${id} withdraw (sequence ${decision.sequence} is taken)`);

@@ -259,7 +259,7 @@ test('a master re-elected during a COMMIT\'s first delivery still gets it applie
 // taken"). Node 1's epoch 6 then commits client1-t6 at sequence 3 (7297), which node 3 holds
 // for client2-t5. Fix: withdraw only a decision whose sequence another transaction holds here;
 // one only a silent peer's report shows applied stays unconfirmed until that peer answers.
-test.failing('a take-over does not withdraw a COMMIT whose sequence only an unreachable participant\'s stale report shows applied (seed 9701)', (t) => {
+test('a take-over does not withdraw a COMMIT whose sequence only an unreachable participant\'s stale report shows applied (seed 9701)', (t) => {
   const result = runSimulation({ seed: 9701 });
   t.deepEqual(result.violations.filter((v) => v.rule === 'sequence-unique' || v.rule === 'replicas-identical' || v.rule === 'all-or-nothing'), []);
 });
