@@ -62,9 +62,14 @@ export class ParticipantService {
     return this.queue.run(() => this.runPrepareBatch(batch));
   }
 
-  /** Apply a batch of decisions, each checked on its own, persisted together. */
+  /**
+   * Apply a batch of decisions, each checked on its own, persisted together. Decisions go
+   * ahead of prepares still waiting: they release locks, and the master reserves its next
+   * run of sequences only once they are applied. (A decision never concerns a transaction
+   * whose prepare is still waiting: the master decides only on answered votes.)
+   */
   decideBatch(batch: DecideBatchRequest): Promise<DecideBatchAnswer> {
-    return this.queue.run(() => this.runDecideBatch(batch));
+    return this.queue.run(() => this.runDecideBatch(batch), true);
   }
 
   private async runPrepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
