@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnNode, type BenchProcess } from './processes.ts';
-import { findFreePorts } from './ports.ts';
+import { findFreePorts } from '../util/free-ports.ts';
 import { call, waitUntil } from './http.ts';
 
 /** How long a cluster may take to agree on a master with every node alive. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchCluster } from './bench-cluster.ts';
 import { spawnBaseline, type BenchProcess } from './processes.ts';
-import { findFreePorts } from './ports.ts';
+import { findFreePorts } from '../util/free-ports.ts';
 import { call, closeHttp, waitUntil } from './http.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { RssSampler, type RssSummary } from './rss.ts';

@@ -14,7 +14,7 @@ import { clocks_moved, ScenarioSkipped, setClockOffset, type FaultContext } from
 import { netnsUnavailableReason, NetnsLayout, removeLeftovers } from './netns.ts';
 import { sleep } from './node-http.ts';
 import { RoleObserver } from './observer.ts';
-import { findPorts } from './placement.ts';
+import { findFreePorts } from '../util/free-ports.ts';
 import { Prng } from './prng.ts';
 import { dumpReplicas, type DumpResult } from './replica-dump.ts';
 import { summarize, type RunResult, type ScenarioRow } from './report.ts';
@@ -82,7 +82,7 @@ export async function runCampaign(options: CampaignOptions): Promise<ScenarioRow
 
 async function placementFor(scenario: Scenario): Promise<{ placement: Placement; layout?: NetnsLayout }> {
   if (!scenario.needs_netns) {
-    const ports = await findPorts(scenario.size);
+    const ports = await findFreePorts(scenario.size);
     return { placement: { addrs: ports.map((port) => `127.0.0.1:${port}`), prefix: () => [] } };
   }
   const layout = new NetnsLayout(scenario.size);
