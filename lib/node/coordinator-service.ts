@@ -300,10 +300,11 @@ export class CoordinatorService {
     const fresh = verdicts.filter((verdict) => verdict.committed_at === undefined && !verdict.in_doubt);
     const committing = fresh.filter((verdict) => verdict.outcome.decision === 'COMMIT');
     const reservation = committing.length > 0 ? await this.reserveSequences(committing.length, epoch) : undefined;
+    let next_sequence = reservation?.first ?? 0;
     const decided = fresh.map((verdict): Verdict & { readonly sequence?: number } => {
       if (verdict.outcome.decision !== 'COMMIT') return verdict;
       if (!reservation) return { ...verdict, outcome: { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } };
-      return { ...verdict, sequence: reservation.first + committing.indexOf(verdict) };
+      return { ...verdict, sequence: next_sequence++ };
     });
     const created_at = context.clock.now_ms();
     const records = decided.map(
