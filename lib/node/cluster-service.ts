@@ -198,6 +198,7 @@ export class ClusterService {
       if (adopted.length > 0) this.onRedrive(adopted);
       if (!(await this.waitForPeersDecisions(epoch))) return;
       await this.recovery.resolveAll();
+      if (!(await this.waitForUnknowableCommits(epoch))) return;
       if (state.role === 'MASTER' && state.epoch === epoch) {
         state.accepting_writes = true;
         context.log.info('accepting-writes', { epoch, max_sequence: state.max_sequence });
@@ -283,6 +284,31 @@ export class ClusterService {
       }
       await sleep(context.limits.heartbeat_interval_ms);
       await this.probeAll();
+    }
+  }
+
+  /**
+   * A partition can cut the old master off together with the only replicas that applied its
+   * last round (possible from five nodes up): this side then holds those transactions PREPARED
+   * and cannot learn the sequences they took. Handing out sequences now could give one twice
+   * (chaos partition-2-3), so wait (a bounded while, resolving again each heartbeat, then step
+   * down and try again later) until they can be resolved, typically when the partition heals.
+   */
+  private async waitForUnknowableCommits(epoch: number): Promise<boolean> {
+    const { context } = this;
+    const { state } = context;
+    const isReachable = (addr: string) => state.peers.get(addr)?.reachable === true;
+    for (let tick = 0; ; tick += 1) {
+      const unknowable = await this.recovery.listUnknowableCommits(isReachable);
+      if (unknowable.length === 0) return true;
+      if (tick >= takeover_wait_ticks || state.role !== 'MASTER' || state.epoch !== epoch) {
+        context.log.warn('take-over-deferred', { reason: 'in-doubt transactions whose sequences only unreachable replicas may hold', transaction_ids: unknowable.slice(0, 10) });
+        if (state.role === 'MASTER') this.stepDown('in-doubt transactions only unreachable replicas can settle');
+        return false;
+      }
+      await sleep(context.limits.heartbeat_interval_ms);
+      await this.probeAll();
+      await this.recovery.resolveAll();
     }
   }
 

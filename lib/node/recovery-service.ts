@@ -171,6 +171,26 @@ export class RecoveryService {
     await Promise.all(prepared.map((record) => this.resolve(record)));
   }
 
+  /**
+   * Transactions held PREPARED here whose fate nobody reachable can tell yet, and which may
+   * already be committed at a sequence this node cannot learn: their coordinator does not
+   * answer, and neither does some other participant of their round — which, if the
+   * coordinator delivered its COMMIT there first, applied it. (A coordinator never applies a
+   * commit before another participant has, so when only the coordinator is silent, every
+   * replica that can hold the sequence answers.)
+   */
+  async listUnknowableCommits(isReachable: (addr: string) => boolean): Promise<readonly string[]> {
+    const { context } = this;
+    const prepared = await context.participant_log.listPrepared();
+    return prepared
+      .filter((record) => {
+        const coordinator = record.coordinator;
+        if (coordinator === undefined || coordinator === context.addr || isReachable(coordinator)) return false;
+        return (record.participants ?? []).some((addr) => addr !== coordinator && addr !== context.addr && !isReachable(addr));
+      })
+      .map((record) => record.id);
+  }
+
   private async resolve(record: ParticipantRecord): Promise<void> {
     if (this.resolving.has(record.id) || this.unconfirmed.has(record.id)) return;
     this.resolving.add(record.id);
