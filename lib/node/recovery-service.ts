@@ -11,6 +11,13 @@ import type { ParticipantRecord } from '../storage/participant-log.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { assert } from '../util/assert.ts';
 
+/** A PREPARED transaction and the round that prepared it. */
+export interface InDoubtRound {
+  readonly transaction_id: string;
+  readonly coordinator?: string;
+  readonly participants: readonly string[];
+}
+
 /** Committed transactions fetched per catch-up request. */
 export const catch_up_page_size = 500;
 
@@ -181,14 +188,39 @@ export class RecoveryService {
    */
   async listUnknowableCommits(isReachable: (addr: string) => boolean): Promise<readonly string[]> {
     const { context } = this;
-    const prepared = await context.participant_log.listPrepared();
-    return prepared
-      .filter((record) => {
-        const coordinator = record.coordinator;
-        if (coordinator === undefined || coordinator === context.addr || isReachable(coordinator)) return false;
-        return (record.participants ?? []).some((addr) => addr !== coordinator && addr !== context.addr && !isReachable(addr));
-      })
-      .map((record) => record.id);
+    // Held here, and held by every reachable peer: a round of the other side of a healed
+    // partition may be prepared only on peers, with this node no participant of it.
+    const held: { readonly holder: string; readonly rounds: readonly InDoubtRound[] }[] = [{ holder: context.addr, rounds: await this.listInDoubtRounds() }];
+    const peers = context.state.members.filter((addr) => addr !== context.addr && isReachable(addr));
+    held.push(...(await Promise.all(peers.map(async (addr) => ({ holder: addr, rounds: await this.askInDoubtRounds(addr) })))));
+    const unknowable = new Set<string>();
+    for (const { holder, rounds } of held) {
+      for (const round of rounds) {
+        const coordinator = round.coordinator;
+        if (coordinator === undefined || coordinator === context.addr || isReachable(coordinator)) continue;
+        if (round.participants.some((addr) => addr !== coordinator && addr !== holder && addr !== context.addr && !isReachable(addr))) unknowable.add(round.transaction_id);
+      }
+    }
+    return [...unknowable];
+  }
+
+  /** This node's PREPARED transactions and their rounds (`GET /cluster/in-doubt`). */
+  async listInDoubtRounds(): Promise<readonly InDoubtRound[]> {
+    const prepared = await this.context.participant_log.listPrepared();
+    return prepared.map((record) => ({
+      transaction_id: record.id,
+      participants: record.participants ?? [],
+      ...(record.coordinator !== undefined && { coordinator: record.coordinator }),
+    }));
+  }
+
+  private async askInDoubtRounds(addr: string): Promise<readonly InDoubtRound[]> {
+    try {
+      const answer = await this.context.client.call<{ rounds?: InDoubtRound[] }>(addr, 'GET', '/cluster/in-doubt', undefined, this.context.limits.peer_query_timeout_ms);
+      return answer.status === 200 && Array.isArray(answer.body?.rounds) ? answer.body.rounds : [];
+    } catch {
+      return [];
+    }
   }
 
   private async resolve(record: ParticipantRecord): Promise<void> {

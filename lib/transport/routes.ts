@@ -144,6 +144,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
 
   app.get('/cluster/terms', async () => ({ terms: await node.context.meta.listTerms() }));
 
+  app.get('/cluster/in-doubt', async () => ({ rounds: await node.recovery.listInDoubtRounds() }));
+
   app.post('/cluster/join', async (event) => {
     const { addr } = await body(event, MembershipRequestSchema);
     const added = await node.cluster.join(addr);
