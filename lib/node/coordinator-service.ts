@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { AbortRequest, CommitRequest, DecideBatchRequest, PrepareBatchRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
 import type { Payload } from '../protocol/payload.ts';
 import { decideOutcome, findCommittedSequence, isInDoubtElsewhere, listDecisionRecipients, mayApplyLocally, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
-import { Sequencer, type Reservation } from './sequencer.ts';
+import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from '../transport/http-client.ts';
 import { listAlive, type NodeContext } from './context.ts';
@@ -46,36 +46,6 @@ interface Verdict {
   readonly committed_at?: number;
   /** Set when a participant holds this id prepared by another round. */
   readonly in_doubt?: true;
-}
-
-/**
- * A run of sequences is confirmed once every commit in it has been applied by enough other
- * replicas that every majority of the membership includes one of them (or by every other
- * participant, if fewer are alive): a new master, which takes over with a majority, then
- * always learns of it. The sequencer then lets the next run be reserved.
- */
-class RunConfirmation {
-  private remaining: number;
-
-  constructor(
-    private readonly reservation: Reservation,
-    count: number,
-    /** Remote acknowledgements each commit needs. */
-    readonly acks_needed: number,
-  ) {
-    this.remaining = count;
-  }
-
-  /** One commit of the run reached its `acks_needed`-th other replica. */
-  acknowledgeOne(): void {
-    this.remaining -= 1;
-    if (this.remaining <= 0) this.reservation.confirm();
-  }
-
-  /** Give the run up (stepped down): the next master settles what is left. */
-  release(): void {
-    this.reservation.confirm();
-  }
 }
 
 interface PendingDelivery {

@@ -88,3 +88,33 @@ export class Sequencer {
     };
   }
 }
+
+/**
+ * A run of sequences is confirmed once every commit in it has been applied by enough other
+ * replicas that every majority of the membership includes one of them (or by every other
+ * participant, if fewer are alive): a new master, which takes over with a majority, then
+ * always learns of it. The sequencer then lets the next run be reserved.
+ */
+export class RunConfirmation {
+  private remaining: number;
+
+  constructor(
+    private readonly reservation: { confirm(): void },
+    count: number,
+    /** Remote acknowledgements each commit needs. */
+    readonly acks_needed: number,
+  ) {
+    this.remaining = count;
+  }
+
+  /** One commit of the run reached its `acks_needed`-th other replica. */
+  acknowledgeOne(): void {
+    this.remaining -= 1;
+    if (this.remaining <= 0) this.reservation.confirm();
+  }
+
+  /** Give the run up (stepped down): the next master settles what is left. */
+  release(): void {
+    this.reservation.confirm();
+  }
+}

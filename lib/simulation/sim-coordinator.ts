@@ -18,6 +18,7 @@ import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { DecisionAnswer, SubmitAnswer } from './rpc.ts';
 import { forAllInParallel, type SimNode } from './sim-node.ts';
 import { SimSequencer, type SimReservation } from './sim-sequencer.ts';
+import { RunConfirmation } from '../node/sequencer.ts';
 import { assert } from '../util/assert.ts';
 
 interface PendingDelivery {
@@ -28,33 +29,7 @@ interface PendingDelivery {
   remote_acks: number;
   local_pending: boolean;
   /** A COMMIT's run of sequences, told when this commit reached its `acks_needed`-th other replica. */
-  readonly run?: SimRun;
-}
-
-/**
- * A run of sequences, confirmed (the next reservation may go) once each of its `count`
- * commits has `acks_needed` remote acknowledgements (coordinator-service.ts, RunConfirmation).
- */
-class SimRun {
-  private remaining: number;
-
-  constructor(
-    private readonly reservation: SimReservation,
-    count: number,
-    readonly acks_needed: number,
-  ) {
-    this.remaining = count;
-  }
-
-  acknowledgeOne(): void {
-    this.remaining -= 1;
-    if (this.remaining <= 0) this.reservation.confirm();
-  }
-
-  /** Give the run up (stepped down, or nobody else to tell). */
-  release(): void {
-    this.reservation.confirm();
-  }
+  readonly run?: RunConfirmation;
 }
 
 export class SimCoordinator {
@@ -240,7 +215,7 @@ export class SimCoordinator {
     const local = recipients.includes(node.addr);
     const send = (): void =>
       this.sendDecision('commit', message, remote, (acked, missed) => {
-        const run = new SimRun(reservation, 1, acks_needed);
+        const run = new RunConfirmation(reservation, 1, acks_needed);
         const pending: PendingDelivery = { kind: 'commit', message, addrs: new Set(missed), remote_recipients: remote.length, remote_acks: 0, local_pending: local && !node.bugs.apply_locally_first, run };
         countAcks(pending, acked.length);
         this.applyLocallyWhenSafe(pending, epoch, (refused) => {
@@ -328,7 +303,7 @@ export class SimCoordinator {
     if (first === undefined) return;
     const remotes = decisions.map((decision) => decision.participants.filter((addr) => addr !== node.addr && node.members.includes(addr)));
     const acks_needed = Math.min(...remotes.map((remote) => Math.min(remote.length, Math.ceil(node.members.length / 2))));
-    const run = new SimRun(this.sequencer.hold(first, decisions.length), decisions.length, acks_needed);
+    const run = new RunConfirmation(this.sequencer.hold(first, decisions.length), decisions.length, acks_needed);
     decisions.forEach((decision, index) => {
       assert(decision.sequence !== undefined, `re-driven decision ${decision.id} has a sequence`);
       const remote = remotes[index] ?? [];
