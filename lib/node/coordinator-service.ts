@@ -22,6 +22,7 @@ import type { DecideBatchAnswer, DecisionAnswer, ParticipantService } from './pa
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
+import { highestUnappliedSequence, isKnownOnlyHere, isUnappliedElsewhere, type PendingDelivery } from './pending-delivery.ts';
 
 export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
@@ -46,20 +47,6 @@ interface Verdict {
   readonly committed_at?: number;
   /** Set when a participant holds this id prepared by another round. */
   readonly in_doubt?: true;
-}
-
-interface PendingDelivery {
-  readonly kind: 'commit' | 'abort';
-  readonly message: CommitRequest | AbortRequest;
-  /** Participants that have not acknowledged yet. */
-  readonly addrs: Set<string>;
-  /** How many other participants were sent this decision, and how many applied it. */
-  readonly remote_recipients: number;
-  remote_acks: number;
-  /** This node has yet to apply it itself. */
-  local_pending: boolean;
-  /** A COMMIT's run of sequences, told when another replica first applied this one. */
-  readonly run?: RunConfirmation;
 }
 
 export class CoordinatorService {
@@ -100,10 +87,9 @@ export class CoordinatorService {
   }
 
   /** A COMMIT this node decided that no other replica is known to have applied yet. */
-  isKnownOnlyHere(id: string): boolean {
-    if (this.first_delivery.has(id)) return true;
+  isUnappliedElsewhere(id: string): boolean {
     const pending = this.undelivered.get(id);
-    return pending !== undefined && pending.kind === 'commit' && pending.remote_acks === 0 && pending.remote_recipients > 0;
+    return this.first_delivery.has(id) || (pending !== undefined && isUnappliedElsewhere(pending));
   }
 
   isInFlight(id: string): boolean {
@@ -120,13 +106,7 @@ export class CoordinatorService {
 
   /** The highest sequence of a COMMIT this node decided and has not applied itself yet. */
   maxUndeliveredSequence(): number {
-    let max = 0;
-    for (const sequence of this.first_delivery.values()) if (sequence > max) max = sequence;
-    for (const pending of this.undelivered.values()) {
-      const sequence = pending.kind === 'commit' && pending.local_pending ? (pending.message as CommitRequest).sequence : undefined;
-      if (sequence !== undefined && sequence > max) max = sequence;
-    }
-    return max;
+    return highestUnappliedSequence(this.first_delivery, this.undelivered);
   }
 
   /** Decided transactions some participant has not acknowledged yet. */
@@ -594,11 +574,6 @@ function groupByEpoch(
   for (const commit of message.commits) partFor(commit.transaction_id).commits.push(commit);
   for (const id of message.aborts) partFor(id).aborts.push(id);
   return [...parts.values()];
-}
-
-/** A COMMIT no other replica has applied yet, and this one not either. */
-function isKnownOnlyHere(pending: PendingDelivery): boolean {
-  return pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0;
 }
 
 /** A vote as the wire carries it, reduced to what the rules read. */

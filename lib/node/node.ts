@@ -104,7 +104,7 @@ export class TwopcNode {
     // still be withdrawn (reconciliation), and a participant acting on "COMMIT at s" learnt
     // here could commit a sequence the cluster then gives to another transaction
     // (simulation seed 6428). Once a replica applied it, that replica's own view tells.
-    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isKnownOnlyHere(id);
+    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isUnappliedElsewhere(id);
     const decision = unconfirmed ? undefined : recorded_decision;
     const in_flight = unconfirmed || this.coordinator.isInFlight(id);
     const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');

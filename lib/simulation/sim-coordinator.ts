@@ -20,17 +20,7 @@ import { forAllInParallel, type SimNode } from './sim-node.ts';
 import { SimSequencer, type SimReservation } from './sim-sequencer.ts';
 import { RunConfirmation } from '../node/sequencer.ts';
 import { assert } from '../util/assert.ts';
-
-interface PendingDelivery {
-  readonly kind: 'commit' | 'abort';
-  readonly message: CommitRequest | AbortRequest;
-  readonly addrs: Set<string>;
-  readonly remote_recipients: number;
-  remote_acks: number;
-  local_pending: boolean;
-  /** A COMMIT's run of sequences, told when this commit reached its `acks_needed`-th other replica. */
-  readonly run?: RunConfirmation;
-}
+import { highestUnappliedSequence, isKnownOnlyHere, isUnappliedElsewhere, type PendingDelivery } from '../node/pending-delivery.ts';
 
 export class SimCoordinator {
   /** Rounds collecting votes (or finishing), with everyone waiting for their answer. */
@@ -46,10 +36,9 @@ export class SimCoordinator {
   }
 
   /** A COMMIT this node decided that no other replica is known to have applied yet (coordinator-service.ts, isKnownOnlyHere). */
-  isKnownOnlyHere(id: string): boolean {
-    if (this.first_delivery.has(id)) return true;
+  isUnappliedElsewhere(id: string): boolean {
     const pending = this.undelivered.get(id);
-    return pending !== undefined && pending.kind === 'commit' && pending.remote_acks === 0 && pending.remote_recipients > 0;
+    return this.first_delivery.has(id) || (pending !== undefined && isUnappliedElsewhere(pending));
   }
 
   isInFlight(id: string): boolean {
@@ -73,13 +62,7 @@ export class SimCoordinator {
 
   /** The highest sequence of a COMMIT this node decided and has not applied itself yet (coordinator-service.ts, maxUndeliveredSequence). */
   maxUndeliveredSequence(): number {
-    let max = 0;
-    for (const sequence of this.first_delivery.values()) if (sequence > max) max = sequence;
-    for (const pending of this.undelivered.values()) {
-      const sequence = pending.kind === 'commit' && pending.local_pending ? (pending.message as CommitRequest).sequence : undefined;
-      if (sequence !== undefined && sequence > max) max = sequence;
-    }
-    return max;
+    return highestUnappliedSequence(this.first_delivery, this.undelivered);
   }
 
   submit(request: SubmitRequest, reply: (answer: SubmitAnswer) => void): void {
@@ -353,7 +336,3 @@ function countAcks(pending: PendingDelivery, count: number): void {
   if (needed > 0 && before < needed && pending.remote_acks >= needed) pending.run?.acknowledgeOne();
 }
 
-/** A COMMIT no other replica has applied yet, and this one not either. */
-function isKnownOnlyHere(pending: PendingDelivery): boolean {
-  return pending.kind === 'commit' && pending.local_pending && pending.remote_acks === 0;
-}

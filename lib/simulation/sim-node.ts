@@ -203,7 +203,7 @@ export class SimNode implements Server {
     const recorded_decision = this.store.decisions.get(id);
     // A COMMIT no other replica is known to have applied yet is masked too: it may still be
     // withdrawn (d8d46e2, seed 6428).
-    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isKnownOnlyHere(id);
+    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isUnappliedElsewhere(id);
     const decision = unconfirmed ? undefined : recorded_decision;
     const in_flight = unconfirmed || this.coordinator.isInFlight(id);
     const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');
