@@ -4,7 +4,7 @@
  * throughput, below 1 means twopc commits fewer per second). Figures with no baseline
  * (failover, restart) show `-` there.
  */
-import { formatTable, cell } from '../cli/table.ts';
+import { formatTable, cell } from '../util/text-table.ts';
 import type { LoadResult } from './load.ts';
 import type { BenchResult } from './run-bench.ts';
 import { ratioOf } from './stats.ts';

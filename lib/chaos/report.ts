@@ -2,7 +2,7 @@
  * The chaos campaign's results: one row per scenario (its runs summed), the checker's table
  * as text, and the `--json` object.
  */
-import { formatTable } from '../cli/table.ts';
+import { formatTable } from '../util/text-table.ts';
 import { addCounts, anomaly_kinds, zeroCounts, type AnomalyCounts, type Finding } from './checker.ts';
 
 export interface RunCounts {

@@ -5,7 +5,7 @@ import { getJson } from './http.ts';
 import { resolveNodes } from './nodes.ts';
 import { printJson, printLine } from './output.ts';
 import { isServing, probeRole } from './role.ts';
-import { cell, formatTable } from './table.ts';
+import { cell, formatTable } from '../util/text-table.ts';
 
 /** Timeout of each `/role` and `/health` call made by `status`. */
 export const status_timeout_ms = 1_000;

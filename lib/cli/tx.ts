@@ -3,7 +3,7 @@ import { flagSwitch, positional, type RawFlags } from './flags.ts';
 import { answerReason, getJson, isRecord } from './http.ts';
 import { resolveNodes } from './nodes.ts';
 import { printJson, printLine } from './output.ts';
-import { cell, formatTable } from './table.ts';
+import { cell, formatTable } from '../util/text-table.ts';
 import { explainTransaction } from './tx-explain.ts';
 
 /** Timeout of each `/transactions/:id` call made by `tx`. */

@@ -1,5 +1,5 @@
 import { probeRole, isServing, type RoleProbe } from '../cli/role.ts';
-import { cell, formatTable } from '../cli/table.ts';
+import { cell, formatTable } from '../util/text-table.ts';
 
 /** How often the table asks every node for its role. */
 export const table_poll_interval_ms = 500;

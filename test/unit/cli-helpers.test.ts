@@ -8,7 +8,7 @@ import { flagInteger, flagSwitch } from '../../lib/cli/flags.ts';
 import { addrUrl, default_nodes, parseAddr, parseAddrList, resolveNodes } from '../../lib/cli/nodes.ts';
 import { isLoopbackHost } from '../../lib/security/bind-policy.ts';
 import { requireSecretFor } from '../../lib/cli/secret.ts';
-import { formatTable } from '../../lib/cli/table.ts';
+import { formatTable } from '../../lib/util/text-table.ts';
 import { clusterAddrs } from '../../lib/supervisor/supervisor.ts';
 
 test('addresses parse as host:port and keep their spelling', (t) => {
