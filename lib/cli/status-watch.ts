@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exit_codes, type ExitCode } from './exit.ts';
 import { onShutdownSignal } from './signals.ts';
-import { formatStatusTable, readNodeStatus, status_timeout_ms } from './status.ts';
+import { formatStatusTable, readNodeStatus, status_timeout_ms } from './node-status.ts';
 
 /** Default pause between two frames of `status --watch`. */
 export const watch_interval_default_ms = 1_000;
