@@ -8,7 +8,6 @@ import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, ty
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
 import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
-import { sleep } from '../time/clock.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 
@@ -282,7 +281,7 @@ export class ClusterService {
         if (state.role === 'MASTER') this.stepDown(`${holder.addr} holds an unsettled decision at sequence ${holder.report.max_decided}`);
         return false;
       }
-      await sleep(context.limits.heartbeat_interval_ms);
+      await context.timers.sleep(context.limits.heartbeat_interval_ms);
       await this.probeAll();
     }
   }
@@ -306,7 +305,7 @@ export class ClusterService {
         if (state.role === 'MASTER') this.stepDown('in-doubt transactions only unreachable replicas can settle');
         return false;
       }
-      await sleep(context.limits.heartbeat_interval_ms);
+      await context.timers.sleep(context.limits.heartbeat_interval_ms);
       await this.probeAll();
       await this.recovery.resolveAll();
     }
@@ -323,7 +322,7 @@ export class ClusterService {
       await this.probeAll();
       const rival = [...context.state.peers.values()].find((peer) => peer.reachable && peer.last_report?.role === 'MASTER' && peer.last_report.epoch < epoch);
       if (!rival) return;
-      await sleep(context.limits.heartbeat_interval_ms);
+      await context.timers.sleep(context.limits.heartbeat_interval_ms);
     }
     context.log.warn('old-master-did-not-yield', { epoch });
   }
@@ -351,7 +350,7 @@ export class ClusterService {
       await this.probeAll();
       await this.adoptPeerEpochs();
       if (await this.tryCatchUp()) return;
-      await sleep(context.limits.heartbeat_interval_ms);
+      await context.timers.sleep(context.limits.heartbeat_interval_ms);
     }
     // Returning is fine: the node answers 503 and every heartbeat tries again.
     context.log.warn('still-catching-up', { reason: 'no majority of the membership reachable yet' });

@@ -1,10 +1,9 @@
 import type { Clock } from '../time/clock.ts';
 import type { NodeLimits } from './options.ts';
-import type { PeerClient } from '../transport/http-client.ts';
-import type { ParticipantLog } from '../storage/participant-log.ts';
-import type { DecisionLog } from '../storage/decision-log.ts';
-import type { KvReads } from '../storage/kv-reads.ts';
-import type { MetaStore } from '../storage/meta.ts';
+import type { Timers } from '../time/timers.ts';
+import type { Ids, PeerCalls } from './peer-calls.ts';
+import type { DecisionStore, KvReader, NodeMetaStore, ParticipantStore } from '../storage/stores.ts';
+import type { PlantedBugs } from './planted-bugs.ts';
 import type { LockTable } from './lock-table.ts';
 import type { SequenceTracker } from './sequence-tracker.ts';
 import type { Failpoints } from './failpoints.ts';
@@ -39,22 +38,31 @@ export interface NodeState {
   term: number | undefined;
 }
 
-/** What every node service is handed: its identity, its limits, its storage and its tools. */
+/**
+ * What every node service is handed: its identity, its limits, its storage and its tools.
+ * The services reach the world only through these seams: `clock` and `timers` (time),
+ * `client` (the other nodes), the four stores (the disk), `ids` (randomness). Production
+ * wires HTTP, SQLite and real time; lib/simulation wires a simulated world.
+ */
 export interface NodeContext {
   readonly addr: string;
   readonly limits: NodeLimits;
   readonly clock: Clock;
-  readonly client: PeerClient;
-  readonly participant_log: ParticipantLog;
-  readonly decision_log: DecisionLog;
-  readonly kv: KvReads;
-  readonly meta: MetaStore;
+  readonly timers: Timers;
+  readonly ids: Ids;
+  readonly client: PeerCalls;
+  readonly participant_log: ParticipantStore;
+  readonly decision_log: DecisionStore;
+  readonly kv: KvReader;
+  readonly meta: NodeMetaStore;
   readonly locks: LockTable;
   readonly sequences: SequenceTracker;
   readonly failpoints: Failpoints;
   readonly log: Logger;
   readonly metrics: NodeMetrics;
   readonly state: NodeState;
+  /** Always `no_planted_bugs` outside the simulation (lib/node/planted-bugs.ts). */
+  readonly bugs: PlantedBugs;
 }
 
 /** The alive members as this node sees them, itself included while it is serving. */

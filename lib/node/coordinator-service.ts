@@ -10,13 +10,12 @@
  * then delivers them with one `/decide-batch` per node. A participant that misses a
  * decision gets it again until it acknowledges.
  */
-import { randomUUID } from 'node:crypto';
 import type { AbortRequest, CommitRequest, DecideBatchRequest, PrepareBatchRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
 import type { Payload } from '../protocol/payload.ts';
 import { decideOutcome, findCommittedSequence, isInDoubtElsewhere, listDecisionRecipients, mayApplyLocally, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
-import { PeerUnreachable } from '../transport/http-client.ts';
+import { PeerUnreachable } from './peer-calls.ts';
 import { listAlive, type NodeContext } from './context.ts';
 import type { DecideBatchAnswer, DecisionAnswer, ParticipantService } from './participant-service.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
@@ -68,7 +67,7 @@ export class CoordinatorService {
     /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService). */
     private readonly handOff: (id: string, sequence: number | undefined) => void,
   ) {
-    this.sequencer = new Sequencer(context.state);
+    this.sequencer = new Sequencer(context.state, context.timers);
   }
 
   /**
@@ -128,7 +127,7 @@ export class CoordinatorService {
     if (!hasMajority(listAlive(this.context).length, state.members.length)) {
       return { http_status: 503, body: { error: 'no majority of the membership reachable', master } };
     }
-    const id = request.transaction_id ?? randomUUID();
+    const id = request.transaction_id ?? this.context.ids.newTransactionId();
     const running = this.in_flight.get(id);
     if (running) return running;
     // Registered before the first await: a second submit of the same id joins this one.

@@ -1,4 +1,4 @@
-import { sleep } from '../time/clock.ts';
+import type { Timers } from '../time/timers.ts';
 
 /** The steps a test may fail on purpose (`--failpoints` only). */
 export const failpoint_names = [
@@ -46,7 +46,10 @@ export class FailpointAbort extends Error {
 export class Failpoints {
   private readonly armed = new Map<FailpointName, FailpointAction>();
 
-  constructor(private readonly crash: () => never) {}
+  constructor(
+    private readonly crash: () => never,
+    private readonly timers: Timers,
+  ) {}
 
   set(name: FailpointName, action: FailpointAction): void {
     if (action.kind === 'off') this.armed.delete(name);
@@ -60,7 +63,7 @@ export class Failpoints {
   async hit(name: FailpointName): Promise<void> {
     const action = this.armed.get(name);
     if (!action) return;
-    if (action.kind === 'delay') await sleep(action.duration_ms);
+    if (action.kind === 'delay') await this.timers.sleep(action.duration_ms);
     else if (action.kind === 'abort') throw new FailpointAbort(`failpoint ${name}`);
     else if (action.kind === 'crash') this.crash();
   }

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
+import type { Clock } from '../time/clock.ts';
 
 /** Histogram buckets for one phase of a transaction, in seconds (1 ms … 10 s). */
 export const latency_buckets_seconds: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -110,7 +111,8 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Phases are timed, and the timeline stamped, on `clock`. */
+  constructor(private readonly clock: Clock) {
     // Known label values start at 0, so they are listed (and rate() works) before they first move.
     for (const outcome of ['COMMIT', 'ABORT']) this.decisions.inc({ outcome }, 0);
     for (const outcome of ['committed', 'aborted', 'in_doubt']) this.answers.inc({ outcome }, 0);
@@ -153,7 +155,7 @@ export class NodeMetrics {
 
   private sample(): void {
     if (this.source === undefined) return;
-    this.timeline.push({ t_ms: Date.now(), last_sequence: this.source.last_sequence(), ...this.totals });
+    this.timeline.push({ t_ms: this.clock.now_ms(), last_sequence: this.source.last_sequence(), ...this.totals });
     if (this.timeline.length > timeline_length) this.timeline.splice(0, this.timeline.length - timeline_length);
   }
 
@@ -168,7 +170,7 @@ export class NodeMetrics {
 
   /** Seconds since an arbitrary origin, for timing phases. */
   now_s(): number {
-    return performance.now() / 1_000;
+    return this.clock.monotonic_ms() / 1_000;
   }
 
   /** Time one coordinator round and count its answer by outcome. */

@@ -10,6 +10,7 @@ import { ParticipantService } from './participant-service.ts';
 import { CoordinatorService } from './coordinator-service.ts';
 import { RecoveryService } from './recovery-service.ts';
 import { ClusterService } from './cluster-service.ts';
+import type { Timer } from '../time/timers.ts';
 
 export interface RoleView {
   readonly addr: string;
@@ -27,7 +28,7 @@ export class TwopcNode {
   readonly coordinator: CoordinatorService;
   readonly recovery: RecoveryService;
   readonly cluster: ClusterService;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers = new Set<Timer>();
   private stopped = false;
 
   constructor(readonly context: NodeContext) {
@@ -62,11 +63,19 @@ export class TwopcNode {
   stop(): void {
     this.stopped = true;
     this.context.state.phase = 'stopping';
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
   }
 
   /** Run `task` every `interval_ms`, never two at once, logging (not throwing) failures. */
   private every(interval_ms: number, task: () => Promise<void>): void {
+    const schedule = () => {
+      const timer = this.context.timers.after(interval_ms, () => {
+        this.timers.delete(timer);
+        void run();
+      });
+      this.timers.add(timer);
+    };
     const run = async () => {
       if (this.stopped) return;
       try {
@@ -74,9 +83,9 @@ export class TwopcNode {
       } catch (error) {
         this.context.log.warn('background-task-failed', { error: String(error) });
       }
-      if (!this.stopped) this.timers.push(setTimeout(run, interval_ms));
+      if (!this.stopped) schedule();
     };
-    this.timers.push(setTimeout(run, interval_ms));
+    schedule();
   }
 
   roleView(): RoleView {

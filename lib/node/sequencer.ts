@@ -6,6 +6,7 @@
  * sequence from the replicas) reuses exactly those numbers, and the sequence never has a gap.
  */
 import type { NodeState } from './context.ts';
+import type { Timer, Timers } from '../time/timers.ts';
 import { nextSequence } from '../two-phase-commit/coordinator.ts';
 import { assert } from '../util/assert.ts';
 
@@ -23,7 +24,10 @@ export class Sequencer {
   /** Settles when the newest reservation is confirmed or cancelled. */
   private gate: Promise<void> = Promise.resolve();
 
-  constructor(private readonly state: NodeState) {}
+  constructor(
+    private readonly state: NodeState,
+    private readonly timers: Timers,
+  ) {}
 
   /**
    * Hold sequences `first`..`first + count - 1` that a new term took over from an earlier one
@@ -54,12 +58,12 @@ export class Sequencer {
     const previous = this.gate;
     let release!: () => void;
     this.gate = new Promise<void>((resolve) => (release = resolve));
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const settled = await Promise.race([
       previous.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait_ms))),
+      new Promise<boolean>((resolve) => (timer = this.timers.after(wait_ms, () => resolve(false)))),
     ]);
-    clearTimeout(timer);
+    timer?.cancel();
     if (!settled) {
       // Pass the turn on when the previous one settles, having used nothing.
       void previous.then(release);

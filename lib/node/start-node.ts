@@ -11,17 +11,15 @@ import { MetaStore } from '../storage/meta.ts';
 import { SkewableClock, system_clock, type Clock } from '../time/clock.ts';
 import { createApp } from '../transport/routes.ts';
 import { listenHttp } from '../transport/http-server.ts';
-import { initialStatus, type PeerStatus } from '../cluster/membership.ts';
-import { LockTable } from './lock-table.ts';
-import { SequenceTracker } from './sequence-tracker.ts';
+import { real_timers } from '../time/timers.ts';
 import { Failpoints } from './failpoints.ts';
 import { createLogger, levelFromEnv, stderrIsTerminal } from './logger.ts';
-import { countingLogger, NodeMetrics } from './metrics.ts';
+import { NodeMetrics } from './metrics.ts';
 import { metricsSourceOf } from '../transport/metrics.ts';
-import { TwopcNode } from './node.ts';
+import { openNode } from './open-node.ts';
+import { no_planted_bugs } from './planted-bugs.ts';
+import { random_ids } from './random-ids.ts';
 import { default_limits, StartupError, type NodeHandle, type NodeOptions } from './options.ts';
-import type { NodeContext, NodeState } from './context.ts';
-import { listPayloadKeys } from '../protocol/payload.ts';
 import { checkBindPolicy } from '../security/bind-policy.ts';
 
 export async function startNode(options: NodeOptions, base_clock: Clock = system_clock): Promise<NodeHandle> {
@@ -34,60 +32,34 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const database = await openDatabase(dir).catch((error: unknown) => {
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   });
-  const participant_log = new ParticipantLog(database.db, database.sqlite);
-  const decision_log = new DecisionLog(database.db, database.sqlite);
-  const meta = new MetaStore(database.db);
-  const locks = new LockTable();
-  for (const record of await participant_log.listPrepared()) {
-    if (record.payload) locks.acquire(record.id, listPayloadKeys(record.payload));
-  }
-  const sequences = await loadSequences(participant_log);
-  const members = [...new Set([options.addr, ...options.peers, ...((await meta.readMembers()) ?? [])])].sort();
-  await meta.writeMembers(members);
-  const state: NodeState = {
-    phase: 'starting',
-    role: 'SLAVE',
-    epoch: await meta.readEpoch(),
-    master: undefined,
-    accepting_writes: false,
-    members,
-    peers: new Map<string, PeerStatus>(members.filter((addr) => addr !== options.addr).map((addr) => [addr, initialStatus(addr)])),
-    // Only what is applied here: a decision from an earlier life that was never applied may
-    // be withdrawn (RecoveryService.reconcile), and its sequence used again.
-    max_sequence: sequences.max_applied,
-    granted: await meta.readGrant(),
-    term: undefined,
-  };
-  const metrics = new NodeMetrics();
-  const log = countingLogger(
-    createLogger(options.addr, {
-      level: options.logLevel ?? levelFromEnv(),
-      pretty: options.logPretty ?? stderrIsTerminal(),
-      epoch: () => state.epoch,
-      ...(options.logSink !== undefined && { sink: options.logSink }),
-    }),
-    metrics,
-  );
+  const metrics = new NodeMetrics(clock);
   const client = new PeerClient(clock, options.secret);
-  const context: NodeContext = {
+  const node = await openNode({
     addr: options.addr,
+    peers: options.peers,
     limits,
     clock,
+    timers: real_timers,
+    ids: random_ids,
     client,
-    participant_log,
-    decision_log,
-    kv: new KvReads(database.db),
-    meta,
-    locks,
-    sequences,
-    failpoints: new Failpoints(() => crashNow(options.addr)),
-    log,
+    stores: {
+      participant_log: new ParticipantLog(database.db, database.sqlite),
+      decision_log: new DecisionLog(database.db, database.sqlite),
+      meta: new MetaStore(database.db),
+      kv: new KvReads(database.db),
+    },
     metrics,
-    state,
-  };
-  const node = new TwopcNode(context);
+    failpoints: new Failpoints(() => crashNow(options.addr), real_timers),
+    createLog: (epoch) =>
+      createLogger(options.addr, {
+        level: options.logLevel ?? levelFromEnv(),
+        pretty: options.logPretty ?? stderrIsTerminal(),
+        epoch,
+        ...(options.logSink !== undefined && { sink: options.logSink }),
+      }),
+    bugs: no_planted_bugs,
+  });
   metrics.watch(metricsSourceOf(node));
-  await node.recovery.loadUnconfirmed();
   const app = createApp(node, {
     failpoints: options.failpoints === true,
     clock,
@@ -114,17 +86,6 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     throw new StartupError(`cannot start ${options.addr}: ${describe(error)}`);
   }
   return { addr: options.addr, url: server.url, stop };
-}
-
-/**
- * Which sequences are applied here. The usual case, every sequence 1..N present, is read
- * from two aggregates over the index instead of a million rows; only a store with gaps
- * lists its sequences.
- */
-async function loadSequences(participant_log: ParticipantLog): Promise<SequenceTracker> {
-  const { count, max } = participant_log.summarizeCommitted();
-  if (count === max) return SequenceTracker.contiguous(max);
-  return new SequenceTracker(await participant_log.listCommittedSequences(0));
 }
 
 export function splitAddr(addr: string): { readonly host: string; readonly port: number } {

@@ -1,6 +1,7 @@
 import type { Db, Sqlite } from './database.ts';
 import { assert } from '../util/assert.ts';
 import type { Decision } from '../protocol/states.ts';
+import type { DecisionStore } from './stores.ts';
 
 /** A coordinator's durable decision for one transaction. */
 export interface DecisionRecord {
@@ -14,7 +15,7 @@ export interface DecisionRecord {
 }
 
 /** Where a coordinator persists its decisions, before any commit or abort is sent. */
-export class DecisionLog {
+export class DecisionLog implements DecisionStore {
   private readonly record_many: ((records: readonly DecisionRecord[]) => void) | undefined;
 
   constructor(

@@ -1,5 +1,6 @@
 import type { Db } from './database.ts';
 import type { JsonValue } from '../protocol/payload.ts';
+import type { KvReader } from './stores.ts';
 
 export interface KvItem {
   readonly key: string;
@@ -8,7 +9,7 @@ export interface KvItem {
 }
 
 /** Committed data as clients read it; tombstones (deleted keys) are invisible. */
-export class KvReads {
+export class KvReads implements KvReader {
   constructor(private readonly db: Db) {}
 
   async get(key: string): Promise<KvItem | undefined> {

@@ -1,5 +1,6 @@
 import type { Db } from './database.ts';
 import type { EpochGrant } from '../cluster/election.ts';
+import type { NodeMetaStore } from './stores.ts';
 
 /** One epoch this node led. */
 export interface Term {
@@ -12,7 +13,7 @@ export interface Term {
  * The node's durable scalars: the highest epoch it has seen, its membership list, the last
  * epoch grant it gave a candidate, and the terms it led.
  */
-export class MetaStore {
+export class MetaStore implements NodeMetaStore {
   constructor(private readonly db: Db) {}
 
   async readEpoch(): Promise<number> {

@@ -5,6 +5,7 @@ import type { Payload } from '../protocol/payload.ts';
 import type { ParticipantState } from '../protocol/states.ts';
 import type { CommittedEntry } from '../protocol/messages.ts';
 import { assert } from '../util/assert.ts';
+import type { ParticipantStore } from './stores.ts';
 
 /** One transaction as this node, a participant, holds it on disk. */
 export interface ParticipantRecord {
@@ -54,7 +55,7 @@ export interface ParticipantWrites {
  * durable when it returns (WAL, synchronous=FULL). `write` is the hot path: a whole batch
  * of prepares, commits and aborts in one transaction, through prepared statements.
  */
-export class ParticipantLog {
+export class ParticipantLog implements ParticipantStore {
   private readonly statements: Statements | undefined;
 
   constructor(

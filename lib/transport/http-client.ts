@@ -1,33 +1,20 @@
 import { Pool } from 'undici';
 import { signRequest } from '../security/signature.ts';
 import type { Clock } from '../time/clock.ts';
+import { PeerUnreachable, type PeerCalls, type PeerResponse } from '../node/peer-calls.ts';
 
 /** Connections kept open to one peer. */
 export const peer_connections = 16;
 /** How long an idle keep-alive connection to a peer stays open. */
 export const peer_keep_alive_ms = 10_000;
 
-export interface PeerResponse<T = unknown> {
-  readonly status: number;
-  readonly body: T;
-}
-
-/** The peer did not answer in time, refused the connection, or broke it. */
-export class PeerUnreachable extends Error {
-  override readonly name = 'PeerUnreachable';
-  constructor(
-    readonly addr: string,
-    readonly cause_message: string,
-  ) {
-    super(`${addr} unreachable: ${cause_message}`);
-  }
-}
+export { PeerUnreachable, type PeerResponse } from '../node/peer-calls.ts';
 
 /**
- * JSON over pooled keep-alive HTTP to the other nodes. Every call has a timeout: nothing
- * waits forever.
+ * JSON over pooled keep-alive HTTP to the other nodes (the production PeerCalls). Every call
+ * has a timeout: nothing waits forever.
  */
-export class PeerClient {
+export class PeerClient implements PeerCalls {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 

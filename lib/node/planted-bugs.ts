@@ -1,0 +1,33 @@
+/**
+ * Deliberate protocol bugs, planted in the real services so the simulation can prove its
+ * checker catches each (`npm run sim -- --bug NAME`). Each breaks one rule the way a real bug
+ * would. Only the simulation's wiring can switch one on: production always builds the node
+ * with `no_planted_bugs`, and no flag, option or variable reaches them.
+ */
+export const planted_bug_names = [
+  /** A participant answers READY before the prepare is durable (the write lands a little later). */
+  'ready-before-durable',
+  /** A participant applies a transaction's writes when it prepares, before any decision. */
+  'apply-on-prepare',
+  /** The coordinator answers COMMITTED as soon as it decides, before any replica applied it. */
+  'acknowledge-before-replicated',
+  /** The coordinator applies its own commit first, before another replica has (`mayApplyLocally` ignored). */
+  'apply-locally-first',
+  /** A node grants an epoch it already granted to another candidate. */
+  'grant-epoch-twice',
+  /** A new master ignores the sequences its peers report applied and starts from its own. */
+  'reuse-sequence-at-take-over',
+  /** Termination aborts an in-doubt transaction even when a participant has committed it. */
+  'presume-abort-despite-commit',
+  /** The coordinator sends its decisions before they are durable (written after delivery). */
+  'send-before-decision-durable',
+] as const;
+export type PlantedBugName = (typeof planted_bug_names)[number];
+
+export type PlantedBugs = Readonly<Record<PlantedBugName, boolean>>;
+
+export const no_planted_bugs: PlantedBugs = Object.freeze(Object.fromEntries(planted_bug_names.map((name) => [name, false])) as Record<PlantedBugName, boolean>);
+
+export function isPlantedBugName(name: string): name is PlantedBugName {
+  return (planted_bug_names as readonly string[]).includes(name);
+}

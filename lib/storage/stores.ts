@@ -1,0 +1,60 @@
+/**
+ * The durable stores a node's services read and write, as interfaces: production wires the
+ * SQLite classes next to this file, the simulation (lib/simulation/memory-stores.ts) keeps
+ * exactly what a store transaction committed in memory, surviving a simulated crash.
+ *
+ * A method that returns (or whose promise settles) has made its write durable.
+ */
+import type { CommittedEntry } from '../protocol/messages.ts';
+import type { EpochGrant } from '../cluster/election.ts';
+import type { ParticipantRecord, ParticipantWrites } from './participant-log.ts';
+import type { DecisionRecord } from './decision-log.ts';
+import type { Term } from './meta.ts';
+import type { KvItem } from './kv-reads.ts';
+
+/** This node as a participant: table `transactions` and the replica (`kv`) it feeds. */
+export interface ParticipantStore {
+  findNow(id: string): ParticipantRecord | undefined;
+  find(id: string): Promise<ParticipantRecord | undefined>;
+  /** Apply a batch of prepares, commits and aborts durably, all or none. */
+  write(writes: ParticipantWrites): void;
+  listPrepared(): Promise<readonly ParticipantRecord[]>;
+  summarizeCommitted(): { readonly count: number; readonly max: number };
+  listCommittedSequences(after: number): Promise<readonly number[]>;
+  readLog(after: number, limit: number): Promise<readonly CommittedEntry[]>;
+}
+
+/** This node as a coordinator: table `decisions`. */
+export interface DecisionStore {
+  /** Persist a round's decisions durably, all or none. */
+  recordMany(records: readonly DecisionRecord[]): void;
+  find(id: string): Promise<DecisionRecord | undefined>;
+  listUnapplied(): Promise<readonly { readonly id: string; readonly sequence?: number }[]>;
+  withdraw(id: string): Promise<void>;
+}
+
+/** The node's durable scalars: epoch, membership, the epoch grant it gave, the terms it led. */
+export interface NodeMetaStore {
+  readEpoch(): Promise<number>;
+  writeEpoch(epoch: number): Promise<void>;
+  readMembers(): Promise<readonly string[] | undefined>;
+  writeMembers(members: readonly string[]): Promise<void>;
+  readGrant(): Promise<EpochGrant | undefined>;
+  writeGrant(grant: EpochGrant): Promise<void>;
+  recordTerm(term: Term): Promise<void>;
+  listTerms(): Promise<readonly Term[]>;
+}
+
+/** Committed data as clients read it. */
+export interface KvReader {
+  get(key: string): Promise<KvItem | undefined>;
+  page(after: string | undefined, limit: number): Promise<{ readonly items: readonly KvItem[]; readonly more: boolean }>;
+}
+
+/** Every store of one node. */
+export interface NodeStores {
+  readonly participant_log: ParticipantStore;
+  readonly decision_log: DecisionStore;
+  readonly meta: NodeMetaStore;
+  readonly kv: KvReader;
+}
