@@ -10,19 +10,20 @@ WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-# tsx runs the TypeScript sources, and it is a runtime dependency: dev tools stay out.
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json cli.ts ./
+COPY lib ./lib
+COPY workers ./workers
+# npm ci compiles the TypeScript into dist/ (the prepare script); then the dev tools go.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     TWOPC_LOG_LEVEL=info
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json cli.ts ./
+COPY --from=deps /app/dist ./dist
+COPY package.json package-lock.json ./
 COPY bin ./bin
-COPY lib ./lib
-COPY workers ./workers
 # The node image's unprivileged user (uid 1000) owns the data volume; nothing runs as root.
 RUN mkdir -p /data && chown node:node /data
 USER node

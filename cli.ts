@@ -19,8 +19,9 @@ import { runTx } from './lib/cli/tx.ts';
 import { signRequestsWith } from './lib/cli/http.ts';
 import { readSecret } from './lib/cli/secret.ts';
 import { optionalText } from './lib/cli/flags.ts';
+import { package_root } from './lib/util/package-root.ts';
 
-const version: string = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+const version: string = (createRequire(package_root)('./package.json') as { version: string }).version;
 const nodes_help = 'Nodes as HOST:PORT,… (default: env TWOPC_NODES, else 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083)';
 
 const global_examples: readonly string[] = [

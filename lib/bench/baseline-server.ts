@@ -6,7 +6,7 @@
  * makes to apply a commit (ParticipantLog.write: kv rows and a log row with a sequence),
  * grouped like a node groups them: the requests that arrive during one fsync share the next.
  *
- * Run as its own process: `node --import tsx lib/bench/baseline-server.ts PORT DATA_DIR`.
+ * Run as its own process: `node dist/lib/bench/baseline-server.js PORT DATA_DIR` (lib/bench/processes.ts).
  * Prints `baseline serving on 127.0.0.1:PORT` once it listens; SIGTERM stops it.
  */
 import { randomUUID } from 'node:crypto';

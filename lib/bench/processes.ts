@@ -4,10 +4,9 @@
  * child is remembered and killed when this process exits, whatever happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { entryArgs, twopc_bin } from '../util/package-root.ts';
 
-export const twopc_bin = fileURLToPath(new URL('../../bin/twopc.mjs', import.meta.url));
-const baseline_entry = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+export { twopc_bin };
 /** Output kept per process for error messages, in characters. */
 const output_keep_chars = 4_000;
 
@@ -75,8 +74,7 @@ export function spawnNode(addr: string, members: readonly string[], data_dir: st
   return new BenchProcess([twopc_bin, 'start-node', '--addr', addr, '--peers', peers, '--data-dir', data_dir], childEnv());
 }
 
-/** lib/bench/baseline-server.ts as its own process, TypeScript loaded through tsx. */
+/** lib/bench/baseline-server as its own process (compiled, or the source through tsx). */
 export function spawnBaseline(port: number, data_dir: string): BenchProcess {
-  const tsx = import.meta.resolve('tsx');
-  return new BenchProcess(['--import', tsx, baseline_entry, String(port), data_dir], childEnv());
+  return new BenchProcess([...entryArgs('lib/bench/baseline-server'), String(port), data_dir], childEnv());
 }

@@ -8,10 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NodeHttp, sleep } from './node-http.ts';
 
-export const twopc_bin = fileURLToPath(new URL('../../bin/twopc.mjs', import.meta.url));
+import { twopc_bin } from '../util/package-root.ts';
+
+export { twopc_bin };
 
 /** Where the nodes live: their addresses and, per node, a command prefix (`ip netns exec NS`). */
 export interface Placement {

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { StartupError, type NodeLimits } from '../node/options.ts';
 import type { LogLevel } from '../node/logger.ts';
 import type { NodeSpec, NodeTask, NodeTaskResult } from './node-task.ts';
 import { NodeSlot } from './node-slot.ts';
+import { workerFile } from '../util/package-root.ts';
 
 /** Pause before a crashed node is started again. */
 export const restart_delay_ms = 500;
@@ -13,7 +13,7 @@ export const node_stop_wait_ms = 5_000;
 /** Effectively never: the pool has exactly one thread per node and must not shrink. */
 const pool_idle_timeout_ms = 24 * 60 * 60 * 1_000;
 
-const worker_file = fileURLToPath(new URL('../../workers/node-worker.mjs', import.meta.url));
+const worker_file = workerFile('workers/node-worker');
 
 export interface ClusterOptions {
   /** Number of nodes, each in its own worker thread. */

@@ -6,11 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findFreePorts } from './ports.ts';
 import { request, waitFor } from './http.ts';
 
-export const twopc_bin = fileURLToPath(new URL('../../bin/twopc.mjs', import.meta.url));
+import { twopc_bin } from '../../lib/util/package-root.ts';
+
+export { twopc_bin };
 
 export interface ClusterOptions {
   readonly size: number;
