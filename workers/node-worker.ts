@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import { StartupError, type NodeHandle, type NodeOptions } from '../lib/node/options.ts';
-import { startNode } from '../lib/node/start-node.ts';
+import { StartupError, type NodeHandle, type NodeOptions } from '../lib/boot/options.ts';
+import { startNode } from '../lib/boot/start-node.ts';
 import { isSupervisorMessage, type NodeLogMessage, type NodeTask, type NodeTaskMessage, type NodeTaskResult } from '../lib/supervisor/node-task.ts';
 
 /**

@@ -9,7 +9,7 @@ import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
 import { data_dir_default } from './start-node.ts';
 import { parseLogLevel } from './log-level.ts';
-import type { LogLevel } from '../node/logger.ts';
+import type { LogLevel } from '../boot/logger.ts';
 
 export const cluster_base_port_default = 8081;
 export const cluster_host_default = '127.0.0.1';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { NodeHandle } from '../node/options.ts';
-import { startNode } from '../node/start-node.ts';
+import type { NodeHandle } from '../boot/options.ts';
+import { startNode } from '../boot/start-node.ts';
 import { exit_codes, UsageError, type ExitCode } from './exit.ts';
 import { flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
 import { parseAddr, parseAddrList } from './nodes.ts';
@@ -10,7 +10,7 @@ import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
 import { parseLogLevel } from './log-level.ts';
 import { withConfigFile } from './config-file.ts';
-import type { LogLevel } from '../node/logger.ts';
+import type { LogLevel } from '../boot/logger.ts';
 
 /** Where nodes keep their files when `--data-dir` is not given. */
 export const data_dir_default = './data';

@@ -1,28 +1,6 @@
 /**
- * Everything a node needs to start. Limits are named with their unit last.
+ * The limits a node runs by, named with their unit last.
  */
-import type { LogLevel } from './logger.ts';
-
-export interface NodeOptions {
-  /** `host:port` this node listens on and is known by in the membership. */
-  readonly addr: string;
-  /** The rest of the membership (`host:port` each). */
-  readonly peers: readonly string[];
-  /** Root data directory; the node keeps its files under `<dataDir>/<host>_<port>/`. */
-  readonly dataDir: string;
-  /** Expose `POST /debug/failpoints` (tests only). */
-  readonly failpoints?: boolean;
-  /** The cluster secret: when set, every request to and from this node is signed. */
-  readonly secret?: string;
-  readonly limits?: Partial<NodeLimits>;
-  /** Log level; default the env TWOPC_LOG_LEVEL, else warn. */
-  readonly logLevel?: LogLevel;
-  /** Pretty log lines instead of JSON lines; default: when stderr is a terminal. */
-  readonly logPretty?: boolean;
-  /** Where log lines go instead of stderr (a worker thread hands them to its supervisor). */
-  readonly logSink?: (line: string) => void;
-}
-
 export interface NodeLimits {
   /** How often a node probes every peer's `/health`. */
   readonly heartbeat_interval_ms: number;
@@ -70,16 +48,3 @@ export const default_limits: NodeLimits = Object.freeze({
   rounds_in_flight_max: 4,
   body_read_timeout_ms: 5_000,
 });
-
-/** A running node. `stop()` closes the listener and the database; it is idempotent. */
-export interface NodeHandle {
-  readonly addr: string;
-  /** `http://host:port` */
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** A start-up failure users should see as one line (busy port, unwritable data dir). */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}

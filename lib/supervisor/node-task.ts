@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { NodeLimits } from '../node/options.ts';
-import type { LogLevel } from '../node/logger.ts';
+import type { LogLevel } from '../boot/logger.ts';
 
 /** What a node needs to run, minus the message port a launch creates. */
 export interface NodeSpec {

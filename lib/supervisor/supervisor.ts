@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { StartupError, type NodeLimits } from '../node/options.ts';
-import type { LogLevel } from '../node/logger.ts';
+import type { NodeLimits } from '../node/options.ts';
+import { StartupError } from '../boot/options.ts';
+import type { LogLevel } from '../boot/logger.ts';
 import type { NodeSpec, NodeTask, NodeTaskResult } from './node-task.ts';
 import { NodeSlot } from './node-slot.ts';
 import { workerFile } from '../util/package-root.ts';

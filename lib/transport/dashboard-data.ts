@@ -5,8 +5,7 @@
  * on every member (asked by this node, so the browser talks to one node at a time).
  */
 import type { TwopcNode } from '../node/node.ts';
-import type { TimelineSample } from '../node/metrics.ts';
-import { timeline_interval_ms } from '../node/metrics.ts';
+import { timeline_interval_ms, type MetricsExposition, type TimelineSample } from './metrics.ts';
 import type { TransactionView } from '../protocol/messages.ts';
 
 /** Most transactions one answer lists (their states are asked of every member). */
@@ -53,7 +52,7 @@ export interface DashboardData {
   readonly time_ms: number;
 }
 
-export async function collectDashboardData(node: TwopcNode): Promise<DashboardData> {
+export async function collectDashboardData(node: TwopcNode, metrics: MetricsExposition): Promise<DashboardData> {
   const view = node.roleView();
   const { context } = node;
   return {
@@ -67,7 +66,7 @@ export async function collectDashboardData(node: TwopcNode): Promise<DashboardDa
     members: context.state.members,
     nodes: view.nodes.map((member) => describeMember(node, member)),
     sample_interval_ms: timeline_interval_ms,
-    samples: context.metrics.listSamples(),
+    samples: metrics.listSamples(),
     transactions: await listTransactions(node),
     time_ms: Date.now(),
   };

@@ -1,35 +1,32 @@
 /**
- * `GET /metrics`: the node's prom-client registry (lib/node/metrics.ts) as Prometheus text,
- * every metric named `twopc_…`. Here the node is turned into what its gauges read.
+ * `GET /metrics`: the node's Prometheus registry (lib/boot/metrics.ts) as text, every metric
+ * named `twopc_…`; and the timeline the dashboard plots.
  */
-import type { TwopcNode } from '../node/node.ts';
-import type { MetricsSource } from '../node/metrics.ts';
 
-export function metricsSourceOf(node: TwopcNode): MetricsSource {
-  const { context } = node;
-  const { state, sequences, locks } = context;
-  return {
-    epoch: () => state.epoch,
-    is_master: () => state.role === 'MASTER',
-    last_sequence: () => sequences.applied_through,
-    locked_keys: () => locks.size,
-    undelivered_decisions: () => node.coordinator.undelivered_count,
-    in_flight: () => node.coordinator.listInFlight().length,
-    alive_peers: () => [...state.peers.values()].filter((peer) => peer.alive).length,
-    catch_up_lag: () => {
-      const seen = [...state.peers.values()].map((peer) => (peer.reachable ? (peer.last_report?.last_sequence ?? 0) : 0));
-      return Math.max(0, ...seen.map((sequence) => sequence - sequences.applied_through));
-    },
-    prepared: async () => {
-      const prepared = await context.participant_log.listPrepared();
-      const cutoff_ms = context.clock.now_ms() - context.limits.in_doubt_after_ms;
-      return { total: prepared.length, in_doubt: prepared.filter((record) => record.updated_at <= cutoff_ms).length };
-    },
-  };
+/** How often the dashboard's timeline is sampled. */
+export const timeline_interval_ms = 1_000;
+
+/** One point of the timeline: cumulative counts at `t_ms` (the page plots their differences). */
+export interface TimelineSample {
+  readonly t_ms: number;
+  readonly last_sequence: number;
+  /** Rounds this node coordinated, by answer, and their summed duration. */
+  readonly committed: number;
+  readonly aborted: number;
+  readonly in_doubt: number;
+  readonly round_seconds_sum: number;
+}
+
+/** What the routes read of a node's metrics. */
+export interface MetricsExposition {
+  /** The Prometheus text exposition. */
+  render(): Promise<string>;
+  readonly content_type: string;
+  /** The recent timeline, oldest first, one sample every `timeline_interval_ms`. */
+  listSamples(): readonly TimelineSample[];
 }
 
 /** The Response for `GET /metrics`. */
-export async function answerMetrics(node: TwopcNode): Promise<Response> {
-  const { metrics } = node.context;
+export async function answerMetrics(metrics: MetricsExposition): Promise<Response> {
   return new Response(await metrics.render(), { headers: { 'content-type': metrics.content_type } });
 }

@@ -21,7 +21,7 @@ import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { authenticate } from './authenticate.ts';
-import { answerMetrics } from './metrics.ts';
+import { answerMetrics, type MetricsExposition } from './metrics.ts';
 import { renderDashboardPage } from './dashboard-page.ts';
 import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
@@ -31,6 +31,8 @@ import type { SkewableClock } from '../time/clock.ts';
 
 export interface RouteOptions {
   readonly failpoints: boolean;
+  /** What `GET /metrics` and the dashboard show. */
+  readonly metrics: MetricsExposition;
   /** With a cluster secret, every request must be signed (401 otherwise). */
   readonly secret?: string;
   /** With failpoints, the clock `POST /debug/clock` moves. */
@@ -163,12 +165,12 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     return { members: node.context.state.members, removed };
   });
 
-  app.get('/metrics', () => answerMetrics(node));
+  app.get('/metrics', () => answerMetrics(options.metrics));
 
   app.get('/', () => new Response(renderDashboardPage(node.addr), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
 
   app.get('/dashboard/data', async (event) =>
-    json(200, await collectDashboardData(node), { 'cache-control': 'no-store', ...corsHeadersFor(event.req.headers.get('origin'), node.context.state.members) }),
+    json(200, await collectDashboardData(node, options.metrics), { 'cache-control': 'no-store', ...corsHeadersFor(event.req.headers.get('origin'), node.context.state.members) }),
   );
 
   if (options.failpoints) {

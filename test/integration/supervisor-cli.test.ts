@@ -6,7 +6,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StartupError } from '../../lib/node/options.ts';
+import { StartupError } from '../../lib/boot/options.ts';
 import { startCluster, type Cluster } from '../../lib/supervisor/supervisor.ts';
 import { request, waitFor } from '../helpers/http.ts';
 import { findFreePorts } from '../helpers/ports.ts';

@@ -1,4 +1,7 @@
 /**
+ * Where a node is assembled and started: the production parts (SQLite stores, the undici
+ * peer client, the h3/listhen server, the pino log, Prometheus metrics, real timers, random
+ * ids) handed to the node's services through their seams (lib/node/open-node.ts).
  * Start one node: open its SQLite file, rebuild what it held (locks of prepared
  * transactions, applied sequences, epoch, membership), listen, catch up, then serve.
  */
@@ -12,14 +15,14 @@ import { SkewableClock, system_clock, type Clock } from '../time/clock.ts';
 import { createApp } from '../transport/routes.ts';
 import { listenHttp } from '../transport/http-server.ts';
 import { real_timers } from '../time/timers.ts';
-import { Failpoints } from './failpoints.ts';
+import { Failpoints } from '../node/failpoints.ts';
 import { createLogger, levelFromEnv, stderrIsTerminal } from './logger.ts';
-import { NodeMetrics } from './metrics.ts';
-import { metricsSourceOf } from '../transport/metrics.ts';
-import { openNode } from './open-node.ts';
-import { no_planted_bugs } from './planted-bugs.ts';
+import { metricsSourceOf, PrometheusMetrics } from './metrics.ts';
+import { openNode } from '../node/open-node.ts';
+import { no_planted_bugs } from '../node/planted-bugs.ts';
 import { random_ids } from './random-ids.ts';
-import { default_limits, StartupError, type NodeHandle, type NodeOptions } from './options.ts';
+import { default_limits } from '../node/options.ts';
+import { StartupError, type NodeHandle, type NodeOptions } from './options.ts';
 import { checkBindPolicy } from '../security/bind-policy.ts';
 
 export async function startNode(options: NodeOptions, base_clock: Clock = system_clock): Promise<NodeHandle> {
@@ -32,7 +35,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const database = await openDatabase(dir).catch((error: unknown) => {
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   });
-  const metrics = new NodeMetrics(clock);
+  const metrics = new PrometheusMetrics(clock);
   const client = new PeerClient(clock, options.secret);
   const node = await openNode({
     addr: options.addr,
@@ -62,6 +65,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   metrics.watch(metricsSourceOf(node));
   const app = createApp(node, {
     failpoints: options.failpoints === true,
+    metrics,
     clock,
     ...(options.secret !== undefined && { secret: options.secret }),
   });

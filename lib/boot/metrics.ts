@@ -1,0 +1,226 @@
+/**
+ * A node's Prometheus metrics (prom-client), every one named `twopc_…`, in a Registry of the
+ * node's own: `twopc cluster` runs several nodes in one process. Latencies are in seconds.
+ * Counters move where things happen (the services measure through the NodeMetrics interface
+ * of lib/node/metrics.ts, and every logged event is counted through `countingLogger`); gauges
+ * read the node's state at scrape time from the `MetricsSource` the node is watched through.
+ * `GET /metrics` and the dashboard read them as a `MetricsExposition` (lib/transport/metrics.ts).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Clock } from '../time/clock.ts';
+import type { NodeMetrics } from '../node/metrics.ts';
+import type { TwopcNode } from '../node/node.ts';
+import { timeline_interval_ms, type MetricsExposition, type TimelineSample } from '../transport/metrics.ts';
+
+/** Histogram buckets for one phase of a transaction, in seconds (1 ms … 10 s). */
+export const latency_buckets_seconds: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** How many timeline samples are kept (10 minutes at `timeline_interval_ms`). */
+export const timeline_length = 600;
+
+/** What the gauges read at scrape time. */
+export interface MetricsSource {
+  readonly epoch: () => number;
+  readonly is_master: () => boolean;
+  readonly last_sequence: () => number;
+  readonly locked_keys: () => number;
+  readonly undelivered_decisions: () => number;
+  readonly in_flight: () => number;
+  readonly alive_peers: () => number;
+  /** Highest sequence a reachable peer reported minus this node's applied one (never below 0). */
+  readonly catch_up_lag: () => number;
+  /** PREPARED transactions here, and those of them older than `in_doubt_after_ms`. */
+  readonly prepared: () => Promise<{ readonly total: number; readonly in_doubt: number }>;
+}
+
+/** Events whose log line also moves a counter (see `countingLogger`). */
+const participant_states: Readonly<Record<string, string>> = { prepared: 'PREPARED', committed: 'COMMITTED', aborted: 'ABORTED', 'abort-remembered': 'ABORTED' };
+
+export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
+  readonly registry = new Registry();
+  private source: MetricsSource | undefined;
+  private sampler: NodeJS.Timeout | undefined;
+  private readonly timeline: TimelineSample[] = [];
+  /** Running totals of the rounds this node coordinated, for the timeline. */
+  private readonly totals = { committed: 0, aborted: 0, in_doubt: 0, round_seconds_sum: 0 };
+
+  readonly decisions = new Counter({
+    name: 'twopc_transactions_total',
+    help: 'Transactions this node coordinated, by decision (COMMIT or ABORT).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly answers = new Counter({
+    name: 'twopc_transaction_answers_total',
+    help: 'Answers to POST /transactions rounds run here: committed, aborted, or in_doubt (503, the commit not yet acknowledged).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly prepare_seconds = new Histogram({
+    name: 'twopc_prepare_duration_seconds',
+    help: 'Phase one as coordinator: from sending PREPARE to having every vote (or its timeout), in seconds.',
+    buckets: [...latency_buckets_seconds],
+    registers: [this.registry],
+  });
+  readonly commit_seconds = new Histogram({
+    name: 'twopc_commit_duration_seconds',
+    help: 'Phase two of a COMMIT as coordinator: from the durable decision to the answer (delivered and applied here), in seconds.',
+    buckets: [...latency_buckets_seconds],
+    registers: [this.registry],
+  });
+  readonly transaction_seconds = new Histogram({
+    name: 'twopc_transaction_duration_seconds',
+    help: 'A whole round as coordinator, from the request to the answer, in seconds.',
+    labelNames: ['outcome'] as const,
+    buckets: [...latency_buckets_seconds],
+    registers: [this.registry],
+  });
+  readonly participant_transitions = new Counter({
+    name: 'twopc_participant_transitions_total',
+    help: 'State changes of transactions on this node as a participant (PREPARED, COMMITTED, ABORTED).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly in_doubt_resolutions = new Counter({
+    name: 'twopc_in_doubt_resolutions_total',
+    help: 'Passes of cooperative termination over an in-doubt transaction here, by resolution.',
+    labelNames: ['resolution'] as const,
+    registers: [this.registry],
+  });
+  readonly elections = new Counter({ name: 'twopc_elections_total', help: 'Times this node was elected master.', registers: [this.registry] });
+  readonly step_downs = new Counter({ name: 'twopc_step_downs_total', help: 'Times this node stopped acting as master.', registers: [this.registry] });
+  readonly heartbeat_misses = new Counter({
+    name: 'twopc_heartbeat_misses_total',
+    help: 'Heartbeat probes a peer failed to answer, by peer.',
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
+  readonly events = new Counter({
+    name: 'twopc_log_events_total',
+    help: 'Events this node logged (whatever the log level), by event and level.',
+    labelNames: ['event', 'level'] as const,
+    registers: [this.registry],
+  });
+
+  /** Phases are timed, and the timeline stamped, on `clock`. */
+  constructor(private readonly clock: Clock) {
+    // Known label values start at 0, so they are listed (and rate() works) before they first move.
+    for (const outcome of ['COMMIT', 'ABORT']) this.decisions.inc({ outcome }, 0);
+    for (const outcome of ['committed', 'aborted', 'in_doubt']) this.answers.inc({ outcome }, 0);
+    for (const state of ['PREPARED', 'COMMITTED', 'ABORTED']) this.participant_transitions.inc({ state }, 0);
+    this.gauge('twopc_epoch', 'Highest epoch this node has seen.', (s) => s.epoch());
+    this.gauge('twopc_is_master', '1 while this node acts as master.', (s) => (s.is_master() ? 1 : 0));
+    this.gauge('twopc_last_sequence', 'Every committed sequence up to this one is applied here.', (s) => s.last_sequence());
+    this.gauge('twopc_locked_keys', 'Keys locked by prepared transactions.', (s) => s.locked_keys());
+    this.gauge('twopc_undelivered_decisions', 'Decisions some participant has not acknowledged yet.', (s) => s.undelivered_decisions());
+    this.gauge('twopc_in_flight_transactions', 'Rounds this node is coordinating right now.', (s) => s.in_flight());
+    this.gauge('twopc_alive_peers', 'Peers this node currently counts alive.', (s) => s.alive_peers());
+    this.gauge('twopc_catch_up_lag', 'Highest sequence a reachable peer reported minus the one applied here (0 when current).', (s) => s.catch_up_lag());
+    let prepared: Promise<{ readonly total: number; readonly in_doubt: number }> | undefined;
+    // One read of the participant log serves both gauges of a scrape.
+    const readPrepared = (s: MetricsSource) => (prepared ??= s.prepared().finally(() => setImmediate(() => (prepared = undefined))));
+    this.gauge('twopc_prepared_transactions', 'Transactions PREPARED here, waiting for their decision.', async (s) => (await readPrepared(s)).total);
+    this.gauge('twopc_in_doubt_transactions', 'PREPARED here for longer than in_doubt_after_ms: their holder asks the cluster for the outcome.', async (s) => (await readPrepared(s)).in_doubt);
+  }
+
+  /**
+   * Start reading gauges from `source` (the node, once it exists), and sample the timeline
+   * every `timeline_interval_ms` until `close()`.
+   */
+  watch(source: MetricsSource): void {
+    this.source = source;
+    clearInterval(this.sampler);
+    this.sampler = setInterval(() => this.sample(), timeline_interval_ms);
+    this.sampler.unref();
+    this.sample();
+  }
+
+  close(): void {
+    clearInterval(this.sampler);
+  }
+
+  /** The last `timeline_length` samples, oldest first. */
+  listSamples(): readonly TimelineSample[] {
+    return this.timeline;
+  }
+
+  private sample(): void {
+    if (this.source === undefined) return;
+    this.timeline.push({ t_ms: this.clock.now_ms(), last_sequence: this.source.last_sequence(), ...this.totals });
+    if (this.timeline.length > timeline_length) this.timeline.splice(0, this.timeline.length - timeline_length);
+  }
+
+  /** The Prometheus text exposition of this node's registry. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get content_type(): string {
+    return this.registry.contentType;
+  }
+
+  /** Seconds since an arbitrary origin, for timing phases. */
+  now_s(): number {
+    return this.clock.monotonic_ms() / 1_000;
+  }
+
+  /** Time one coordinator round and count its answer by outcome. */
+  async timeRound<T extends { readonly http_status: number }>(run: () => Promise<T>): Promise<T> {
+    const started_s = this.now_s();
+    const answer = await run();
+    const outcome = answer.http_status === 200 ? 'committed' : answer.http_status === 409 ? 'aborted' : 'in_doubt';
+    const seconds = this.now_s() - started_s;
+    this.answers.inc({ outcome });
+    this.transaction_seconds.observe({ outcome }, seconds);
+    this.totals[outcome] += 1;
+    this.totals.round_seconds_sum += seconds;
+    return answer;
+  }
+
+  /** Count what a logged event says happened (called for every event, whatever the level). */
+  countEvent(level: 'info' | 'warn', event: string, fields: Readonly<Record<string, unknown>> | undefined): void {
+    this.events.inc({ event, level });
+    const state = participant_states[event];
+    if (state !== undefined) this.participant_transitions.inc({ state });
+    if (event === 'decided' && typeof fields?.['decision'] === 'string') this.decisions.inc({ outcome: fields['decision'] });
+    if (event === 'elected') this.elections.inc();
+    if (event === 'stepped-down') this.step_downs.inc();
+    if (event === 'in-doubt' && typeof fields?.['resolution'] === 'string') this.in_doubt_resolutions.inc({ resolution: fields['resolution'] });
+  }
+
+  private gauge(name: string, help: string, read: (source: MetricsSource) => number | Promise<number>): void {
+    const metrics = this;
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        if (metrics.source !== undefined) this.set(await read(metrics.source));
+      },
+    });
+  }
+}
+
+/** The node as its gauges read it. */
+export function metricsSourceOf(node: TwopcNode): MetricsSource {
+  const { context } = node;
+  const { state, sequences, locks } = context;
+  return {
+    epoch: () => state.epoch,
+    is_master: () => state.role === 'MASTER',
+    last_sequence: () => sequences.applied_through,
+    locked_keys: () => locks.size,
+    undelivered_decisions: () => node.coordinator.undelivered_count,
+    in_flight: () => node.coordinator.listInFlight().length,
+    alive_peers: () => [...state.peers.values()].filter((peer) => peer.alive).length,
+    catch_up_lag: () => {
+      const seen = [...state.peers.values()].map((peer) => (peer.reachable ? (peer.last_report?.last_sequence ?? 0) : 0));
+      return Math.max(0, ...seen.map((sequence) => sequence - sequences.applied_through));
+    },
+    prepared: async () => {
+      const prepared = await context.participant_log.listPrepared();
+      const cutoff_ms = context.clock.now_ms() - context.limits.in_doubt_after_ms;
+      return { total: prepared.length, in_doubt: prepared.filter((record) => record.updated_at <= cutoff_ms).length };
+    },
+  };
+}
