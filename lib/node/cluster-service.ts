@@ -198,6 +198,8 @@ export class ClusterService {
       if (!(await this.waitForPeersDecisions(epoch))) return;
       await this.recovery.resolveAll();
       if (!(await this.waitForUnknowableCommits(epoch))) return;
+      // Planted bug `reuse-sequence-at-take-over`: the term starts from what this node applied, whatever the others did.
+      if (context.bugs['reuse-sequence-at-take-over']) state.max_sequence = context.sequences.applied_through;
       if (state.role === 'MASTER' && state.epoch === epoch) {
         state.accepting_writes = true;
         context.log.info('accepting-writes', { epoch, max_sequence: state.max_sequence });
@@ -219,7 +221,8 @@ export class ClusterService {
     const others = context.state.members.filter((addr) => addr !== context.addr);
     const answers = await Promise.all(others.map((addr) => this.requestGrant(addr, claim)));
     const granted = [own, ...answers].filter((answer) => answer?.granted === true).length;
-    const won = hasMajority(granted, context.state.members.length);
+    // Planted bug `lead-without-majority-grants`: any claim wins.
+    const won = context.bugs['lead-without-majority-grants'] || hasMajority(granted, context.state.members.length);
     if (!won) {
       const newer = Math.max(0, ...answers.map((answer) => (answer && !answer.granted ? answer.epoch : 0)));
       await adoptEpoch(context, newer);
@@ -249,7 +252,8 @@ export class ClusterService {
       const { context } = this;
       const { state } = context;
       if (!state.members.includes(claim.candidate)) return { granted: false, reason: 'not a member', epoch: state.epoch };
-      const answer = answerClaim(state.epoch, state.granted, claim);
+      // Planted bug `grant-epoch-twice`: the grant already given is forgotten.
+      const answer = answerClaim(state.epoch, context.bugs['grant-epoch-twice'] ? undefined : state.granted, claim);
       if (answer.granted && state.granted?.epoch !== claim.epoch) {
         await context.meta.writeGrant(claim);
         state.granted = claim;

@@ -417,7 +417,7 @@ export class CoordinatorService {
     }
     const sequence = verdict.committed_at ?? verdict.sequence;
     assert(sequence !== undefined, `commit of ${id} has a sequence`);
-    if (pending?.local_pending) {
+    if (pending?.local_pending && !this.context.bugs['acknowledge-before-replicated']) {
       return { http_status: 503, body: { error: 'commit decided but no other replica has acknowledged it yet; retry to learn the outcome', master: this.context.addr, in_doubt: true } };
     }
     return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence, participants } };

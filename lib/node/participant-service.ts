@@ -120,7 +120,9 @@ export class ParticipantService {
       votes.push({ status: 'READY' });
     }
     try {
-      context.participant_log.write({ prepared, committed: [], aborted: [] });
+      if (context.bugs['ready-before-durable']) this.writeLater(prepared);
+      else context.participant_log.write({ prepared, committed: [], aborted: [] });
+      if (context.bugs['apply-on-prepare']) this.applyOnPrepare(prepared);
     } catch (error) {
       for (const input of prepared) context.locks.release(input.id);
       context.log.warn('prepare-persist-failed', { transactions: prepared.length, error: String(error) });
@@ -214,6 +216,23 @@ export class ParticipantService {
       }
       return committed.length;
     });
+  }
+
+  /** Planted bug `ready-before-durable`: the prepares reach the disk a little after READY went out. */
+  private writeLater(prepared: readonly PreparedInput[]): void {
+    const write = () => this.context.participant_log.write({ prepared, committed: [], aborted: [] });
+    void this.context.timers.sleep(this.context.limits.decision_retry_interval_ms).then(write).catch(() => undefined);
+  }
+
+  /** Planted bug `apply-on-prepare`: the writes are applied at prepare, at the next sequences this node expects. */
+  private applyOnPrepare(prepared: readonly PreparedInput[]): void {
+    const { context } = this;
+    const committed = prepared.map((input, index) => ({ transaction_id: input.id, sequence: context.state.max_sequence + 1 + index, payload: input.payload, epoch: input.epoch, now_ms: input.now_ms }));
+    context.participant_log.write({ prepared: [], committed, aborted: [] });
+    for (const entry of committed) {
+      this.noteApplied(entry.sequence);
+      context.log.info('committed', { transaction_id: entry.transaction_id, sequence: entry.sequence, epoch: context.state.epoch });
+    }
   }
 
   /** Record that `sequence` is applied here. */

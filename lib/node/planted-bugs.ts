@@ -11,16 +11,12 @@ export const planted_bug_names = [
   'apply-on-prepare',
   /** The coordinator answers COMMITTED as soon as it decides, before any replica applied it. */
   'acknowledge-before-replicated',
-  /** The coordinator applies its own commit first, before another replica has (`mayApplyLocally` ignored). */
-  'apply-locally-first',
+  /** A candidate leads without a majority of grants for its epoch. */
+  'lead-without-majority-grants',
   /** A node grants an epoch it already granted to another candidate. */
   'grant-epoch-twice',
-  /** A new master ignores the sequences its peers report applied and starts from its own. */
+  /** A new master starts its term from the sequences it applied itself, whatever its peers report. */
   'reuse-sequence-at-take-over',
-  /** Termination aborts an in-doubt transaction even when a participant has committed it. */
-  'presume-abort-despite-commit',
-  /** The coordinator sends its decisions before they are durable (written after delivery). */
-  'send-before-decision-durable',
 ] as const;
 export type PlantedBugName = (typeof planted_bug_names)[number];
 

@@ -21,7 +21,7 @@ export function checkQuiesced(nodes: readonly SimNode[], clients: ClientRecord, 
 type Violate = (rule: string, detail: string) => void;
 
 function checkReplica(node: SimNode, clients: ClientRecord, violate: Violate): void {
-  const { store, addr } = node;
+  const { durable: store, addr } = node;
   if (!node.up) violate('all-up', `${addr} is still down after quiescing`);
   for (const record of store.listPrepared()) violate('nothing-prepared', `${addr} still holds ${record.id} PREPARED`);
   const committed = store.listCommitted();
@@ -48,14 +48,14 @@ function checkReplica(node: SimNode, clients: ClientRecord, violate: Violate): v
 /** Each key holds the write of the highest-sequence committed transaction that wrote it, and nothing else. */
 function checkKvIsReplay(node: SimNode, clients: ClientRecord, violate: Violate): void {
   const expected = new Map<string, { value: unknown; sequence: number }>();
-  for (const record of node.store.listCommitted()) {
+  for (const record of node.durable.listCommitted()) {
     if (record.sequence === undefined || record.payload === undefined) continue;
     for (const [key, value] of Object.entries(record.payload)) {
       const held = expected.get(key);
       if (held === undefined || held.sequence < record.sequence) expected.set(key, { value, sequence: record.sequence });
     }
   }
-  for (const [key, entry] of node.store.kv) {
+  for (const [key, entry] of node.durable.kv) {
     const writer = typeof entry.value === 'string' ? clients.submitted.get(entry.value) : undefined;
     if (writer?.[key] !== entry.value) violate('value-written-by-a-client', `${node.addr}: ${key}=${JSON.stringify(entry.value)} was never written by a client`);
     const want = expected.get(key);
@@ -63,14 +63,14 @@ function checkKvIsReplay(node: SimNode, clients: ClientRecord, violate: Violate)
       violate('kv-is-log-replay', `${node.addr}: ${key}=${JSON.stringify(entry.value)}@${entry.sequence}, its committed log says ${JSON.stringify(want?.value)}@${want?.sequence}`);
     }
   }
-  for (const key of expected.keys()) if (!node.store.kv.has(key)) violate('kv-is-log-replay', `${node.addr}: ${key} missing from kv`);
+  for (const key of expected.keys()) if (!node.durable.kv.has(key)) violate('kv-is-log-replay', `${node.addr}: ${key} missing from kv`);
 }
 
 function checkAcknowledged(nodes: readonly SimNode[], clients: ClientRecord, violate: Violate): void {
   for (const [id, sequence] of clients.acknowledged) {
     if (clients.refused.has(id)) violate('one-answer', `${id} was answered both COMMITTED and ABORTED`);
     for (const node of nodes) {
-      const record = node.store.records.get(id);
+      const record = node.durable.records.get(id);
       if (record?.state !== 'COMMITTED') violate('acknowledged-is-durable', `${node.addr}: acknowledged ${id} (seq ${sequence}) is ${record?.state ?? 'unknown'} here`);
       else if (record.sequence !== sequence) violate('acknowledged-sequence', `${node.addr}: acknowledged ${id} at ${sequence}, applied at ${record.sequence}`);
     }
@@ -81,8 +81,8 @@ function checkReplicasAgree(nodes: readonly SimNode[], violate: Violate): void {
   const [first, ...rest] = nodes;
   if (!first) return;
   const summary = (node: SimNode): { committed: string; kv: string } => ({
-    committed: node.store.listCommitted().map((r) => `${r.sequence}:${r.id}`).sort().join(' '),
-    kv: [...node.store.kv].map(([key, entry]) => `${key}=${JSON.stringify(entry.value)}@${entry.sequence}`).sort().join(' '),
+    committed: node.durable.listCommitted().map((r) => `${r.sequence}:${r.id}`).sort().join(' '),
+    kv: [...node.durable.kv].map(([key, entry]) => `${key}=${JSON.stringify(entry.value)}@${entry.sequence}`).sort().join(' '),
   });
   const base = summary(first);
   for (const node of rest) {
@@ -92,7 +92,7 @@ function checkReplicasAgree(nodes: readonly SimNode[], violate: Violate): void {
   }
   const states = new Map<string, Map<string, string>>();
   for (const node of nodes) {
-    for (const record of node.store.records.values()) {
+    for (const record of node.durable.records.values()) {
       const seen = states.get(record.id) ?? new Map<string, string>();
       seen.set(node.addr, record.state);
       states.set(record.id, seen);

@@ -6,7 +6,8 @@ export interface SimEvent {
   readonly at_ms: number;
   readonly order: number;
   readonly label: string;
-  readonly run: () => void;
+  /** Returns false when it turned out to have nothing to do (a cancelled timer, a dead incarnation's wake-up). */
+  readonly run: () => boolean | void;
 }
 
 export class EventQueue {
@@ -17,7 +18,7 @@ export class EventQueue {
     return this.heap.length;
   }
 
-  push(at_ms: number, label: string, run: () => void): void {
+  push(at_ms: number, label: string, run: () => boolean | void): void {
     this.heap.push({ at_ms, order: this.scheduled++, label, run });
     this.siftUp(this.heap.length - 1);
   }

@@ -13,8 +13,23 @@ export interface NetworkStats {
   cut: number;
 }
 
+/**
+ * A scripted rule (lib/simulation/scenario.ts): messages from `from` to `to` (any when
+ * absent) whose label (`POST /decide-batch`, `answer /health`, …) matches are dropped, or
+ * held until the rule is released, `remaining` more times.
+ */
+export interface MessageRule {
+  readonly from?: string;
+  readonly to?: string;
+  readonly label: RegExp;
+  readonly action: 'drop' | 'hold';
+  remaining: number;
+  readonly held: (() => void)[];
+}
+
 export class Network {
   private readonly cut_links = new Set<string>();
+  private readonly rules: MessageRule[] = [];
   readonly stats: NetworkStats = { sent: 0, dropped: 0, duplicated: 0, cut: 0 };
 
   constructor(
@@ -44,9 +59,29 @@ export class Network {
     return this.cut_links.has(linkOf(from, to));
   }
 
+  addRule(rule: Omit<MessageRule, 'held'>): MessageRule {
+    const added = { ...rule, held: [] };
+    this.rules.push(added);
+    return added;
+  }
+
+  /** Remove `rule`; the messages it held are delivered now, in the order they were sent. */
+  release(rule: MessageRule): void {
+    const index = this.rules.indexOf(rule);
+    if (index >= 0) this.rules.splice(index, 1);
+    for (const deliver of rule.held.splice(0)) this.deliverLater(0, 'released', deliver);
+  }
+
   /** Send one message; `deliver` runs at the receiver zero, one or two times. */
   transmit(from: string, to: string, label: string, deliver: () => void): void {
     this.stats.sent += 1;
+    const rule = this.rules.find((candidate) => candidate.remaining > 0 && (candidate.from ?? from) === from && (candidate.to ?? to) === to && candidate.label.test(label));
+    if (rule) {
+      rule.remaining -= 1;
+      if (rule.action === 'hold') rule.held.push(deliver);
+      else this.stats.dropped += 1;
+      return;
+    }
     const copies = this.random.chance(this.faults.duplicate_probability) ? 2 : 1;
     if (copies === 2) this.stats.duplicated += 1;
     for (let copy = 0; copy < copies; copy += 1) {

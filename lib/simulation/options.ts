@@ -1,8 +1,11 @@
 /**
  * What one simulated run looks like: cluster size, protocol limits, fault rates, client
- * load, and the deliberate bugs a test may switch on to prove the checker can fail.
+ * load, and the planted bugs a run may switch on to prove the checker catches them.
  * Every limit is named with its unit last.
  */
+import { default_limits, type NodeLimits } from '../node/options.ts';
+import { no_planted_bugs, type PlantedBugs } from '../node/planted-bugs.ts';
+
 export interface NetworkFaults {
   /** Chance a message is lost. */
   readonly drop_probability: number;
@@ -13,34 +16,6 @@ export interface NetworkFaults {
   readonly delay_min_ms: number;
   readonly delay_max_ms: number;
   readonly long_delay_max_ms: number;
-}
-
-export interface SimLimits {
-  readonly heartbeat_interval_ms: number;
-  readonly heartbeat_miss_limit: number;
-  readonly heartbeat_timeout_ms: number;
-  readonly prepare_timeout_ms: number;
-  readonly decision_timeout_ms: number;
-  readonly decision_retry_interval_ms: number;
-  readonly in_doubt_after_ms: number;
-  readonly peer_query_timeout_ms: number;
-  /** Longest a durable write takes; a crash before it finishes loses it. */
-  readonly disk_write_max_ms: number;
-}
-
-/**
- * Deliberately wrong variants of the orchestration. Never on in a real sweep: the tests
- * switch one on and expect the checker to report violations.
- */
-export interface SimBugs {
-  /** A participant applies the writes as soon as it prepares, without waiting for a decision. */
-  readonly apply_on_prepare: boolean;
-  /** A candidate becomes master without a majority of epoch grants. */
-  readonly skip_epoch_grants: boolean;
-  /** The coordinator applies its own commit first (ignores `mayApplyLocally`). */
-  readonly apply_locally_first: boolean;
-  /** A crash also loses PREPARED records (as if they were never synced). */
-  readonly forget_prepared_on_crash: boolean;
 }
 
 export interface SimOptions {
@@ -54,7 +29,12 @@ export interface SimOptions {
   readonly fault_duration_ms: number;
   /** After the faults: healed network, every node up, no new transactions. */
   readonly quiesce_duration_ms: number;
-  readonly limits: SimLimits;
+  /** The node's limits (lib/node/options.ts), shortened for simulated runs. */
+  readonly limits: NodeLimits;
+  /** Longest an asynchronous store write takes; a crash before it lands loses it. */
+  readonly disk_write_max_ms: number;
+  /** Longest a node is frozen by a pause fault (SIGSTOP). */
+  readonly pause_max_ms: number;
   readonly network: NetworkFaults;
   /** Mean pause between two fault injections. */
   readonly fault_interval_mean_ms: number;
@@ -65,7 +45,8 @@ export interface SimOptions {
   readonly client_attempts: number;
   readonly client_think_max_ms: number;
   readonly client_retry_backoff_ms: number;
-  readonly bugs: SimBugs;
+  /** The planted bugs switched on (lib/node/planted-bugs.ts); none in a real sweep. */
+  readonly bugs: PlantedBugs;
   /** Keep every event as a line of text (slow; for replaying one seed). */
   readonly trace: boolean;
 }
@@ -88,23 +69,12 @@ export const quiet_network: NetworkFaults = Object.freeze({
   long_delay_max_ms: 5,
 });
 
-export const default_sim_limits: SimLimits = Object.freeze({
-  heartbeat_interval_ms: 200,
-  heartbeat_miss_limit: 3,
-  heartbeat_timeout_ms: 400,
+export const default_sim_limits: NodeLimits = Object.freeze({
+  ...default_limits,
   prepare_timeout_ms: 1_000,
   decision_timeout_ms: 1_000,
-  decision_retry_interval_ms: 250,
   in_doubt_after_ms: 1_500,
   peer_query_timeout_ms: 1_000,
-  disk_write_max_ms: 3,
-});
-
-export const no_bugs: SimBugs = Object.freeze({
-  apply_on_prepare: false,
-  skip_epoch_grants: false,
-  apply_locally_first: false,
-  forget_prepared_on_crash: false,
 });
 
 export const default_sim_options: Omit<SimOptions, 'seed'> = Object.freeze({
@@ -124,13 +94,15 @@ export const default_sim_options: Omit<SimOptions, 'seed'> = Object.freeze({
   client_attempts: 6,
   client_think_max_ms: 300,
   client_retry_backoff_ms: 200,
-  bugs: no_bugs,
+  disk_write_max_ms: 3,
+  pause_max_ms: 2_000,
+  bugs: no_planted_bugs,
   trace: false,
 });
 
 export type SimOverrides = { readonly seed: number } & Partial<Omit<SimOptions, 'seed' | 'bugs' | 'limits' | 'network'>> & {
-    readonly bugs?: Partial<SimBugs>;
-    readonly limits?: Partial<SimLimits>;
+    readonly bugs?: Partial<PlantedBugs>;
+    readonly limits?: Partial<NodeLimits>;
     readonly network?: Partial<NetworkFaults>;
   };
 
@@ -138,7 +110,7 @@ export function resolveOptions(overrides: SimOverrides): SimOptions {
   return {
     ...default_sim_options,
     ...overrides,
-    bugs: { ...no_bugs, ...overrides.bugs },
+    bugs: { ...no_planted_bugs, ...overrides.bugs },
     limits: { ...default_sim_limits, ...overrides.limits },
     network: { ...default_network, ...overrides.network },
   };

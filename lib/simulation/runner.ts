@@ -5,7 +5,7 @@
  */
 import { checkQuiesced } from './checker.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
-import { SimClient, type ClientRecord } from './sim-client.ts';
+import { createClientRecord, SimClient, type ClientRecord } from './sim-client.ts';
 import { SimNode } from './sim-node.ts';
 import { World, type Violation } from './world.ts';
 
@@ -40,26 +40,37 @@ export interface SimResult {
   readonly trace?: readonly string[];
 }
 
-export function runSimulation(overrides: SimOverrides): SimResult {
+export async function runSimulation(overrides: SimOverrides): Promise<SimResult> {
   const options = resolveOptions(overrides);
   const world = new World(options);
-  const addrs = Array.from({ length: options.node_count }, (_, i) => `10.0.0.${i + 1}:${first_node_port + i}`);
-  const nodes = addrs.map((addr) => new SimNode(world, addr, addrs));
-  for (const node of nodes) world.servers.set(node.addr, node);
-  const record: ClientRecord = { submitted: new Map(), acknowledged: new Map(), refused: new Set() };
+  const nodes = createNodes(world);
+  const record = createClientRecord();
+  const addrs = nodes.map((node) => node.addr);
   const clients = Array.from({ length: options.client_count }, (_, i) => new SimClient(world, `client${i + 1}`, addrs, record));
   const faults = new FaultInjector(world, nodes);
 
   for (const node of nodes) world.schedule(world.random.int(0, start_stagger_max_ms), `${node.addr} start`, () => node.start());
   for (const client of clients) client.start();
   faults.start(options.fault_duration_ms);
-  world.runUntil(options.fault_duration_ms);
+  await world.runUntil(options.fault_duration_ms);
 
   world.note('quiesce: network healed, every node up, no new transactions');
   for (const client of clients) client.stop();
   faults.stop();
-  world.runUntil(options.fault_duration_ms + options.quiesce_duration_ms);
+  await world.runUntil(options.fault_duration_ms + options.quiesce_duration_ms);
+  return summarize(world, nodes, record, faults);
+}
 
+/** The cluster of a run: `node_count` nodes, each listening in the world; the first address is lowest. */
+export function createNodes(world: World): readonly SimNode[] {
+  const addrs = Array.from({ length: world.options.node_count }, (_, i) => `10.0.0.${i + 1}:${first_node_port + i}`);
+  const nodes = addrs.map((addr) => new SimNode(world, addr, addrs.filter((other) => other !== addr)));
+  for (const node of nodes) world.servers.set(node.addr, node);
+  return nodes;
+}
+
+/** Check the quiesced cluster and sum the run up. */
+export function summarize(world: World, nodes: readonly SimNode[], record: ClientRecord, faults: { readonly crashes: number; readonly partitions: number }): SimResult {
   const violations = [...world.violations, ...checkQuiesced(nodes, record, world.now_ms)];
   for (const violation of violations.slice(world.violations.length)) world.note(`VIOLATION ${violation.rule}: ${violation.detail}`);
   const stats: SimStats = {
@@ -68,22 +79,25 @@ export function runSimulation(overrides: SimOverrides): SimResult {
     submitted: record.submitted.size,
     acknowledged: record.acknowledged.size,
     aborted: record.refused.size,
-    committed: Math.max(0, ...nodes.map((node) => node.store.listCommitted().length)),
+    committed: Math.max(0, ...nodes.map((node) => node.durable.listCommitted().length)),
     crashes: faults.crashes,
     partitions: faults.partitions,
     messages_sent: world.network.stats.sent,
     messages_dropped: world.network.stats.dropped + world.network.stats.cut,
-    highest_epoch: Math.max(0, ...nodes.map((node) => node.epoch)),
+    highest_epoch: Math.max(0, ...nodes.map((node) => node.durable.epoch)),
     accepting_writes_at_end: isAcceptingWrites(nodes),
     trace_hash: world.hash,
   };
-  return { seed: options.seed, ok: violations.length === 0, violations, stats, ...(world.trace !== undefined && { trace: world.trace }) };
+  return { seed: world.options.seed, ok: violations.length === 0, violations, stats, ...(world.trace !== undefined && { trace: world.trace }) };
 }
 
 /** Some serving node leads the highest epoch any node knows and accepts writes. */
 function isAcceptingWrites(nodes: readonly SimNode[]): boolean {
-  const highest = Math.max(0, ...nodes.map((node) => node.epoch));
-  return nodes.some((node) => node.up && node.state.phase === 'serving' && node.state.role === 'MASTER' && node.state.accepting_writes && node.state.term === highest);
+  const highest = Math.max(0, ...nodes.map((node) => node.durable.epoch));
+  return nodes.some((node) => {
+    const state = node.node?.context.state;
+    return state !== undefined && state.phase === 'serving' && state.role === 'MASTER' && state.accepting_writes && state.term === highest;
+  });
 }
 
 /** Crashes and partitions at random while the faults last; heals and restarts everything after. */
@@ -122,7 +136,9 @@ class FaultInjector {
     const { random, options, network } = this.world;
     const roll = random.next();
     const node = random.pick(this.nodes);
-    if (roll < 0.4) {
+    if (roll < 0.05) {
+      if (node.up) node.pause(random.int(100, options.pause_max_ms));
+    } else if (roll < 0.4) {
       if (!node.up) return;
       node.crash();
       this.crashes += 1;
@@ -154,4 +170,19 @@ class FaultInjector {
   private restart(node: SimNode): void {
     node.start();
   }
+}
+
+/**
+ * Run seeds `from`..`from + count - 1` one after another with the same overrides. With
+ * `stop_at_first_failure` it ends at the first seed that broke an invariant (a planted bug's
+ * hunt). Returns every result.
+ */
+export async function sweepSeeds(from: number, count: number, overrides: Omit<SimOverrides, 'seed'> = {}, stop_at_first_failure = false): Promise<readonly SimResult[]> {
+  const results: SimResult[] = [];
+  for (let seed = from; seed < from + count; seed += 1) {
+    const result = await runSimulation({ ...overrides, seed });
+    results.push(result);
+    if (stop_at_first_failure && !result.ok) break;
+  }
+  return results;
 }

@@ -1,25 +1,33 @@
 /**
- * The simulated world: the clock, the event queue, the network, the trace, and remote calls
+ * The simulated world: simulated time, the event queue, the network, the trace, and calls
  * between endpoints (nodes and clients). A call is a request and an answer, each a message
- * the network may lose, delay or duplicate; the caller sees the first answer, or a timeout,
- * or `refused` when the target was down when the request arrived.
+ * the network may lose, delay, duplicate or hold back; the caller sees the first answer, or
+ * PeerUnreachable (a timeout, or `refused` when nothing listened at the target).
+ *
+ * The nodes run the real services (lib/node), which are async: the loop pops the next event
+ * by simulated time, fires it (resolving a promise a service awaits: an answer, a timer, a
+ * disk write), then lets every microtask run before the next event. Nothing real (sockets,
+ * timers, the system clock, Math.random) takes part, so the same seed gives the same run.
  */
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
 import type { SimOptions } from './options.ts';
 import { Random } from './random.ts';
-import type { Handlers, Reply, RpcAnswer, RpcKind, RpcRequest } from './rpc.ts';
+import { PeerUnreachable, type PeerResponse } from '../node/peer-calls.ts';
+import type { Timer } from '../time/timers.ts';
 
-/** Something that calls: it may crash and come back as a new incarnation. */
+/** Something that calls: it may crash and come back as a new incarnation, or be paused. */
 export interface Endpoint {
   readonly addr: string;
   readonly incarnation: number;
+  /** Run `run` here now, unless this endpoint crashed since `incarnation` (false then); a paused one runs it when it resumes. */
+  arrive(incarnation: number, run: () => void): boolean;
 }
 
-/** Something that answers calls while up. */
+/** Something that answers calls while it listens: a node's HTTP routes. */
 export interface Server extends Endpoint {
-  readonly up: boolean;
-  readonly handlers: Handlers;
+  readonly listening: boolean;
+  answer(method: 'GET' | 'POST', path: string, body: unknown): Promise<PeerResponse>;
 }
 
 export interface Violation {
@@ -31,6 +39,9 @@ export interface Violation {
 /** FNV-1a offset basis and prime: a cheap running hash of the trace, kept even when the trace is not. */
 const fnv_offset = 0x811c9dc5;
 const fnv_prime = 0x01000193;
+
+/** Lets every pending microtask run: setImmediate fires only once the microtask queue is empty. */
+const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class World {
   now_ms = 0;
@@ -50,7 +61,7 @@ export class World {
 
   constructor(readonly options: SimOptions) {
     this.random = new Random(options.seed);
-    this.network = new Network(this.random, options.network, (delay_ms, label, run) => this.schedule(delay_ms, label, run));
+    this.network = new Network(this.random, options.network, (delay_ms, label, run) => void this.schedule(delay_ms, label, run));
     this.trace = options.trace ? [] : undefined;
   }
 
@@ -58,12 +69,15 @@ export class World {
     return (this.trace_hash >>> 0).toString(16).padStart(8, '0');
   }
 
-  schedule(delay_ms: number, label: string, run: () => void): void {
-    this.queue.push(this.now_ms + Math.max(0, delay_ms), label, run);
+  /** Run `run` `delay_ms` from now (simulated), unless cancelled first. */
+  schedule(delay_ms: number, label: string, run: () => boolean | void): Timer {
+    let cancelled = false;
+    this.queue.push(this.now_ms + Math.max(0, delay_ms), label, () => !cancelled && run() !== false);
+    return { cancel: () => void (cancelled = true) };
   }
 
   /** Run events until simulated time passes `until_ms` or nothing is left. */
-  runUntil(until_ms: number): void {
+  async runUntil(until_ms: number): Promise<void> {
     for (;;) {
       const next = this.queue.peekTime();
       if (next === undefined || next > until_ms) break;
@@ -71,7 +85,7 @@ export class World {
       if (!event) break;
       this.now_ms = event.at_ms;
       this.events_run += 1;
-      event.run();
+      if (event.run() !== false) await drainMicrotasks();
     }
     this.now_ms = Math.max(this.now_ms, until_ms);
   }
@@ -100,44 +114,47 @@ export class World {
     else this.sequence_of_transaction.set(id, sequence);
   }
 
-  /** `addr` took over as master in `epoch`. */
-  recordMaster(epoch: number, addr: string): void {
-    this.recordLeader(epoch, addr, 'accepted writes');
-  }
-
-  /** `addr` coordinated a round in `epoch`. */
-  recordRound(epoch: number, addr: string): void {
-    this.recordLeader(epoch, addr, 'coordinated a round');
-  }
-
-  private recordLeader(epoch: number, addr: string, what: string): void {
+  /** `addr` led `epoch`: it accepted writes, or coordinated a round, in it. */
+  recordLeader(epoch: number, addr: string, what: string): void {
     const leaders = this.masters_by_epoch.get(epoch) ?? new Set<string>();
     this.masters_by_epoch.set(epoch, leaders);
     if (!leaders.has(addr) && leaders.size > 0) this.violate('one-master-per-epoch', `${addr} ${what} in epoch ${epoch}, led by ${[...leaders].join(', ')}`);
     leaders.add(addr);
   }
 
-  call<K extends RpcKind>(from: Endpoint, to: string, kind: K, request: RpcRequest<K>, timeout_ms: number, onReply: (reply: Reply<RpcAnswer<K>>) => void): void {
+  /** One HTTP exchange over the simulated network. Bodies travel as JSON text does: copied. */
+  call<T>(from: Endpoint, to: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
     const incarnation = from.incarnation;
-    let settled = false;
-    const settle = (reply: Reply<RpcAnswer<K>>): void => {
-      if (settled) return;
-      settled = true;
-      if (from.incarnation === incarnation) onReply(reply);
-    };
-    this.schedule(timeout_ms, 'timeout', () => settle({ ok: false, error: 'timeout' }));
-    this.network.transmit(from.addr, to, kind, () => {
-      const target = this.servers.get(to);
-      if (!target || !target.up) {
-        this.network.transmit(to, from.addr, 'refused', () => settle({ ok: false, error: 'refused' }));
-        return;
-      }
-      const target_incarnation = target.incarnation;
-      const handler = target.handlers[kind] as (request: RpcRequest<K>, reply: (answer: RpcAnswer<K>) => void) => void;
-      handler(request, (answer) => {
-        if (target.incarnation !== target_incarnation || !target.up) return;
-        this.network.transmit(to, from.addr, `${kind}-answer`, () => settle({ ok: true, body: answer }));
+    const request = copyAsJson(body);
+    return new Promise<PeerResponse<T>>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void): boolean =>
+        from.arrive(incarnation, () => {
+          if (settled) return;
+          settled = true;
+          timeout.cancel();
+          finish();
+        });
+      const timeout = this.schedule(timeout_ms, 'timeout', () => settle(() => reject(new PeerUnreachable(to, 'timeout'))));
+      this.network.transmit(from.addr, to, `${method} ${path}`, () => {
+        const target = this.servers.get(to);
+        if (!target?.listening) {
+          this.network.transmit(to, from.addr, 'refused', () => settle(() => reject(new PeerUnreachable(to, 'connect ECONNREFUSED'))));
+          return;
+        }
+        const target_incarnation = target.incarnation;
+        target.arrive(target_incarnation, () => {
+          void target.answer(method, path, copyAsJson(request)).then((response) => {
+            if (target.incarnation !== target_incarnation) return;
+            const answer = copyAsJson(response) as PeerResponse<T>;
+            this.network.transmit(to, from.addr, `answer ${path}`, () => settle(() => resolve(answer)));
+          });
+        });
       });
     });
   }
+}
+
+function copyAsJson<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }

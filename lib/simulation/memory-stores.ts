@@ -1,0 +1,182 @@
+/**
+ * A simulated node's disk: what its store transactions committed (`DurableState`, which
+ * survives a simulated crash), and the four stores of lib/storage/stores.ts over it, with
+ * the SQLite classes' semantics (lib/storage/*.ts): a batch is applied all or none, and a
+ * sequence or an id is never stored twice. The hot path's synchronous writes are durable
+ * when they return; an asynchronous write takes simulated disk time, and a crash before it
+ * lands loses it.
+ */
+import type { CommittedEntry } from '../protocol/messages.ts';
+import type { JsonValue, Payload } from '../protocol/payload.ts';
+import type { EpochGrant } from '../cluster/election.ts';
+import type { DecisionRecord } from '../storage/decision-log.ts';
+import type { ParticipantRecord, ParticipantWrites } from '../storage/participant-log.ts';
+import type { Term } from '../storage/meta.ts';
+import type { KvItem } from '../storage/kv-reads.ts';
+import type { DecisionStore, KvReader, NodeMetaStore, NodeStores, ParticipantStore } from '../storage/stores.ts';
+import { assert } from '../util/assert.ts';
+
+export interface KvEntry {
+  readonly value: JsonValue;
+  readonly sequence: number;
+}
+
+/** Everything one node has on disk. */
+export class DurableState {
+  epoch = 0;
+  members: readonly string[] | undefined;
+  grant: EpochGrant | undefined;
+  readonly terms: Term[] = [];
+  readonly records = new Map<string, ParticipantRecord>();
+  readonly decisions = new Map<string, DecisionRecord>();
+  readonly kv = new Map<string, KvEntry>();
+  /** The unique indexes on `transactions.sequence` and `decisions.sequence`. */
+  private readonly committed_at = new Map<number, string>();
+  private readonly decided_at = new Set<number>();
+
+  listPrepared(): readonly ParticipantRecord[] {
+    return [...this.records.values()].filter((record) => record.state === 'PREPARED');
+  }
+
+  listCommitted(): readonly ParticipantRecord[] {
+    return [...this.records.values()].filter((record) => record.state === 'COMMITTED');
+  }
+
+  /** Apply a participant batch as participant-log.ts's one SQLite transaction does: all of it, or (throwing) none. */
+  write(writes: ParticipantWrites): void {
+    const sequences = new Map<number, string>();
+    const prepared = new Set<string>();
+    for (const input of writes.prepared) {
+      assert(!this.records.has(input.id) && !prepared.has(input.id), `UNIQUE constraint failed: transactions.id ${input.id}`);
+      prepared.add(input.id);
+    }
+    for (const entry of writes.committed) {
+      const holder = sequences.get(entry.sequence) ?? this.committed_at.get(entry.sequence);
+      assert(holder === undefined || holder === entry.transaction_id, `UNIQUE constraint failed: transactions.sequence ${entry.sequence}`);
+      sequences.set(entry.sequence, entry.transaction_id);
+    }
+    for (const input of writes.prepared) {
+      this.records.set(input.id, {
+        id: input.id,
+        state: 'PREPARED',
+        payload: input.payload,
+        epoch: input.epoch,
+        updated_at: input.now_ms,
+        ...(input.coordinator !== undefined && { coordinator: input.coordinator }),
+        ...(input.participants !== undefined && { participants: input.participants }),
+      });
+    }
+    for (const entry of writes.committed) {
+      for (const [key, value] of Object.entries(entry.payload)) {
+        const held = this.kv.get(key);
+        if (held === undefined || held.sequence < entry.sequence) this.kv.set(key, { value, sequence: entry.sequence });
+      }
+      const existing = this.records.get(entry.transaction_id);
+      this.records.set(entry.transaction_id, {
+        ...(existing ?? { epoch: entry.epoch, ...(entry.coordinator !== undefined && { coordinator: entry.coordinator }) }),
+        id: entry.transaction_id,
+        state: 'COMMITTED',
+        payload: entry.payload,
+        sequence: entry.sequence,
+        updated_at: entry.now_ms,
+      });
+      this.committed_at.set(entry.sequence, entry.transaction_id);
+    }
+    for (const input of writes.aborted) {
+      const existing = this.records.get(input.id);
+      if (existing === undefined) {
+        this.records.set(input.id, { id: input.id, state: 'ABORTED', epoch: input.epoch, updated_at: input.now_ms, ...(input.coordinator !== undefined && { coordinator: input.coordinator }) });
+      } else if (existing.state === 'PREPARED') {
+        this.records.set(input.id, { ...existing, state: 'ABORTED', updated_at: input.now_ms });
+      }
+    }
+  }
+
+  recordDecisions(records: readonly DecisionRecord[]): void {
+    const sequences = new Set<number>();
+    for (const record of records) {
+      assert(!this.decisions.has(record.id), `UNIQUE constraint failed: decisions.id ${record.id}`);
+      assert(record.sequence === undefined || !(sequences.has(record.sequence) || this.decided_at.has(record.sequence)), `UNIQUE constraint failed: decisions.sequence ${record.sequence}`);
+      if (record.sequence !== undefined) sequences.add(record.sequence);
+    }
+    for (const record of records) this.decisions.set(record.id, record);
+    for (const record of records) if (record.sequence !== undefined) this.decided_at.add(record.sequence);
+  }
+
+  /** Turn a COMMIT decision into ABORT, freeing its sequence (decision-log.ts, withdraw). */
+  withdrawDecision(id: string): void {
+    const decision = this.decisions.get(id);
+    if (!decision) return;
+    const { sequence, ...rest } = decision;
+    if (sequence !== undefined) this.decided_at.delete(sequence);
+    this.decisions.set(id, { ...rest, decision: 'ABORT' });
+  }
+}
+
+/**
+ * The stores one incarnation of a node uses. `disk` makes an asynchronous write land after
+ * simulated disk time, or never if the node crashes first.
+ */
+export function openMemoryStores(durable: DurableState, disk: (write: () => void) => Promise<void>): NodeStores {
+  const participant_log: ParticipantStore = {
+    findNow: (id) => durable.records.get(id),
+    find: async (id) => durable.records.get(id),
+    write: (writes) => durable.write(writes),
+    listPrepared: async () => durable.listPrepared(),
+    summarizeCommitted: () => {
+      const sequences = durable.listCommitted().map((record) => record.sequence ?? 0);
+      return { count: sequences.length, max: Math.max(0, ...sequences) };
+    },
+    listCommittedSequences: async (after) =>
+      durable
+        .listCommitted()
+        .flatMap((record) => (record.sequence !== undefined && record.sequence > after ? [record.sequence] : []))
+        .sort((a, b) => a - b),
+    readLog: async (after, limit) => readLog(durable, after, limit),
+  };
+  const decision_log: DecisionStore = {
+    recordMany: (records) => durable.recordDecisions(records),
+    find: async (id) => durable.decisions.get(id),
+    listUnapplied: async () =>
+      [...durable.decisions.values()]
+        .filter((decision) => decision.decision === 'COMMIT' && durable.records.get(decision.id)?.state === 'PREPARED')
+        .map((decision) => ({ id: decision.id, ...(decision.sequence !== undefined && { sequence: decision.sequence }) })),
+    withdraw: (id) => disk(() => durable.withdrawDecision(id)),
+  };
+  const meta: NodeMetaStore = {
+    readEpoch: async () => durable.epoch,
+    writeEpoch: (epoch) => disk(() => (durable.epoch = epoch)),
+    readMembers: async () => durable.members,
+    writeMembers: (members) => disk(() => (durable.members = [...members])),
+    readGrant: async () => durable.grant,
+    writeGrant: (grant) => disk(() => (durable.grant = grant)),
+    recordTerm: (term) =>
+      disk(() => {
+        if (!durable.terms.some((known) => known.epoch === term.epoch)) durable.terms.push(term);
+      }),
+    listTerms: async () => [...durable.terms].sort((a, b) => a.epoch - b.epoch),
+  };
+  const kv: KvReader = {
+    get: async (key) => {
+      const entry = durable.kv.get(key);
+      return entry && entry.value !== null ? { key, ...entry } : undefined;
+    },
+    page: async (after, limit) => {
+      const items: KvItem[] = [...durable.kv]
+        .filter(([key, entry]) => entry.value !== null && (after === undefined || key > after))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, entry]) => ({ key, ...entry }));
+      return { items: items.slice(0, limit), more: items.length > limit };
+    },
+  };
+  return { participant_log, decision_log, meta, kv };
+}
+
+function readLog(durable: DurableState, after: number, limit: number): readonly CommittedEntry[] {
+  return durable
+    .listCommitted()
+    .filter((record) => record.sequence !== undefined && record.sequence > after && record.payload !== undefined)
+    .sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0))
+    .slice(0, limit)
+    .map((record) => ({ transaction_id: record.id, sequence: record.sequence ?? 0, payload: record.payload as Payload }));
+}

@@ -1,0 +1,16 @@
+/**
+ * The first half of CI's 4,000-seed sweep of the simulation (lib/simulation), which runs the
+ * node's real services. Two files, so ava runs the halves in parallel.
+ */
+import test from 'ava';
+import { sweepSeeds } from '../../lib/simulation/runner.ts';
+import { describeSweep, sweep_half_seed_count } from '../helpers/sweep.ts';
+
+test('seeds 1–2000 break no invariant and end with a master that accepts writes', async (t) => {
+  t.timeout(300_000);
+  const report = describeSweep(await sweepSeeds(1, sweep_half_seed_count));
+  t.true(report.acknowledged > sweep_half_seed_count * 3, 'the clients get commits through');
+  t.true(report.crashes > sweep_half_seed_count, 'nodes crash');
+  t.deepEqual(report.violations, []);
+  t.deepEqual(report.without_master, []);
+});
