@@ -122,7 +122,7 @@ export class World {
     leaders.add(addr);
   }
 
-  /** One HTTP exchange over the simulated network. Bodies travel as JSON text does: copied. */
+  /** One HTTP exchange over the simulated network. Bodies travel as JSON text does: copied when sent. */
   call<T>(from: Endpoint, to: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
     const incarnation = from.incarnation;
     const request = copyAsJson(body);
@@ -144,7 +144,7 @@ export class World {
         }
         const target_incarnation = target.incarnation;
         target.arrive(target_incarnation, () => {
-          void target.answer(method, path, copyAsJson(request)).then((response) => {
+          void target.answer(method, path, request).then((response) => {
             if (target.incarnation !== target_incarnation) return;
             const answer = copyAsJson(response) as PeerResponse<T>;
             this.network.transmit(to, from.addr, `answer ${path}`, () => settle(() => resolve(answer)));
