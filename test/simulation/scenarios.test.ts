@@ -29,6 +29,8 @@ test('a new master does not reuse the sequence of a deposed master\'s unconfirme
   const first = s.submit(['a'], 2);
   await s.until(() => s.node(3).durable.listCommitted().length === 1, 'node 3 applies the commit');
   const sequence = s.node(3).durable.listCommitted()[0]?.sequence;
+  t.is(s.node(2).durable.decisions.get(first.id)?.sequence, sequence, 'node 2 decided it at that sequence');
+  t.is(s.node(2).durable.records.get(first.id)?.state, 'PREPARED', 'and has not applied it: nobody acknowledged');
   s.crash(3);
   s.restart(1);
   await s.advance(3_000);
@@ -39,4 +41,58 @@ test('a new master does not reuse the sequence of a deposed master\'s unconfirme
   t.not(s.record.acknowledged.get(second.id), sequence);
   t.deepEqual(await s.settle(), []);
   t.not(await s.outcome(first.answer), 409);
+});
+
+// Once found by seed 45: a client's retry of an id already committed gets the same answer,
+// from the master that committed it and from the next one, and no second sequence.
+test('a resubmitted committed transaction is answered with its sequence, never committed again', async (t) => {
+  const s = await Scenario.start();
+  const first = s.submit(['a']);
+  t.is(await s.outcome(first.answer), 200);
+  const sequence = s.record.acknowledged.get(first.id);
+  t.is(await s.outcome(s.resubmit(first.id)), 200);
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  t.is(await s.outcome(s.resubmit(first.id, 2)), 200);
+  t.is(s.record.acknowledged.get(first.id), sequence);
+  t.deepEqual(await s.settle(), []);
+  t.deepEqual(s.nodes.map((node) => node.durable.listCommitted().length), [1, 1, 1]);
+});
+
+// Once found by seed 2: the master decides COMMIT at sequence 1 and crashes before anyone
+// hears it; the next master hands sequence 1 out again, and the returning node withdraws its
+// decision. Whatever happens to it, the sequences end up 1..N with no hole.
+test('a withdrawn COMMIT decision leaves no gap in the sequences', async (t) => {
+  const s = await Scenario.start();
+  s.drop({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const lost = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(lost.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  const next = s.submit(['b'], 2);
+  t.is(await s.outcome(next.answer), 200);
+  s.restart(1);
+  t.deepEqual(await s.settle(), []);
+  t.not(s.node(1).durable.decisions.get(lost.id)?.sequence, s.record.acknowledged.get(next.id), 'the sequence went to one transaction');
+});
+
+// Once found by seed 382: a master deposed and re-elected while its COMMIT's first delivery
+// is under way; that delivery, under the old epoch, is refused as stale, so the new term
+// must deliver it again under its own.
+test('a master re-elected during a COMMIT\'s first delivery still gets it applied everywhere', async (t) => {
+  // A first delivery that waits long enough for the step-down and the re-election.
+  const s = await Scenario.start({ limits: { decision_timeout_ms: 10_000 } });
+  s.crash(2);
+  await s.until(() => s.state(1).peers.get(s.addr(2))?.alive === false, 'node 1 counts node 2 dead');
+  const hold = s.hold({ from: s.addr(1), to: s.addr(3), label: /^POST \/decide-batch/ });
+  const held = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(held.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  const epoch = s.state(1).epoch;
+  s.isolate(1);
+  await s.until(() => s.state(1).role !== 'MASTER', 'node 1 steps down');
+  s.heal();
+  await s.until(() => s.isAcceptingWrites(1) && s.state(1).epoch > epoch, 'node 1 leads a newer epoch');
+  s.release(hold);
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(3).durable.records.get(held.id)?.state, 'COMMITTED', 'the new term delivered it under its own epoch');
 });
