@@ -121,6 +121,13 @@ function buildCli(): CAC {
     .option('--results-dir <dir>', 'Where the run is recorded as <timestamp>.json (default: bench/results)')
     .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
     .action((raw: RawFlags) => runBenchCommand(raw));
+  cli
+    .command('dashboard', 'Serve the live dashboard on loopback; its calls to the cluster are signed with the secret, which stays here')
+    .usage('dashboard [--nodes A,B,C] [--port P] [--secret-file PATH]')
+    .option('--nodes <list>', nodes_help)
+    .option('--port <port>', 'Loopback port of the page (default: 8090; 0 picks a free one)')
+    .example('  $ twopc dashboard --secret-file ./secret   # then open http://127.0.0.1:8090/')
+    .action(async (raw: RawFlags) => (await import('./lib/cli/dashboard.ts')).runDashboard(raw));
   cli.option('--secret-file <path>', 'Cluster secret to sign requests with (or env TWOPC_SECRET)');
   for (const example of global_examples) cli.example(example);
   cli.help();

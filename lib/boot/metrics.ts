@@ -42,7 +42,7 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
   private sampler: NodeJS.Timeout | undefined;
   private readonly timeline: TimelineSample[] = [];
   /** Running totals of the rounds this node coordinated, for the timeline. */
-  private readonly totals = { committed: 0, aborted: 0, in_doubt: 0, round_seconds_sum: 0 };
+  private readonly totals = { committed: 0, aborted: 0, in_doubt: 0, conflicts: 0, round_seconds_sum: 0 };
 
   readonly decisions = new Counter({
     name: 'twopc_transactions_total',
@@ -164,8 +164,8 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
     return this.clock.monotonic_ms() / 1_000;
   }
 
-  /** Time one coordinator round and count its answer by outcome. */
-  async timeRound<T extends { readonly http_status: number }>(run: () => Promise<T>): Promise<T> {
+  /** Time one coordinator round and count its answer by outcome (and the aborts that were conflicts). */
+  async timeRound<T extends { readonly http_status: number; readonly body?: unknown }>(run: () => Promise<T>): Promise<T> {
     const started_s = this.now_s();
     const answer = await run();
     const outcome = answer.http_status === 200 ? 'committed' : answer.http_status === 409 ? 'aborted' : 'in_doubt';
@@ -173,6 +173,7 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
     this.answers.inc({ outcome });
     this.transaction_seconds.observe({ outcome }, seconds);
     this.totals[outcome] += 1;
+    if (outcome === 'aborted' && isConflict(answer.body)) this.totals.conflicts += 1;
     this.totals.round_seconds_sum += seconds;
     return answer;
   }
@@ -223,4 +224,9 @@ export function metricsSourceOf(node: TwopcNode): MetricsSource {
       return { total: prepared.length, in_doubt: prepared.filter((record) => record.updated_at <= cutoff_ms).length };
     },
   };
+}
+
+/** An ABORTED answer whose reason is a participant's `conflict` vote. */
+function isConflict(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { readonly reason?: unknown }).reason === 'conflict';
 }

@@ -35,6 +35,9 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const database = await openDatabase(dir).catch((error: unknown) => {
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   });
+  const meta = new MetaStore(database.db);
+  // How often this node started on this data directory: /health and the dashboard show it.
+  const starts = await meta.countStart();
   const metrics = new PrometheusMetrics(clock);
   const client = new PeerClient(clock, options.secret);
   const node = await openNode({
@@ -48,7 +51,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     stores: {
       participant_log: new ParticipantLog(database.db, database.sqlite),
       decision_log: new DecisionLog(database.db, database.sqlite),
-      meta: new MetaStore(database.db),
+      meta,
       kv: new KvReads(database.db),
     },
     metrics,
@@ -66,6 +69,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const app = createApp(node, {
     failpoints: options.failpoints === true,
     metrics,
+    starts,
     clock,
     ...(options.secret !== undefined && { secret: options.secret }),
   });

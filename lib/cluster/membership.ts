@@ -17,6 +17,8 @@ export interface PeerReport {
   /** Highest sequence applied or, as master, reserved. */
   readonly max_sequence: number;
   readonly master: string | undefined;
+  /** Times the peer started on its data directory (its `/health` says; absent from older nodes). */
+  readonly starts?: number;
 }
 
 export interface PeerStatus {

@@ -8,8 +8,8 @@ import type { Logger } from './logger.ts';
 export interface NodeMetrics {
   /** Seconds since an arbitrary origin, for timing phases. */
   now_s(): number;
-  /** Time one coordinator round and count its answer by outcome. */
-  timeRound<T extends { readonly http_status: number }>(run: () => Promise<T>): Promise<T>;
+  /** Time one coordinator round and count its answer by outcome (and the aborts that were conflicts). */
+  timeRound<T extends { readonly http_status: number; readonly body?: unknown }>(run: () => Promise<T>): Promise<T>;
   /** Phase one as coordinator, in seconds. */
   readonly prepare_seconds: { observe(seconds: number): void };
   /** Phase two of a COMMIT as coordinator, in seconds. */

@@ -11,7 +11,7 @@ export interface Term {
 
 /**
  * The node's durable scalars: the highest epoch it has seen, its membership list, the last
- * epoch grant it gave a candidate, and the terms it led.
+ * epoch grant it gave a candidate, the terms it led, and how many times it started.
  */
 export class MetaStore implements NodeMetaStore {
   constructor(private readonly db: Db) {}
@@ -40,6 +40,13 @@ export class MetaStore implements NodeMetaStore {
 
   async writeGrant(grant: EpochGrant): Promise<void> {
     await this.write('grant', JSON.stringify(grant));
+  }
+
+  /** Count one more start of this node on this data directory; returns the count, this one included. */
+  async countStart(): Promise<number> {
+    const starts = Number((await this.read('starts')) ?? 0) + 1;
+    await this.write('starts', String(starts));
+    return starts;
   }
 
   async recordTerm(term: Term): Promise<void> {

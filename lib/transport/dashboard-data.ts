@@ -1,15 +1,22 @@
 /**
  * `GET /dashboard/data`: everything the live page (lib/transport/dashboard-page.ts) shows, as
- * this node sees it: the members with what their last heartbeat said, the timeline of the
- * last minutes, and the transactions in flight, undelivered or PREPARED here with their state
- * on every member (asked by this node, so the browser talks to one node at a time).
+ * this node sees it: the members with what their last heartbeat said (and how often each
+ * started), the timeline of the last minutes, the epochs led so far (this node's and its
+ * reachable members' terms), and the transactions in flight, undelivered or PREPARED here with
+ * their state on every member (asked by this node, so the browser talks to one node at a time).
  */
 import type { TwopcNode } from '../node/node.ts';
 import { timeline_interval_ms, type MetricsExposition, type TimelineSample } from './metrics.ts';
 import type { TransactionView } from '../protocol/messages.ts';
+import type { Term } from '../storage/meta.ts';
 
 /** Most transactions one answer lists (their states are asked of every member). */
 export const dashboard_transactions_max = 20;
+/** Most terms (epochs and who led them) one answer lists, the latest. */
+export const dashboard_terms_max = 50;
+/** Writes of one transaction one answer shows, and how much of each JSON value, in characters. */
+export const dashboard_writes_max = 5;
+export const dashboard_value_max_chars = 60;
 /** Timeout of one member's answer about one transaction. */
 export const dashboard_peer_timeout_ms = 400;
 
@@ -25,6 +32,8 @@ export interface DashboardNode {
   readonly last_sequence?: number;
   readonly phase?: string;
   readonly last_seen_ms?: number;
+  /** Times the member started on its data directory (1: never restarted). */
+  readonly starts?: number;
 }
 
 export interface DashboardTransaction {
@@ -32,6 +41,8 @@ export interface DashboardTransaction {
   /** PREPARED here for longer than `in_doubt_after_ms`. */
   readonly in_doubt: boolean;
   readonly since: number;
+  /** Its first writes as this node holds them (PREPARED here): key and JSON value, shortened. */
+  readonly writes: readonly { readonly key: string; readonly value: string }[];
   /** Each member's state of it; `?` when the member did not answer. */
   readonly states: Readonly<Record<string, string>>;
 }
@@ -49,10 +60,13 @@ export interface DashboardData {
   readonly sample_interval_ms: number;
   readonly samples: readonly TimelineSample[];
   readonly transactions: readonly DashboardTransaction[];
+  /** Epochs led so far, oldest first, as this node and its reachable members recorded them. */
+  readonly terms: readonly Term[];
   readonly time_ms: number;
 }
 
-export async function collectDashboardData(node: TwopcNode, metrics: MetricsExposition): Promise<DashboardData> {
+/** `starts`: how often this node started on its data directory, this start included. */
+export async function collectDashboardData(node: TwopcNode, metrics: MetricsExposition, starts: number): Promise<DashboardData> {
   const view = node.roleView();
   const { context } = node;
   return {
@@ -64,19 +78,20 @@ export async function collectDashboardData(node: TwopcNode, metrics: MetricsExpo
     last_sequence: view.last_sequence,
     accepting_writes: view.accepting_writes,
     members: context.state.members,
-    nodes: view.nodes.map((member) => describeMember(node, member)),
+    nodes: view.nodes.map((member) => describeMember(node, member, starts)),
     sample_interval_ms: timeline_interval_ms,
     samples: metrics.listSamples(),
     transactions: await listTransactions(node),
+    terms: await listTerms(node),
     time_ms: Date.now(),
   };
 }
 
-function describeMember(node: TwopcNode, member: { readonly addr: string; readonly alive: boolean; readonly role: 'MASTER' | 'SLAVE' }): DashboardNode {
+function describeMember(node: TwopcNode, member: { readonly addr: string; readonly alive: boolean; readonly role: 'MASTER' | 'SLAVE' }, starts: number): DashboardNode {
   const { context } = node;
   if (member.addr === context.addr) {
     const report = node.cluster.report();
-    return { ...member, self: true, reachable: true, epoch: report.epoch, last_sequence: report.last_sequence, phase: report.phase, last_seen_ms: Date.now() };
+    return { ...member, self: true, reachable: true, epoch: report.epoch, last_sequence: report.last_sequence, phase: report.phase, last_seen_ms: Date.now(), starts };
   }
   const peer = context.state.peers.get(member.addr);
   const report = peer?.last_report;
@@ -85,6 +100,7 @@ function describeMember(node: TwopcNode, member: { readonly addr: string; readon
     self: false,
     reachable: peer?.reachable ?? false,
     ...(report !== undefined && { epoch: report.epoch, last_sequence: report.last_sequence, phase: report.phase }),
+    ...(report?.starts !== undefined && { starts: report.starts }),
     ...(peer?.last_seen_ms !== undefined && { last_seen_ms: peer.last_seen_ms }),
   };
 }
@@ -103,7 +119,7 @@ async function listTransactions(node: TwopcNode): Promise<readonly DashboardTran
 
 async function describeTransaction(node: TwopcNode, id: string, in_doubt: boolean): Promise<DashboardTransaction> {
   const { context } = node;
-  const own = await node.viewTransaction(id);
+  const [own, record] = await Promise.all([node.viewTransaction(id), context.participant_log.find(id)]);
   const views = await Promise.all(
     context.state.members.map(async (addr): Promise<readonly [string, string]> => {
       if (addr === context.addr) return [addr, own.state];
@@ -115,7 +131,40 @@ async function describeTransaction(node: TwopcNode, id: string, in_doubt: boolea
       }
     }),
   );
-  return { transaction_id: id, in_doubt, since: own.since, states: Object.fromEntries(views) };
+  return { transaction_id: id, in_doubt, since: own.since, writes: listWrites(record?.payload), states: Object.fromEntries(views) };
+}
+
+/** The first writes of a payload, each value as (shortened) JSON text; the page shows them as text. */
+function listWrites(payload: Readonly<Record<string, unknown>> | undefined): DashboardTransaction['writes'] {
+  return Object.entries(payload ?? {})
+    .slice(0, dashboard_writes_max)
+    .map(([key, value]) => {
+      const text = JSON.stringify(value) ?? 'null';
+      return { key, value: text.length > dashboard_value_max_chars ? `${text.slice(0, dashboard_value_max_chars - 1)}…` : text };
+    });
+}
+
+/**
+ * Every epoch this node led and every one its reachable members say they led, one per epoch,
+ * the latest `dashboard_terms_max`. A member that is down is missing until it answers again
+ * (the page keeps what it saw).
+ */
+async function listTerms(node: TwopcNode): Promise<readonly Term[]> {
+  const { context } = node;
+  const answers = await Promise.all(
+    context.state.members.map(async (addr): Promise<readonly Term[]> => {
+      if (addr === context.addr) return context.meta.listTerms();
+      if (context.state.peers.get(addr)?.reachable !== true) return [];
+      try {
+        const answer = await context.client.call<{ readonly terms: readonly Term[] }>(addr, 'GET', '/cluster/terms', undefined, dashboard_peer_timeout_ms);
+        return answer.status === 200 && Array.isArray(answer.body.terms) ? answer.body.terms : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  const by_epoch = new Map(answers.flat().map((term) => [term.epoch, term]));
+  return [...by_epoch.values()].sort((a, b) => a.epoch - b.epoch).slice(-dashboard_terms_max);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface TimelineSample {
   readonly committed: number;
   readonly aborted: number;
   readonly in_doubt: number;
+  /** Of the aborted, those a participant refused with reason `conflict` (a key locked by another transaction). */
+  readonly conflicts: number;
   readonly round_seconds_sum: number;
 }
 

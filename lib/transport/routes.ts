@@ -33,6 +33,8 @@ export interface RouteOptions {
   readonly failpoints: boolean;
   /** What `GET /metrics` and the dashboard show. */
   readonly metrics: MetricsExposition;
+  /** Times this node started on its data directory, this start included (`/health` and the dashboard show it). */
+  readonly starts: number;
   /** With a cluster secret, every request must be signed (401 otherwise). */
   readonly secret?: string;
   /** With failpoints, the clock `POST /debug/clock` moves. */
@@ -88,7 +90,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.get('/health', (event) => {
     const report = node.cluster.report();
     const serving = report.phase === 'serving';
-    return reply(event, serving ? 200 : 503, { status: serving ? 'ok' : report.phase, ...report });
+    return reply(event, serving ? 200 : 503, { status: serving ? 'ok' : report.phase, ...report, starts: options.starts });
   });
 
   app.get('/role', () => node.roleView());
@@ -167,10 +169,10 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
 
   app.get('/metrics', () => answerMetrics(options.metrics));
 
-  app.get('/', () => new Response(renderDashboardPage(node.addr), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+  app.get('/', () => new Response(renderDashboardPage({ via: 'node', addr: node.addr }), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
 
   app.get('/dashboard/data', async (event) =>
-    json(200, await collectDashboardData(node, options.metrics), { 'cache-control': 'no-store', ...corsHeadersFor(event.req.headers.get('origin'), node.context.state.members) }),
+    json(200, await collectDashboardData(node, options.metrics, options.starts), { 'cache-control': 'no-store', ...corsHeadersFor(event.req.headers.get('origin'), node.context.state.members) }),
   );
 
   if (options.failpoints) {

@@ -53,7 +53,7 @@ export class ProcessCluster {
 
   spawnNode(addr: string): void {
     const peers = this.addrs.filter((other) => other !== addr);
-    const args = [twopc_bin, 'start-node', '--addr', addr, '--peers', peers.join(','), '--data-dir', this.data_dir];
+    const args = [twopc_bin, 'start-node', '--addr', addr, ...(peers.length > 0 ? ['--peers', peers.join(',')] : []), '--data-dir', this.data_dir];
     if (this.options.failpoints) args.push('--failpoints');
     const child = spawn(process.execPath, args, { env: { ...process.env, TWOPC_LOG_LEVEL: 'warn', ...this.options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.output.set(addr, '');
