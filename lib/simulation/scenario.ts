@@ -16,7 +16,7 @@ import { checkQuiesced } from './checker.ts';
 import { createNodes } from './runner.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
 import { createClientRecord, SimClient, type ClientRecord } from './sim-client.ts';
-import type { SimNode } from './sim-node.ts';
+import { SimNode } from './sim-node.ts';
 import type { MessageRule } from './network.ts';
 import { World, type Violation } from './world.ts';
 import type { NodeState } from '../node/context.ts';
@@ -42,7 +42,7 @@ export class Scenario {
 
   private constructor(
     readonly world: World,
-    readonly nodes: readonly SimNode[],
+    readonly nodes: SimNode[],
   ) {
     this.client = new SimClient(world, 'client', nodes.map((node) => node.addr), this.record);
   }
@@ -50,7 +50,7 @@ export class Scenario {
   /** Start a cluster (3 nodes by default) on a quiet network and wait until node 1 accepts writes. */
   static async start(overrides: Partial<SimOverrides> = {}): Promise<Scenario> {
     const world = new World(resolveOptions({ seed: 1, ...overrides, network: { ...quiet_network, ...overrides.network } }));
-    const scenario = new Scenario(world, createNodes(world));
+    const scenario = new Scenario(world, [...createNodes(world)]);
     for (const node of scenario.nodes) node.start();
     await scenario.until(() => scenario.isAcceptingWrites(1), 'node 1 accepts writes');
     return scenario;
@@ -98,6 +98,22 @@ export class Scenario {
     const watched = promise.finally(() => (settled = true));
     await this.until(() => settled, 'a promise to settle');
     return watched;
+  }
+
+  /** Start one more node, configured with the current members as its peers; it is no member until `join`. Returns its number. */
+  addNode(): number {
+    const n = this.nodes.length + 1;
+    const node = new SimNode(this.world, `10.0.0.${n}:${7000 + n}`, this.nodes.map((other) => other.addr));
+    this.world.servers.set(node.addr, node);
+    this.nodes.push(node);
+    node.start();
+    return n;
+  }
+
+  /** Ask node `via` to add node `n` to the membership (`POST /cluster/join`); gives the HTTP status. */
+  async join(n: number, via = 1): Promise<number | undefined> {
+    const answer = this.world.call(this.client, this.addr(via), 'POST', '/cluster/join', { addr: this.addr(n) }, this.world.options.client_timeout_ms);
+    return (await this.outcome(answer.catch(() => undefined)))?.status;
   }
 
   crash(n: number): void {

@@ -15,6 +15,7 @@ import type { Logger } from '../node/logger.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Timer, Timers } from '../time/timers.ts';
+import { propagateJoin, propagateLeave } from '../transport/membership-gossip.ts';
 import { DurableState, openMemoryStores } from './memory-stores.ts';
 import type { Server, World } from './world.ts';
 
@@ -179,6 +180,15 @@ export class SimNode implements Server {
         }
         case 'GET /cluster/in-doubt':
           return ok({ rounds: await node.recovery.listInDoubtRounds() });
+        case 'POST /cluster/join':
+        case 'POST /cluster/leave': {
+          const { addr } = body as { addr: string };
+          const joining = route === '/cluster/join';
+          const changed = joining ? await node.cluster.join(addr) : await node.cluster.leave(addr);
+          if (changed) (joining ? propagateJoin : propagateLeave)(node, addr);
+          void node.cluster.elect().catch(() => undefined);
+          return ok({ members: node.context.state.members, [joining ? 'added' : 'removed']: changed });
+        }
         default:
           return { status: 404, body: { error: 'no such route' } };
       }

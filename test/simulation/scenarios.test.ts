@@ -96,3 +96,36 @@ test('a master re-elected during a COMMIT\'s first delivery still gets it applie
   t.deepEqual(await s.settle(), []);
   t.is(s.node(3).durable.records.get(held.id)?.state, 'COMMITTED', 'the new term delivered it under its own epoch');
 });
+
+// Pause detection (ClusterService.pulse): a master frozen (SIGSTOP) longer than its peers wait
+// is replaced; when it resumes, requests and timers that queued meanwhile must not find it
+// still acting as master of its old term: it detaches first and catches up.
+test('a master paused past the heartbeat limit is replaced, and on resuming detaches before acting', async (t) => {
+  const s = await Scenario.start();
+  t.is(await s.outcome(s.submit(['a']).answer), 200);
+  const epoch = s.state(1).epoch;
+  s.pause(1, 3_000);
+  const during = s.submit(['a'], 2);
+  t.is(await s.outcome(during.answer), 200, 'node 2 takes over while node 1 is frozen');
+  t.true(s.state(2).epoch > epoch);
+  await s.until(() => s.world.now_ms >= s.node(1).paused_until_ms, 'node 1 resumes');
+  await s.advance(1);
+  t.not(s.state(1).phase, 'serving', 'the resumed node detached at once');
+  t.deepEqual(await s.settle(), []);
+  t.true(s.isAcceptingWrites(1), 'and leads again once caught up');
+});
+
+// Membership (ClusterService.join, lib/transport/membership-gossip.ts): a node that joins a
+// running cluster learns the membership, catches up what was committed before, and takes
+// part in the rounds after.
+test('a node that joins a running cluster catches up and takes part in later commits', async (t) => {
+  const s = await Scenario.start();
+  t.is(await s.outcome(s.submit(['a']).answer), 200);
+  const n = s.addNode();
+  t.is(await s.join(n), 200);
+  await s.until(() => s.nodes.every((node) => node.node?.context.state.members.length === 4), 'every node knows four members');
+  await s.until(() => s.state(n).phase === 'serving', 'the new node serves');
+  t.is(await s.outcome(s.submit(['b']).answer), 200);
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(n).durable.listCommitted().length, 2);
+});
