@@ -5,7 +5,7 @@
  * `master`). After each kill the node is restarted and the cluster settles (every node
  * alive, one master) before the next kill.
  */
-import type { BenchCluster } from './bench-cluster.ts';
+import type { ProcessCluster } from '../process-cluster/process-cluster.ts';
 import { call, sleep } from './http.ts';
 import { round, summarizeLatency } from './stats.ts';
 
@@ -37,7 +37,7 @@ interface Loop {
 }
 
 /** The committing client: follows the master wherever it goes. */
-async function commitLoop(cluster: BenchCluster, loop: Loop, first_master: string, tag: string): Promise<void> {
+async function commitLoop(cluster: ProcessCluster, loop: Loop, first_master: string, tag: string): Promise<void> {
   let target: string | undefined = first_master;
   let probe = 0;
   for (let index = 0; !loop.stopped; index += 1) {
@@ -62,7 +62,7 @@ async function commitLoop(cluster: BenchCluster, loop: Loop, first_master: strin
 }
 
 /** One kill of the master; resolves to kill-to-commit in ms, or undefined if none came in time. */
-async function measureOneFailover(cluster: BenchCluster, tag: string): Promise<number | undefined> {
+async function measureOneFailover(cluster: ProcessCluster, tag: string): Promise<number | undefined> {
   const master = await cluster.waitForAllAlive();
   const loop: Loop = { stopped: false, successes: 0, recovered_at: undefined, kill_at: undefined };
   const running = commitLoop(cluster, loop, master, tag);
@@ -77,14 +77,14 @@ async function measureOneFailover(cluster: BenchCluster, tag: string): Promise<n
     loop.stopped = true;
     await running;
     if (!cluster.isRunning(master)) {
-      cluster.spawn(master);
+      cluster.spawnNode(master);
       await cluster.waitForHealthy(master);
     }
   }
 }
 
 /** `runs` failovers in a row on a running cluster; `onRun` hears each one's result. */
-export async function measureFailovers(cluster: BenchCluster, runs: number, onRun: (run: number, ms: number | undefined) => void): Promise<FailoverResult> {
+export async function measureFailovers(cluster: ProcessCluster, runs: number, onRun: (run: number, ms: number | undefined) => void): Promise<FailoverResult> {
   const times_ms: number[] = [];
   let failed = 0;
   for (let run = 1; run <= runs; run += 1) {

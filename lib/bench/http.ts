@@ -40,17 +40,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Polls `probe` every `interval_ms` until it returns a value other than undefined/false; throws after `timeout_ms`. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeout_ms: number, interval_ms = 50): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms} ms waiting for ${what}`);
-    await sleep(interval_ms);
-  }
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

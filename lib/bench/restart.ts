@@ -7,8 +7,9 @@
  * GET /health and on to the moment it holds no prepared transaction (`twopc_locked_keys`
  * 0 in /metrics: every in-doubt one resolved).
  */
-import { BenchCluster } from './bench-cluster.ts';
-import { call, waitUntil } from './http.ts';
+import type { ProcessCluster } from '../process-cluster/process-cluster.ts';
+import { waitUntil } from '../util/wait-until.ts';
+import { call } from './http.ts';
 import { fileSizeMb, fillCommitted, fillInDoubt, maxStoredSequence, newIdPrefix, nodeFile } from './store-filler.ts';
 import { round } from './stats.ts';
 import { assert } from '../util/assert.ts';
@@ -49,7 +50,7 @@ async function lockedKeys(addr: string): Promise<number | undefined> {
 }
 
 /** Every running node's last sequence once they all report the same one. */
-async function settledSequence(cluster: BenchCluster): Promise<number> {
+async function settledSequence(cluster: ProcessCluster): Promise<number> {
   return waitUntil('every node at one last sequence', async () => {
     const healths = await Promise.all(cluster.addrs.map((addr) => call(addr, 'GET', '/health', undefined, metrics_timeout_ms)));
     const sequences = new Set(healths.map((health) => (health.status === 200 ? health.body?.last_sequence : undefined)));
@@ -62,7 +63,7 @@ async function settledSequence(cluster: BenchCluster): Promise<number> {
  * Runs the restart measurement on `cluster` (every node running and settled; it keeps the
  * data the earlier phases wrote). Leaves the cluster running; `note` hears progress.
  */
-export async function measureRestart(cluster: BenchCluster, settings: RestartSettings, note: (text: string) => void): Promise<RestartResult> {
+export async function measureRestart(cluster: ProcessCluster, settings: RestartSettings, note: (text: string) => void): Promise<RestartResult> {
   const master = await cluster.waitForAllAlive();
   const settled = await settledSequence(cluster);
   const role = await call(master, 'GET', '/role', undefined, metrics_timeout_ms);
@@ -90,13 +91,13 @@ export async function measureRestart(cluster: BenchCluster, settings: RestartSet
 
   note('starting the other nodes on the same store');
   const peers_started = performance.now();
-  for (const peer of peers) cluster.spawn(peer);
+  for (const peer of peers) cluster.spawnNode(peer);
   await cluster.waitForAllAlive(restart_give_up_ms);
   const peers_ready_ms = performance.now() - peers_started;
 
   note(`restarting ${target} with ${settings.in_doubt} in-doubt transactions`);
   const started = performance.now();
-  cluster.spawn(target);
+  cluster.spawnNode(target);
   await cluster.waitForHealthy(target, restart_give_up_ms);
   const health_ms = performance.now() - started;
   let resolved_ms: number | null = null;

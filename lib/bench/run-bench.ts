@@ -9,10 +9,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchCluster } from './bench-cluster.ts';
-import { spawnBaseline, type BenchProcess } from './processes.ts';
+import { ProcessCluster } from '../process-cluster/process-cluster.ts';
+import type { OwnedProcess } from '../process-cluster/owned-process.ts';
+import { spawnBaseline } from './processes.ts';
 import { findFreePorts } from '../util/free-ports.ts';
-import { call, closeHttp, waitUntil } from './http.ts';
+import { call, closeHttp } from './http.ts';
+import { waitUntil } from '../util/wait-until.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { RssSampler, type RssSummary } from './rss.ts';
 import { measureFailovers, type FailoverResult } from './failover.ts';
@@ -67,7 +69,7 @@ const baseline_ready_timeout_ms = 30_000;
 
 interface Baseline {
   readonly addr: string;
-  readonly process: BenchProcess;
+  readonly process: OwnedProcess;
   readonly data_dir: string;
 }
 
@@ -121,7 +123,7 @@ async function measureLatencyAndThroughput(settings: BenchSettings, master: stri
 }
 
 /** The load runs with the RSS of every node and of the baseline sampled throughout. */
-async function measureLoad(settings: BenchSettings, cluster: BenchCluster, master: string, baseline: Baseline, progress: Progress) {
+async function measureLoad(settings: BenchSettings, cluster: ProcessCluster, master: string, baseline: Baseline, progress: Progress) {
   const sampler = new RssSampler();
   for (const addr of cluster.addrs) sampler.track(addr, () => cluster.pidOf(addr));
   sampler.track('baseline', () => baseline.process.pid);
@@ -140,14 +142,14 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
   const machine = describeMachine();
   try {
     progress.note(`starting ${settings.nodes} nodes and the baseline`);
-    const cluster = await BenchCluster.create(settings.nodes, 'cluster');
+    const cluster = await ProcessCluster.create(settings.nodes, { label: 'bench-cluster' });
     let load: Awaited<ReturnType<typeof measureLoad>>;
     let failover: FailoverResult;
     let restart: RestartResult;
     try {
       const baseline = await startBaseline();
       try {
-        await cluster.startAll();
+        cluster.startAll();
         const master = await cluster.waitForAllAlive();
         load = await measureLoad(settings, cluster, master, baseline, progress);
       } finally {

@@ -79,7 +79,7 @@ export async function crashAt(context: FaultContext, addr: string, name: string)
   if (await cluster.waitForExit(addr, crash_wait_ms)) {
     context.fault(`${addr} crashed at ${name}`);
     await sleep(context.random.int(500, 1_500));
-    cluster.restart(addr);
+    cluster.spawnNode(addr);
     context.progress(`restarted ${addr}`);
   } else {
     await setFailpoint(cluster, addr, name, 'off');
@@ -91,7 +91,7 @@ export async function killAndRestart(context: FaultContext, addr: string): Promi
   await context.cluster.kill(addr, 'SIGKILL');
   context.fault(`SIGKILL ${addr}`);
   await sleep(context.random.int(1_000, 2_000));
-  context.cluster.restart(addr);
+  context.cluster.spawnNode(addr);
   context.progress(`restarted ${addr}`);
 }
 

@@ -1,129 +1,34 @@
 /**
  * A real cluster for tests: every node is a separate `twopc start-node` process on
- * loopback with its own SQLite files, so a test can SIGKILL one and restart it.
+ * loopback with its own SQLite files, so a test can SIGKILL one and restart it. The
+ * launcher is lib/process-cluster (shared with chaos and bench); this adds what tests ask
+ * of a cluster: submit, dump, and the consistency check.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { findFreePorts } from './ports.ts';
+import { ProcessCluster as NodeProcessCluster } from '../../lib/process-cluster/process-cluster.ts';
 import { request, waitFor } from './http.ts';
 
-import { twopc_bin } from '../../lib/util/package-root.ts';
-
-export { twopc_bin };
+export { twopc_bin } from '../../lib/util/package-root.ts';
 
 export interface ClusterOptions {
   readonly size: number;
   readonly failpoints?: boolean;
   /** Extra environment for every node process. */
   readonly env?: Readonly<Record<string, string>>;
-  /** The cluster secret the nodes were given: the harness signs its own requests with it. */
+  /** The cluster secret: every node is given it, and the harness signs its own requests with it. */
   readonly secret?: string;
 }
 
-export class ProcessCluster {
-  private readonly processes = new Map<string, ChildProcess>();
-  readonly output = new Map<string, string>();
-
-  private constructor(
-    readonly addrs: readonly string[],
-    readonly data_dir: string,
-    private readonly options: ClusterOptions,
-  ) {}
-
+export class ProcessCluster extends NodeProcessCluster {
+  /** Start `size` nodes on free ports in a temp dir and wait until all are alive. */
   static async start(options: ClusterOptions): Promise<ProcessCluster> {
-    const ports = await findFreePorts(options.size);
-    const cluster = new ProcessCluster(
-      ports.map((port) => `127.0.0.1:${port}`),
-      mkdtempSync(join(tmpdir(), 'twopc-test-')),
-      options,
-    );
-    for (const addr of cluster.addrs) cluster.spawnNode(addr);
-    try {
-      await cluster.waitForAllAlive();
-    } catch (error) {
-      // Leave no process behind, and say what the nodes said.
-      const said = cluster.addrs.map((addr) => `--- ${addr}${cluster.isRunning(addr) ? '' : ' (exited)'}\n${cluster.output.get(addr) ?? ''}`).join('\n');
-      await cluster.stop();
-      throw new Error(`${String(error)}\n${said}`);
-    }
+    const cluster = await ProcessCluster.create(options.size, {
+      label: 'test',
+      ...(options.failpoints !== undefined && { failpoints: options.failpoints }),
+      ...(options.secret !== undefined && { secret: options.secret }),
+      ...(options.env !== undefined && { env: options.env }),
+    });
+    await cluster.startAndWait();
     return cluster;
-  }
-
-  spawnNode(addr: string): void {
-    const peers = this.addrs.filter((other) => other !== addr);
-    const args = [twopc_bin, 'start-node', '--addr', addr, ...(peers.length > 0 ? ['--peers', peers.join(',')] : []), '--data-dir', this.data_dir];
-    if (this.options.failpoints) args.push('--failpoints');
-    const child = spawn(process.execPath, args, { env: { ...process.env, TWOPC_LOG_LEVEL: 'warn', ...this.options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.output.set(addr, '');
-    const keep = (chunk: Buffer) => this.output.set(addr, (this.output.get(addr) ?? '') + chunk.toString());
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.processes.set(addr, child);
-  }
-
-  /** SIGKILL one node and wait until its process is gone. */
-  async kill(addr: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.processes.get(addr);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-  }
-
-  /** Send a signal without waiting for anything (SIGSTOP / SIGCONT to pause and resume). */
-  signal(addr: string, signal: NodeJS.Signals): void {
-    this.processes.get(addr)?.kill(signal);
-  }
-
-  isRunning(addr: string): boolean {
-    const child = this.processes.get(addr);
-    return child !== undefined && child.exitCode === null && child.signalCode === null;
-  }
-
-  /** Start a killed node again and wait until it serves. */
-  async restart(addr: string): Promise<void> {
-    this.spawnNode(addr);
-    await this.waitForHealthy(addr);
-  }
-
-  async waitForHealthy(addr: string, timeout_ms = 45_000): Promise<void> {
-    await waitFor(`${addr} healthy`, async () => (await this.request(addr, 'GET', '/health', undefined, 1_000)).status === 200, timeout_ms);
-  }
-
-  /** Wait until the master accepts writes and counts every running node alive (a participant). */
-  async waitForAllAlive(timeout_ms = 45_000): Promise<void> {
-    await waitFor(
-      'every node alive in the master\'s view',
-      async () => {
-        const master = await this.waitForMaster(timeout_ms);
-        const role = await this.request(master, 'GET', '/role', undefined, 1_000);
-        const running = this.addrs.filter((addr) => this.isRunning(addr));
-        return running.every((addr) => role.body.nodes.some((node: { addr: string; alive: boolean }) => node.addr === addr && node.alive));
-      },
-      timeout_ms,
-      100,
-    );
-  }
-
-  /** Wait until every running node names the same master and that master accepts writes. */
-  async waitForMaster(timeout_ms = 45_000): Promise<string> {
-    const running = this.addrs.filter((addr) => this.isRunning(addr));
-    return waitFor(
-      'one agreed master',
-      async () => {
-        const roles = await Promise.all(running.map((addr) => this.request(addr, 'GET', '/role', undefined, 1_000)));
-        const masters = new Set(roles.map((role) => role.body.master));
-        if (masters.size !== 1) return undefined;
-        const [master] = masters;
-        if (typeof master !== 'string') return undefined;
-        const view = roles.find((role) => role.body.addr === master)?.body;
-        return view?.role === 'MASTER' && view.accepting_writes ? master : undefined;
-      },
-      timeout_ms,
-      100,
-    );
   }
 
   /** Submit a transaction to the master. */
@@ -167,22 +72,8 @@ export class ProcessCluster {
     return dumps[0] ?? [];
   }
 
-  /** Resume (in case a test paused it), ask it to stop, and SIGKILL it if it takes over 5 s. */
-  private async stopOne(addr: string): Promise<void> {
-    if (!this.isRunning(addr)) return;
-    this.signal(addr, 'SIGCONT');
-    const timer = setTimeout(() => this.signal(addr, 'SIGKILL'), 5_000);
-    await this.kill(addr, 'SIGTERM');
-    clearTimeout(timer);
-  }
-
   /** A request from the harness, signed when the cluster has a secret. */
   request(addr: string, method: 'GET' | 'POST', path: string, body?: unknown, timeout_ms = 5_000): Promise<{ status: number; body: any }> {
     return request(addr, method, path, body, timeout_ms, this.options.secret);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.addrs.map((addr) => this.stopOne(addr)));
-    rmSync(this.data_dir, { recursive: true, force: true });
   }
 }

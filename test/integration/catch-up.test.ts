@@ -44,15 +44,15 @@ test('a node paused (SIGSTOP) while others commit stops serving when resumed and
   const master = await cluster.waitForMaster();
   const paused = cluster.addrs[2]!;
   const aliveInMaster = async () => (await request(master, 'GET', '/role')).body.nodes.find((n: { addr: string }) => n.addr === paused).alive;
-  cluster.signal(paused, 'SIGSTOP');
+  cluster.pause(paused);
   await waitFor('paused node marked dead', async () => (await aliveInMaster()) === false);
   for (let i = 1; i <= 10; i += 1) {
     // Straight to the master: the harness's own master lookup would wait on the paused node.
     t.is((await request(master, 'POST', '/transactions', { payload: { [`while-paused-${i}`]: i } })).status, 200);
   }
-  cluster.signal(paused, 'SIGCONT');
+  cluster.resume(paused);
   await waitFor('resumed node counted alive again', async () => (await aliveInMaster()) === true);
-  await waitFor('it noticed the pause and stopped serving', async () => /"event":"detached"/.test(cluster.output.get(paused) ?? ''), 5_000);
+  await waitFor('it noticed the pause and stopped serving', async () => /"event":"detached"/.test(cluster.outputOf(paused)), 5_000);
   t.is((await request(paused, 'GET', '/health')).body.last_sequence, (await request(master, 'GET', '/health')).body.last_sequence);
   const after = await cluster.submit({ resumed: true });
   t.true(after.body.participants.includes(paused));

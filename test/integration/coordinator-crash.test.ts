@@ -32,7 +32,7 @@ test('a master that crashes after deciding COMMIT but before telling anyone with
   t.is(during.body.sequence, 2, 'the new master numbers on from what live nodes applied');
 
   await cluster.restart(old_master);
-  t.regex(cluster.output.get(old_master) ?? '', /"event":"unconfirmed-decisions".*told-nobody/, 'it found its unapplied decision');
+  t.regex(cluster.outputOf(old_master), /"event":"unconfirmed-decisions".*told-nobody/, 'it found its unapplied decision');
   const states = await settle(cluster, 'told-nobody');
   t.deepEqual(states, ['ABORTED', 'ABORTED', 'ABORTED']);
   t.is(await cluster.waitForMaster(), old_master);
@@ -56,7 +56,7 @@ test('a master that crashes after another replica applied the commit, before app
   t.is((await cluster.submit({ during: 2 })).body.sequence, 2);
 
   await cluster.restart(old_master);
-  t.regex(cluster.output.get(old_master) ?? '', /"event":"unconfirmed-decisions".*told-some/, 'it found its unapplied decision');
+  t.regex(cluster.outputOf(old_master), /"event":"unconfirmed-decisions".*told-some/, 'it found its unapplied decision');
   const states = await settle(cluster, 'told-some');
   t.deepEqual(states, ['COMMITTED', 'COMMITTED', 'COMMITTED']);
   const data = await cluster.checkConsistent();

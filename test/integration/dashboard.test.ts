@@ -51,7 +51,7 @@ test.before(async () => {
 });
 
 test.after.always(async (t) => {
-  for (const addr of cluster?.addrs ?? []) if (!cluster!.isRunning(addr)) t.log(`${addr} is down:\n${cluster!.output.get(addr)?.slice(-2_000)}`);
+  for (const addr of cluster?.addrs ?? []) if (!cluster!.isRunning(addr)) t.log(`${addr} is down:\n${cluster!.outputOf(addr).slice(-2_000)}`);
   if (dashboard && !dashboard.running) t.log(`dashboard exited: ${dashboard.stderr}`);
   await browser?.close();
   await killAllTwopc();

@@ -37,7 +37,7 @@ test.before(async () => {
 });
 
 test.after.always(async (t) => {
-  for (const addr of cluster?.addrs ?? []) if (!cluster.isRunning(addr)) t.log(`${addr} died:\n${cluster.output.get(addr)}`);
+  for (const addr of cluster?.addrs ?? []) if (!cluster.isRunning(addr)) t.log(`${addr} died:\n${cluster.outputOf(addr)}`);
   await cluster?.stop();
 });
 
