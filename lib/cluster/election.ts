@@ -39,9 +39,12 @@ export type ClaimAnswer =
  * Whether to grant `claim`. The candidate is still chosen deterministically (the lowest
  * alive address); this vote only makes an epoch belong to one candidate: a node grants each
  * epoch once, never below the highest epoch it has seen, so two candidates that both win a
- * majority in the same epoch would need a node that granted it twice.
+ * majority in the same epoch would need a node that granted it twice. A candidate outside
+ * this node's membership gets nothing. The same claim again gets the same grant (its answer
+ * may have been lost); the node persists a grant before it answers with it.
  */
-export function answerClaim(current_epoch: number, granted: EpochGrant | undefined, claim: EpochGrant): ClaimAnswer {
+export function answerClaim(current_epoch: number, granted: EpochGrant | undefined, claim: EpochGrant, members: readonly string[]): ClaimAnswer {
+  if (!members.includes(claim.candidate)) return { granted: false, reason: 'not a member', epoch: current_epoch };
   if (granted !== undefined && claim.epoch === granted.epoch) {
     return claim.candidate === granted.candidate ? { granted: true, grant: granted } : { granted: false, reason: 'epoch already granted', epoch: granted.epoch };
   }

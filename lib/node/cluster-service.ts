@@ -251,9 +251,8 @@ export class ClusterService {
     return this.claims.run('claim', async () => {
       const { context } = this;
       const { state } = context;
-      if (!state.members.includes(claim.candidate)) return { granted: false, reason: 'not a member', epoch: state.epoch };
       // Planted bug `grant-epoch-twice`: the grant already given is forgotten.
-      const answer = answerClaim(state.epoch, context.bugs['grant-epoch-twice'] ? undefined : state.granted, claim);
+      const answer = answerClaim(state.epoch, context.bugs['grant-epoch-twice'] ? undefined : state.granted, claim, state.members);
       if (answer.granted && state.granted?.epoch !== claim.epoch) {
         await context.meta.writeGrant(claim);
         state.granted = claim;

@@ -6,13 +6,15 @@
  * round carries more (a lone client still gets a round of its own at once). A round
  * prepares all its transactions on every alive node with one `/prepare-batch` each (one
  * fsync per node), decides each transaction on its own with the pure rules in
- * lib/two-phase-commit/coordinator.ts, persists every decision in one local transaction,
+ * lib/two-phase-commit/round-verdict.ts, persists every decision in one local transaction,
  * then delivers them with one `/decide-batch` per node. A participant that misses a
  * decision gets it again until it acknowledges.
  */
 import type { AbortRequest, CommitRequest, DecideBatchRequest, PrepareBatchRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
 import type { Payload } from '../protocol/payload.ts';
-import { decideOutcome, findCommittedSequence, isInDoubtElsewhere, listDecisionRecipients, mayApplyLocally, summarizeVotes, type Ballot, type Outcome } from '../two-phase-commit/coordinator.ts';
+import { judgeTransaction, listRecipients, summarizeVotes, type Ballot, type Outcome, type Standing, type Verdict } from '../two-phase-commit/round-verdict.ts';
+import { answerKnown, answerWhileInFlight, type ResubmitAnswer } from '../two-phase-commit/resubmit.ts';
+import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from './peer-calls.ts';
@@ -27,6 +29,7 @@ export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
   | { readonly http_status: 409; readonly body: { transaction_id: string; status: 'ABORTED'; reason: string; votes: Readonly<Record<string, string>> } }
   | { readonly http_status: 421; readonly body: { error: string; master: string | null } }
+  | { readonly http_status: 422; readonly body: { error: string; transaction_id: string } }
   | { readonly http_status: 503; readonly body: { error: string; master: string | null; in_doubt?: true } };
 
 /** A client's transaction waiting for a round. */
@@ -37,20 +40,26 @@ interface Submission {
   readonly answer: (answer: SubmitAnswer) => void;
 }
 
-/** One transaction of a round, once its votes are in. */
-interface Verdict {
+/** One transaction of a round, once its votes are in and judged (lib/two-phase-commit/round-verdict.ts). */
+interface Judged<V extends Verdict = Verdict> {
+  readonly submission: Submission;
+  readonly ballots: readonly Ballot[];
+  readonly verdict: V;
+}
+
+/** A transaction this round decides, with its sequence once it has one. */
+interface Decided {
   readonly submission: Submission;
   readonly ballots: readonly Ballot[];
   readonly outcome: Outcome;
-  /** Set when a participant already committed this id in an earlier round. */
-  readonly committed_at?: number;
-  /** Set when a participant holds this id prepared by another round. */
-  readonly in_doubt?: true;
+  readonly sequence?: number;
 }
+
+type Settled = Judged<Extract<Verdict, { kind: 'committed-earlier' }>>;
 
 export class CoordinatorService {
   /** Transactions submitted and not answered yet, by id: a node's view reports them as INIT. */
-  private readonly in_flight = new Map<string, Promise<SubmitAnswer>>();
+  private readonly in_flight = new Map<string, { readonly payload: Payload; readonly answer: Promise<SubmitAnswer> }>();
   /** Decisions some participant has not acknowledged yet. */
   private readonly undelivered = new Map<string, PendingDelivery>();
   private delivering = false;
@@ -129,10 +138,13 @@ export class CoordinatorService {
     }
     const id = request.transaction_id ?? this.context.ids.newTransactionId();
     const running = this.in_flight.get(id);
-    if (running) return running;
-    // Registered before the first await: a second submit of the same id joins this one.
+    if (running) {
+      const resubmit = answerWhileInFlight(running.payload, request.payload);
+      return resubmit.kind === 'join' ? running.answer : this.answerResubmit(id, resubmit);
+    }
+    // Registered before the first await: a second submit of the same id meets this one.
     const answer = this.answerOrQueue(id, request).finally(() => this.in_flight.delete(id));
-    this.in_flight.set(id, answer);
+    this.in_flight.set(id, { payload: request.payload, answer });
     return answer;
   }
 
@@ -143,7 +155,7 @@ export class CoordinatorService {
 
   private async answerOrQueue(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
     // Only an id the client chose can have a past; a fresh UUID cannot.
-    const known = request.transaction_id === undefined ? undefined : await this.answerKnown(id);
+    const known = request.transaction_id === undefined ? undefined : await this.answerKnown(id, request.payload);
     if (known) return known;
     return this.context.metrics.timeRound(
       () =>
@@ -154,27 +166,26 @@ export class CoordinatorService {
     );
   }
 
-  /** The answer for a transaction this node already decided: resubmitting is idempotent. */
-  private async answerKnown(id: string): Promise<SubmitAnswer | undefined> {
+  /** The answer for an id this node already knows (lib/two-phase-commit/resubmit.ts), or undefined for a new round. */
+  private async answerKnown(id: string, payload: Payload): Promise<SubmitAnswer | undefined> {
     const [decision, record] = await Promise.all([this.context.decision_log.find(id), this.context.participant_log.find(id)]);
-    if (decision?.decision === 'COMMIT' && decision.sequence !== undefined && record?.state !== 'PREPARED') {
-      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: decision.sequence, participants: decision.participants } };
+    const resubmit = answerKnown({ ...(decision && { decision }), ...(record && { record }) }, payload);
+    return resubmit.kind === 'new-round' ? undefined : this.answerResubmit(id, resubmit);
+  }
+
+  private answerResubmit(id: string, resubmit: Exclude<ResubmitAnswer, { kind: 'new-round' | 'join' }>): SubmitAnswer {
+    switch (resubmit.kind) {
+      case 'refuse-reused-id':
+        return refuseReusedId(id);
+      case 'committed':
+        return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: resubmit.sequence, participants: resubmit.participants } };
+      case 'aborted':
+        return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
+      case 'in-doubt':
+        // An earlier attempt of this very id is in doubt here (its coordinator died, or its
+        // commit is not applied anywhere yet).
+        return { http_status: 503, body: { error: 'transaction is in doubt; retry shortly', master: this.context.state.master ?? null, in_doubt: true } };
     }
-    if (decision?.decision === 'ABORT') {
-      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
-    }
-    if (record?.state === 'COMMITTED' && record.sequence !== undefined) {
-      return { http_status: 200, body: { transaction_id: id, status: 'COMMITTED', sequence: record.sequence, participants: record.participants ?? [] } };
-    }
-    if (record?.state === 'ABORTED') {
-      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: 'aborted earlier', votes: {} } };
-    }
-    if (record?.state === 'PREPARED') {
-      // An earlier attempt of this very id is in doubt here (its coordinator died, or its
-      // commit is not applied anywhere yet): neither a new round nor an answer is honest.
-      return { http_status: 503, body: { error: 'transaction is in doubt; retry shortly', master: this.context.state.master ?? null, in_doubt: true } };
-    }
-    return undefined;
   }
 
   /** Start rounds for queued submissions while fewer than `rounds_in_flight_max` run. */
@@ -227,33 +238,38 @@ export class CoordinatorService {
     const failed_after_votes = await this.failedAt('after-prepare-votes');
     // A master that stepped down or saw a newer epoch while collecting votes must not
     // decide COMMIT: the new master may already be handing out sequences.
-    const still_master = () => context.state.role === 'MASTER' && context.state.epoch === epoch;
-    const verdicts = round.map((submission, index): Verdict => {
+    const still_master = context.state.role === 'MASTER' && context.state.epoch === epoch;
+    const standing: Standing = refused || failed_after_votes ? { kind: 'must-abort', reason: 'failpoint' } : still_master ? { kind: 'leading' } : { kind: 'must-abort', reason: 'lost mastership' };
+    const judged = round.map((submission, index): Judged => {
       const ballots = participants.flatMap((addr) => {
         const response = votes.get(addr)?.[index];
         return response ? [{ addr, response }] : [];
       });
-      const committed_at = findCommittedSequence(ballots);
-      const outcome: Outcome =
-        refused || failed_after_votes ? { decision: 'ABORT', reason: 'failpoint' } : still_master() ? decideOutcome(participants, ballots) : { decision: 'ABORT', reason: 'lost mastership' };
-      return { submission, ballots, outcome, ...(committed_at !== undefined && { committed_at }), ...(isInDoubtElsewhere(ballots) && { in_doubt: true }) };
+      return { submission, ballots, verdict: judgeTransaction(participants, ballots, standing) };
     });
     // An id another round holds in doubt gets no decision here: its holders settle it by
     // termination (the ones that just prepared it too), and its client hears 503 in_doubt.
-    for (const verdict of verdicts) {
-      if (verdict.in_doubt && verdict.committed_at === undefined) {
-        context.log.info('in-doubt-elsewhere', { transaction_id: verdict.submission.id, epoch });
-        verdict.submission.answer({ http_status: 503, body: { error: 'an earlier attempt of this transaction is in doubt; retry shortly', master: context.addr, in_doubt: true } });
+    // An id held with other writes gets none either: its client is refused, and the
+    // participants that prepared this round's writes for it are told to drop them.
+    for (const { submission, verdict } of judged) {
+      if (verdict.kind === 'in-doubt-elsewhere') {
+        context.log.info('in-doubt-elsewhere', { transaction_id: submission.id, epoch });
+        submission.answer({ http_status: 503, body: { error: 'an earlier attempt of this transaction is in doubt; retry shortly', master: context.addr, in_doubt: true } });
+      } else if (verdict.kind === 'reused-id') {
+        context.log.info('reused-id-refused', { transaction_id: submission.id, epoch });
+        submission.answer(refuseReusedId(submission.id));
       }
     }
-    const fresh = verdicts.filter((verdict) => verdict.committed_at === undefined && !verdict.in_doubt);
-    const committing = fresh.filter((verdict) => verdict.outcome.decision === 'COMMIT');
+    const fresh = judged.flatMap(({ submission, ballots, verdict }) => (verdict.kind === 'decide' ? [{ submission, ballots, outcome: verdict.outcome }] : []));
+    const settled = judged.filter((entry): entry is Settled => entry.verdict.kind === 'committed-earlier');
+    const withdrawn = judged.filter(({ verdict }) => verdict.kind === 'reused-id');
+    const committing = fresh.filter((entry) => entry.outcome.decision === 'COMMIT');
     const reservation = committing.length > 0 ? await this.reserveSequences(committing.length, epoch) : undefined;
     let next_sequence = reservation?.first ?? 0;
-    const decided = fresh.map((verdict): Verdict & { readonly sequence?: number } => {
-      if (verdict.outcome.decision !== 'COMMIT') return verdict;
-      if (!reservation) return { ...verdict, outcome: { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } };
-      return { ...verdict, sequence: next_sequence++ };
+    const decided = fresh.map((entry): Decided => {
+      if (entry.outcome.decision !== 'COMMIT') return entry;
+      if (!reservation) return { ...entry, outcome: { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } };
+      return { ...entry, sequence: next_sequence++ };
     });
     const created_at = context.clock.now_ms();
     const records = decided.map(
@@ -280,11 +296,11 @@ export class CoordinatorService {
     await context.failpoints.hit('after-decision-persist').catch(() => undefined);
     await context.failpoints.hit('before-decision-send').catch(() => undefined);
     const remote_participants = participants.filter((addr) => addr !== context.addr).length;
-    const acks_needed = Math.min(remote_participants, Math.ceil(context.state.members.length / 2));
+    const acks_needed = countAcksNeeded(remote_participants, context.state.members.length);
     const run = reservation ? new RunConfirmation(reservation, reservation.count, acks_needed) : undefined;
     const decision_started_s = context.metrics.now_s();
     try {
-      await this.deliver(epoch, participants, decided, verdicts.filter((verdict) => verdict.committed_at !== undefined), run);
+      await this.deliver(epoch, participants, decided, settled, withdrawn, run);
     } catch (error) {
       // Not remembered for re-delivery: reconciliation finishes them, as after a restart.
       for (const record of committed) if (!this.undelivered.has(record.id)) this.handOff(record.id, record.sequence);
@@ -356,12 +372,15 @@ export class CoordinatorService {
    *
    * `settled` are ids a participant had already committed in an earlier round (a client's
    * retry): the READY voters commit them at that sequence; nothing new was decided.
+   * `withdrawn` are ids a participant holds with other writes (their clients were refused):
+   * the READY voters, which prepared this round's writes for them, abort those.
    */
   private async deliver(
     epoch: number,
     participants: readonly string[],
-    decided: readonly (Verdict & { readonly sequence?: number })[],
-    settled: readonly Verdict[],
+    decided: readonly Decided[],
+    settled: readonly Settled[],
+    withdrawn: readonly Judged[],
     run: RunConfirmation | undefined,
   ): Promise<void> {
     const { context } = this;
@@ -373,32 +392,36 @@ export class CoordinatorService {
       if (!message) messages.set(addr, (message = { commits: [], aborts: [] }));
       return message;
     };
-    for (const verdict of decided) {
-      const id = verdict.submission.id;
-      const recipients = listDecisionRecipients(participants);
+    const abortAt = (id: string, recipients: readonly string[]) => {
       const remote = recipients.filter((addr) => addr !== here);
-      if (verdict.outcome.decision === 'COMMIT') {
-        assert(verdict.sequence !== undefined, `commit of ${id} has a sequence`);
-        const message: CommitRequest = { transaction_id: id, sequence: verdict.sequence, epoch, coordinator: here };
-        pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: recipients.includes(here), ...(run && { run }) });
-        for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.sequence });
-      } else {
-        const message: AbortRequest = { transaction_id: id, epoch, coordinator: here };
-        pendings.set(id, { kind: 'abort', message, addrs: new Set(remote), remote_recipients: 0, remote_acks: 0, local_pending: recipients.includes(here) });
-        for (const addr of remote) address(addr).aborts.push(id);
+      const message: AbortRequest = { transaction_id: id, epoch, coordinator: here };
+      pendings.set(id, { kind: 'abort', message, addrs: new Set(remote), remote_recipients: 0, remote_acks: 0, local_pending: recipients.includes(here) });
+      for (const addr of remote) address(addr).aborts.push(id);
+    };
+    for (const { submission, ballots, outcome, sequence } of decided) {
+      const id = submission.id;
+      const recipients = listRecipients({ kind: 'decide', outcome }, participants, ballots);
+      if (outcome.decision !== 'COMMIT') {
+        abortAt(id, recipients);
+        continue;
       }
+      assert(sequence !== undefined, `commit of ${id} has a sequence`);
+      const remote = recipients.filter((addr) => addr !== here);
+      const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: here };
+      pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: recipients.includes(here), ...(run && { run }) });
+      for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence });
     }
-    for (const verdict of settled) {
-      const id = verdict.submission.id;
-      assert(verdict.committed_at !== undefined, `${id} was committed earlier`);
-      const ready = verdict.ballots.filter((ballot) => ballot.response.status === 'READY').map((ballot) => ballot.addr);
+    for (const { submission, ballots, verdict } of settled) {
+      const id = submission.id;
+      const ready = listRecipients(verdict, participants, ballots);
       const remote = ready.filter((addr) => addr !== here);
-      const message: CommitRequest = { transaction_id: id, sequence: verdict.committed_at, epoch, coordinator: here };
+      const message: CommitRequest = { transaction_id: id, sequence: verdict.sequence, epoch, coordinator: here };
       // Applied elsewhere already, so this node may apply it at once.
       pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 1, local_pending: ready.includes(here) });
-      for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.committed_at });
-      context.log.info('committed-earlier', { transaction_id: id, sequence: verdict.committed_at, epoch });
+      for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.sequence });
+      context.log.info('committed-earlier', { transaction_id: id, sequence: verdict.sequence, epoch });
     }
+    for (const { submission, ballots, verdict } of withdrawn) abortAt(submission.id, listRecipients(verdict, participants, ballots));
     await Promise.all([...messages].map(([addr, message]) => this.sendDecisions(addr, { epoch, coordinator: here, ...message }, pendings)));
     try {
       await this.applyHere(epoch, [...pendings.values()]);
@@ -407,15 +430,17 @@ export class CoordinatorService {
       if (run && run.acks_needed === 0) run.release();
     }
     for (const pending of pendings.values()) this.remember(pending);
-    for (const verdict of [...decided, ...settled]) verdict.submission.answer(this.answerFor(verdict, pendings.get(verdict.submission.id), participants));
+    for (const { submission, ballots, outcome, sequence } of decided) {
+      submission.answer(
+        outcome.decision === 'ABORT'
+          ? { http_status: 409, body: { transaction_id: submission.id, status: 'ABORTED', reason: outcome.reason, votes: summarizeVotes(ballots) } }
+          : this.answerCommitted(submission.id, sequence, pendings.get(submission.id), participants),
+      );
+    }
+    for (const { submission, verdict } of settled) submission.answer(this.answerCommitted(submission.id, verdict.sequence, pendings.get(submission.id), participants));
   }
 
-  private answerFor(verdict: Verdict & { readonly sequence?: number }, pending: PendingDelivery | undefined, participants: readonly string[]): SubmitAnswer {
-    const id = verdict.submission.id;
-    if (verdict.outcome.decision === 'ABORT' && verdict.committed_at === undefined) {
-      return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason: verdict.outcome.reason, votes: summarizeVotes(verdict.ballots) } };
-    }
-    const sequence = verdict.committed_at ?? verdict.sequence;
+  private answerCommitted(id: string, sequence: number | undefined, pending: PendingDelivery | undefined, participants: readonly string[]): SubmitAnswer {
     assert(sequence !== undefined, `commit of ${id} has a sequence`);
     if (pending?.local_pending && !this.context.bugs['acknowledge-before-replicated']) {
       return { http_status: 503, body: { error: 'commit decided but no other replica has acknowledged it yet; retry to learn the outcome', master: this.context.addr, in_doubt: true } };
@@ -456,7 +481,7 @@ export class CoordinatorService {
     if (!pending.addrs.delete(addr)) return;
     if (pending.kind !== 'commit') return;
     pending.remote_acks += 1;
-    if (pending.run && pending.remote_acks === pending.run.acks_needed) pending.run.acknowledgeOne();
+    if (pending.run && completesQuorum(pending.remote_acks, pending.run.acks_needed)) pending.run.acknowledgeOne();
   }
 
   /** Apply this node's share of decisions: aborts at once, commits once another replica has. */
@@ -506,7 +531,7 @@ export class CoordinatorService {
     if (first === undefined) return;
     const remotes = decisions.map((decision) => decision.participants.filter((addr) => addr !== context.addr && context.state.members.includes(addr)));
     // One run (the earlier term's last round): as many acknowledgements as its smallest share allows.
-    const acks_needed = Math.min(...remotes.map((remote) => Math.min(remote.length, Math.ceil(context.state.members.length / 2))));
+    const acks_needed = Math.min(...remotes.map((remote) => countAcksNeeded(remote.length, context.state.members.length)));
     const run = new RunConfirmation(this.sequencer.hold(first, decisions.length), decisions.length, acks_needed);
     decisions.forEach((decision, index) => {
       assert(decision.sequence !== undefined, `re-driven decision ${decision.id} has a sequence`);
@@ -556,6 +581,11 @@ export class CoordinatorService {
       this.delivering = false;
     }
   }
+}
+
+/** The refusal of a submit whose id is known with other writes: nothing of it is applied. */
+function refuseReusedId(id: string): SubmitAnswer {
+  return { http_status: 422, body: { error: `transaction id ${id} was already used with other writes; a new transaction needs a new id`, transaction_id: id } };
 }
 
 /** Split one participant's re-deliveries by the epoch each decision was made in. */

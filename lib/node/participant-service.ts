@@ -14,7 +14,7 @@ import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
 import { SerialQueue } from '../util/serial-queue.ts';
-import type { Payload } from '../protocol/payload.ts';
+import { isSamePayload } from '../protocol/payload.ts';
 import type { AbortInput, CommitInput, PreparedInput } from '../storage/participant-log.ts';
 
 export type DecisionAnswer =
@@ -98,7 +98,7 @@ export class ParticipantService {
         {
           ...this.view(record?.state),
           ...(record?.sequence !== undefined && { committed_sequence: record.sequence }),
-          ...(known && { payload_matches: samePayload(record.payload, payload) }),
+          ...(known && { payload_matches: isSamePayload(record.payload, payload) }),
           ...(record?.state === 'PREPARED' && { prepared_by: { epoch: record.epoch, ...(record.coordinator !== undefined && { coordinator: record.coordinator }) } }),
         },
         request,
@@ -251,14 +251,4 @@ export class ParticipantService {
       isMember: (addr) => context.state.members.includes(addr),
     };
   }
-}
-
-/** The same writes: equal as JSON, whatever the key order. */
-function samePayload(a: Payload | undefined, b: Payload): boolean {
-  if (a === undefined) return false;
-  return canonicalJson(a) === canonicalJson(b);
-}
-
-function canonicalJson(payload: Payload): string {
-  return JSON.stringify(Object.keys(payload).sort().map((key) => [key, payload[key]]));
 }

@@ -7,7 +7,6 @@
  */
 import type { NodeState } from './context.ts';
 import type { Timer, Timers } from '../time/timers.ts';
-import { nextSequence } from '../two-phase-commit/coordinator.ts';
 import { assert } from '../util/assert.ts';
 
 export interface Reservation {
@@ -69,7 +68,7 @@ export class Sequencer {
       void previous.then(release);
       return undefined;
     }
-    const first = nextSequence(this.state.max_sequence);
+    const first = this.state.max_sequence + 1;
     const last = first + count - 1;
     this.state.max_sequence = last;
     let open = true;

@@ -57,3 +57,13 @@ export const PayloadSchema = v.pipe(
 export function listPayloadKeys(payload: Payload): readonly string[] {
   return Object.keys(payload).sort();
 }
+
+/** The same writes: equal as JSON, whatever the order of the keys. */
+export function isSamePayload(a: Payload | undefined, b: Payload): boolean {
+  if (a === undefined) return false;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(payload: Payload): string {
+  return JSON.stringify(Object.keys(payload).sort().map((key) => [key, payload[key]]));
+}
