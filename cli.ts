@@ -1,21 +1,15 @@
 /**
  * The `twopc` command line: parses with cac and dispatches to one module per command under
  * lib/cli/. Every failure ends as one line `twopc: <reason>` on stderr and an exit code.
+ * A command's module is imported when that command runs, never before: `commit` or `--help`
+ * must not pay for the node stack, SQLite, piscina, bench or chaos
+ * (test/integration/lazy-loading.test.ts).
  */
 import { createRequire } from 'node:module';
 import { cac, type CAC } from 'cac';
-import { runBenchCommand } from './lib/cli/bench.ts';
-import { runChaos } from './lib/cli/chaos.ts';
-import { runCluster } from './lib/cli/cluster.ts';
-import { runCommit } from './lib/cli/commit.ts';
 import { describeError, exit_codes, exitCodeOf, UsageError, type ExitCode } from './lib/cli/exit.ts';
 import type { RawFlags } from './lib/cli/flags.ts';
-import { runGet } from './lib/cli/get.ts';
 import { warnLine } from './lib/cli/output.ts';
-import { runStartMaster } from './lib/cli/start-master.ts';
-import { runStartNode } from './lib/cli/start-node.ts';
-import { runStatus } from './lib/cli/status.ts';
-import { runTx } from './lib/cli/tx.ts';
 import { signRequestsWith } from './lib/cli/http.ts';
 import { readSecret } from './lib/cli/secret.ts';
 import { optionalText } from './lib/cli/flags.ts';
@@ -44,7 +38,7 @@ function buildCli(): CAC {
     .option('--secret-file <path>', 'Cluster secret (needed for a non-loopback --host; or env TWOPC_SECRET)')
     .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
     .example('  $ twopc cluster --size 3 --base-port 8081 --data-dir ./data')
-    .action((raw: RawFlags) => runCluster(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/cluster.ts')).runCluster(raw));
   cli
     .command('start-node', 'Run one node in this process')
     .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]')
@@ -57,14 +51,14 @@ function buildCli(): CAC {
     .option('--config <file>', 'JSON file with addr, peers, data_dir, secret_file, failpoints, log_level; flags override it')
     .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
     .example('  $ twopc start-node --config /etc/twopc/node.json --log-level info')
-    .action((raw: RawFlags) => runStartNode(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/start-node.ts')).runStartNode(raw));
   cli
     .command('start-master', 'Join running nodes into one cluster and wait until they agree on a master')
     .usage('start-master --nodes A,B,C [--timeout MS]')
     .option('--nodes <list>', 'Every node of the cluster, HOST:PORT,…')
     .option('--timeout <ms>', 'How long to wait for agreement (default: 10000)')
     .example('  $ twopc start-master --nodes 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083')
-    .action((raw: RawFlags) => runStartMaster(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/start-master.ts')).runStartMaster(raw));
   cli
     .command('commit', 'Commit one transaction through the master (exit 0 committed, 1 aborted, 2 usage/unreachable, 3 unknown)')
     .usage('commit --payload JSON [--nodes A,B,C] [--timeout MS] [--json]')
@@ -73,7 +67,7 @@ function buildCli(): CAC {
     .option('--timeout <ms>', 'Give up after this long (default: 10000)')
     .option('--json', "Print the master's answer as one JSON object")
     .example(`  $ twopc commit --payload '{"color":"blue","size":3}'`)
-    .action((raw: RawFlags) => runCommit(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/commit.ts')).runCommit(raw));
   cli
     .command('status', 'Show every node: address, role, alive, epoch, last committed sequence')
     .usage('status [--nodes A,B,C] [--json] [--watch [--interval MS]]')
@@ -83,14 +77,14 @@ function buildCli(): CAC {
     .option('--interval <ms>', 'Pause between frames of --watch (default: 1000)')
     .example('  $ twopc status --nodes 127.0.0.1:8081,127.0.0.1:8082')
     .example('  $ twopc status --watch --interval 500')
-    .action((raw: RawFlags) => runStatus(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/status.ts')).runStatus(raw));
   cli
     .command('get <key>', 'Read a committed value (from the master when there is one)')
     .usage('get KEY [--nodes A,B,C] [--json]')
     .option('--nodes <list>', nodes_help)
     .option('--json', 'Print the whole answer {key, value, sequence}')
     .example('  $ twopc get color')
-    .action((key: unknown, raw: RawFlags) => runGet(key, raw));
+    .action(async (key: unknown, raw: RawFlags) => (await import('./lib/cli/get.ts')).runGet(key, raw));
   cli
     .command('tx <id>', "Show one transaction's state on every node, and say in words what it is waiting for")
     .usage('tx ID [--nodes A,B,C] [--json]')
@@ -98,7 +92,7 @@ function buildCli(): CAC {
     .option('--json', 'Print {transaction_id, nodes:[…]} as JSON')
     .example('  $ twopc tx 0b6f1c52-3f7e-4d0a-9d43-1f1f5b0f6a11')
     .example('  $ twopc tx 0b6f1c52-3f7e-4d0a-9d43-1f1f5b0f6a11 --json')
-    .action((id: unknown, raw: RawFlags) => runTx(id, raw));
+    .action(async (id: unknown, raw: RawFlags) => (await import('./lib/cli/tx.ts')).runTx(id, raw));
   cli
     .command('chaos', 'Fault-injection run against a real cluster of node processes')
     .usage('chaos [--scenario NAME|all] [--runs N] [--seed S] [--json]')
@@ -107,7 +101,7 @@ function buildCli(): CAC {
     .option('--seed <s>', 'Random seed')
     .option('--json', 'Print one JSON object')
     .example('  $ twopc chaos --scenario all --runs 5 --seed 42')
-    .action((raw: RawFlags) => runChaos(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/chaos.ts')).runChaos(raw));
   cli
     .command('bench', 'The benchmark: prints its figures and the same-run baselines')
     .usage('bench [--nodes N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--results-dir DIR]')
@@ -120,7 +114,7 @@ function buildCli(): CAC {
     .option('--in-doubt <k>', 'PREPARED transactions left in doubt in that store (default: 1000)')
     .option('--results-dir <dir>', 'Where the run is recorded as <timestamp>.json (default: bench/results)')
     .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
-    .action((raw: RawFlags) => runBenchCommand(raw));
+    .action(async (raw: RawFlags) => (await import('./lib/cli/bench.ts')).runBenchCommand(raw));
   cli
     .command('dashboard', 'Serve the live dashboard on loopback; its calls to the cluster are signed with the secret, which stays here')
     .usage('dashboard [--nodes A,B,C] [--port P] [--secret-file PATH]')

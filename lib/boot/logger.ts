@@ -1,16 +1,15 @@
 /**
  * A node's structured log: pino, one JSON line per event on stderr (pretty, through
- * pino-pretty, only when stderr is a terminal). Every line carries the node's `addr` and
+ * pino-pretty, only when stderr is a terminal, and only then loaded). Every line carries the node's `addr` and
  * its current `epoch` (an event's own `epoch` field wins), the `event` name and a level.
  * Call sites only ever see `log.info(event, fields)` / `log.warn(event, fields)` (lib/node/logger.ts).
  */
+import { createRequire } from 'node:module';
 import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { Logger } from '../node/logger.ts';
+import type { LogLevel } from './log-levels.ts';
 
-export const log_levels = ['silent', 'error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof log_levels)[number];
-export const log_level_default: LogLevel = 'warn';
+export { isLogLevel, levelFromEnv, log_level_default, log_levels, type LogLevel } from './log-levels.ts';
 
 export interface LoggerOptions {
   readonly level: LogLevel;
@@ -25,7 +24,7 @@ export interface LoggerOptions {
 export function createLogger(addr: string, options: LoggerOptions): Logger {
   const sink = options.sink ?? ((line: string) => void process.stderr.write(line));
   const prettify = options.pretty
-    ? prettyFactory({
+    ? loadPrettyFactory()({
         messageKey: 'event',
         messageFormat: '{addr} {event}',
         ignore: 'pid,hostname,addr',
@@ -57,14 +56,9 @@ export function createLogger(addr: string, options: LoggerOptions): Logger {
   };
 }
 
-export function isLogLevel(value: string): value is LogLevel {
-  return (log_levels as readonly string[]).includes(value);
-}
-
-/** The env `TWOPC_LOG_LEVEL` if it names a level, else `warn`. */
-export function levelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
-  const level = env['TWOPC_LOG_LEVEL'];
-  return level !== undefined && isLogLevel(level) ? level : log_level_default;
+/** pino-pretty costs about 8 MB: it is loaded for a person at a terminal, not by every node. */
+function loadPrettyFactory(): typeof import('pino-pretty').prettyFactory {
+  return (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')).prettyFactory;
 }
 
 /** Pretty lines only for a person watching: stderr is a terminal. */

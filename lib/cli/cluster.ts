@@ -1,13 +1,12 @@
 import { createLiveTable } from '../supervisor/live-table.ts';
 import { clusterAddrs, startCluster, type Cluster } from '../supervisor/supervisor.ts';
 import { CliError, exit_codes, type ExitCode } from './exit.ts';
-import { flagInteger, flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
+import { data_dir_default, flagInteger, flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
 import { parseAddr } from './nodes.ts';
 import { isLoopbackHost } from '../security/bind-policy.ts';
 import { printLine } from './output.ts';
 import { readSecret, requireSecretFor } from './secret.ts';
 import { onShutdownSignal } from './signals.ts';
-import { data_dir_default } from './start-node.ts';
 import { parseLogLevel } from './log-level.ts';
 import type { LogLevel } from '../boot/logger.ts';
 

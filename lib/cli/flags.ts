@@ -1,5 +1,8 @@
 import { UsageError } from './exit.ts';
 
+/** `--data-dir` of `twopc start-node` and `twopc cluster` when not given. */
+export const data_dir_default = './data';
+
 /** Flags as cac hands them over: camelCased names, values not yet checked. */
 export type RawFlags = Readonly<Record<string, unknown>>;
 

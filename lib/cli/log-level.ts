@@ -2,7 +2,7 @@
  * `--log-level LEVEL` of `twopc start-node` and `twopc cluster`: the flag, else the env
  * `TWOPC_LOG_LEVEL`, else warn. A level the flag names wrongly is a usage error.
  */
-import { isLogLevel, levelFromEnv, log_levels, type LogLevel } from '../boot/logger.ts';
+import { isLogLevel, levelFromEnv, log_levels, type LogLevel } from '../boot/log-levels.ts';
 import { UsageError } from './exit.ts';
 import { optionalText } from './flags.ts';
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { NodeHandle } from '../boot/options.ts';
 import { startNode } from '../boot/start-node.ts';
 import { exit_codes, UsageError, type ExitCode } from './exit.ts';
-import { flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
+import { data_dir_default, flagSwitch, flagText, optionalText, type RawFlags } from './flags.ts';
 import { parseAddr, parseAddrList } from './nodes.ts';
 import { isLoopbackHost } from '../security/bind-policy.ts';
 import { printLine, warnLine } from './output.ts';
@@ -13,7 +13,6 @@ import { withConfigFile } from './config-file.ts';
 import type { LogLevel } from '../boot/logger.ts';
 
 /** Where nodes keep their files when `--data-dir` is not given. */
-export const data_dir_default = './data';
 /** How long a stopping node may take before the process exits anyway. */
 export const node_stop_wait_ms = 10_000;
 

@@ -22,7 +22,6 @@ import { failpoint_names, parseFailpointAction, type FailpointName } from '../no
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { authenticate } from './authenticate.ts';
 import { answerMetrics, type MetricsExposition } from './metrics.ts';
-import { renderDashboardPage } from './dashboard-page.ts';
 import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
@@ -169,7 +168,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
 
   app.get('/metrics', () => answerMetrics(options.metrics));
 
-  app.get('/', () => new Response(renderDashboardPage({ via: 'node', addr: node.addr }), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+  // The page's text is loaded on the first request for it, not by every node that starts.
+  app.get('/', async () => new Response((await import('./dashboard-page.ts')).renderDashboardPage({ via: 'node', addr: node.addr }), { headers: { 'content-type': 'text/html; charset=utf-8' } }));
 
   app.get('/dashboard/data', async (event) =>
     json(200, await collectDashboardData(node, options.metrics, options.starts), { 'cache-control': 'no-store', ...corsHeadersFor(event.req.headers.get('origin'), node.context.state.members) }),
