@@ -81,7 +81,7 @@ test('a node loads the dashboard page when it is asked for, and pino-pretty not 
   const log = join(dir, `${randomUUID()}.log`);
   const addr = await nobody();
   const node = new TwopcProcess(['start-node', '--addr', addr, '--data-dir', join(dir, 'node')], recorderEnv(log));
-  await node.waitForLine(/serving|listening/i);
+  await node.waitForLine(/serving/, 60_000); // the recorder's loader thread slows start-up on a busy machine
   const page = fileURLToPath(new URL('../../dist/lib/transport/dashboard-page.js', import.meta.url));
   t.false(readLog(log).some((module) => module.endsWith(page)), 'the dashboard page was loaded before anyone asked for it');
   t.is((await request(addr, 'GET', '/')).status, 200);
