@@ -60,7 +60,7 @@ function buildCli(): CAC {
     .example('  $ twopc start-master --nodes 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083')
     .action(async (raw: RawFlags) => (await import('./lib/cli/start-master.ts')).runStartMaster(raw));
   cli
-    .command('commit', 'Commit one transaction through the master (exit 0 committed, 1 aborted, 2 usage/unreachable, 3 unknown)')
+    .command('commit', 'Commit one transaction through the master (exit 0 committed, 1 aborted, 2 usage/unreachable, 3 unknown, 4 cluster cannot take writes now)')
     .usage('commit --payload JSON [--nodes A,B,C] [--timeout MS] [--json]')
     .option('--payload <json>', 'A JSON object: each key is written with its value, null deletes the key')
     .option('--nodes <list>', nodes_help)
@@ -80,8 +80,10 @@ function buildCli(): CAC {
     .action(async (raw: RawFlags) => (await import('./lib/cli/status.ts')).runStatus(raw));
   cli
     .command('get <key>', 'Read a committed value (from the master when there is one)')
-    .usage('get KEY [--nodes A,B,C] [--json]')
+    .usage('get KEY [--nodes A,B,C] [--node ADDR] [--min-sequence S] [--json]')
     .option('--nodes <list>', nodes_help)
+    .option('--node <addr>', 'Read from this node only (default: the master, else any node)')
+    .option('--min-sequence <s>', 'Wait (bounded) until the node answering has applied sequence S: read-your-writes on any node')
     .option('--json', 'Print the whole answer {key, value, sequence}')
     .example('  $ twopc get color')
     .action(async (key: unknown, raw: RawFlags) => (await import('./lib/cli/get.ts')).runGet(key, raw));

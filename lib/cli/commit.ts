@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { PayloadSchema, type Payload } from '../protocol/payload.ts';
+import { commit_timeout_default_ms, type Committed } from '../client/commit.ts';
+import { AbortedError, BadInputError, UnavailableError, UnknownOutcomeError, UnreachableError } from '../client/errors.ts';
 import { CliError, exit_codes, UsageError, type ExitCode } from './exit.ts';
 import { flagInteger, flagSwitch, flagText, type RawFlags } from './flags.ts';
+import { cliClient } from './http.ts';
 import { resolveNodes } from './nodes.ts';
 import { printJson, printLine } from './output.ts';
-import { submitTransaction, type SubmitOutcome } from './submit-transaction.ts';
 
-/** How long `commit` keeps trying when `--timeout` is not given. */
-export const commit_timeout_default_ms = 10_000;
+export { commit_timeout_default_ms };
 const commit_timeout_max_ms = 24 * 60 * 60 * 1_000;
 
 export interface CommitFlags {
@@ -18,17 +19,25 @@ export interface CommitFlags {
   readonly json: boolean;
 }
 
-/** `twopc commit --payload JSON [--nodes A,B,C] [--timeout MS] [--json]` */
+/**
+ * `twopc commit --payload JSON [--nodes A,B,C] [--timeout MS] [--json]`: through the client
+ * library. Exit 0 committed · 1 aborted · 2 usage or no node reachable · 3 outcome unknown ·
+ * 4 the cluster cannot take writes now.
+ */
 export async function runCommit(raw: RawFlags): Promise<ExitCode> {
   const flags = parseCommitFlags(raw);
   const transaction_id = randomUUID();
-  const outcome = await submitTransaction({
-    nodes: flags.nodes,
-    transaction_id,
-    payload: flags.payload,
-    timeout_ms: flags.timeout_ms,
-  });
-  return reportOutcome(transaction_id, outcome, flags.json);
+  const client = cliClient(flags.nodes);
+  try {
+    const committed = await client.commit(flags.payload, { id: transaction_id, timeout_ms: flags.timeout_ms });
+    if (flags.json) printJson(withoutMaster(committed));
+    else printLine(describeCommitted(committed));
+    return exit_codes.ok;
+  } catch (error) {
+    return reportFailure(transaction_id, error, flags.json);
+  } finally {
+    client.close();
+  }
 }
 
 export function parseCommitFlags(raw: RawFlags): CommitFlags {
@@ -58,32 +67,33 @@ export function parsePayload(text: string): Payload {
   return parsed.output;
 }
 
-function reportOutcome(transaction_id: string, outcome: SubmitOutcome, json: boolean): ExitCode {
-  switch (outcome.kind) {
-    case 'committed':
-      if (json) printJson(outcome.answer);
-      else printLine(describeCommitted(transaction_id, outcome.answer));
-      return exit_codes.ok;
-    case 'aborted':
-      if (json) printJson(outcome.answer);
-      else printLine(`aborted tx ${transaction_id}: ${String(outcome.answer['reason'] ?? 'unknown reason')}`);
-      return exit_codes.failed;
-    case 'unknown':
-      if (json) printJson({ transaction_id, status: 'UNKNOWN', reason: outcome.reason });
-      throw new CliError(
-        `outcome unknown for tx ${transaction_id}: ${outcome.reason}; check with: twopc tx ${transaction_id}`,
-        exit_codes.unknown,
-      );
-    case 'rejected':
-    case 'unreachable':
-    case 'unavailable':
-      throw new CliError(`tx ${transaction_id} not applied: ${outcome.reason}`, exit_codes.usage);
+function reportFailure(transaction_id: string, error: unknown, json: boolean): ExitCode {
+  if (error instanceof AbortedError) {
+    if (json) printJson(error.answer);
+    else printLine(`aborted tx ${transaction_id}: ${error.reason}${describeVotes(error.votes)}`);
+    return exit_codes.failed;
   }
+  if (error instanceof UnknownOutcomeError) {
+    if (json) printJson({ transaction_id, status: 'UNKNOWN', reason: error.reason, in_doubt: error.in_doubt });
+    throw new CliError(`outcome unknown for tx ${transaction_id}: ${error.reason}; check with: twopc tx ${transaction_id}`, exit_codes.unknown);
+  }
+  if (error instanceof UnavailableError) throw new CliError(`tx ${transaction_id} not applied: the cluster cannot take writes now: ${error.message}`, exit_codes.unavailable);
+  if (error instanceof UnreachableError || error instanceof BadInputError) throw new CliError(`tx ${transaction_id} not applied: ${error.message}`, exit_codes.usage);
+  throw error;
 }
 
-function describeCommitted(transaction_id: string, answer: Readonly<Record<string, unknown>>): string {
-  const participants = answer['participants'];
-  const count = Array.isArray(participants) ? participants.length : participants;
-  const where = typeof count === 'number' ? ` on ${count} node${count === 1 ? '' : 's'}` : '';
-  return `committed tx ${transaction_id} at sequence ${String(answer['sequence'] ?? '?')}${where}`;
+function describeVotes(votes: Readonly<Record<string, string>>): string {
+  const refusals = Object.entries(votes).filter(([, vote]) => vote !== 'READY');
+  return refusals.length === 0 ? '' : ` (${refusals.map(([addr, vote]) => `${addr} voted ${vote}`).join(', ')})`;
+}
+
+/** The master's answer as `--json` has always printed it. */
+function withoutMaster(committed: Committed): Readonly<Record<string, unknown>> {
+  const { master: _master, ...answer } = committed;
+  return answer;
+}
+
+function describeCommitted(committed: Committed): string {
+  const count = committed.participants.length;
+  return `committed tx ${committed.transaction_id} at sequence ${committed.sequence} on ${count} node${count === 1 ? '' : 's'}`;
 }

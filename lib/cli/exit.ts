@@ -11,6 +11,8 @@ export const exit_codes = Object.freeze({
   usage: 2,
   /** The outcome is unknown (`commit`), or the cluster did not settle in time (`start-master`). */
   unknown: 3,
+  /** The cluster cannot take writes now (no majority, no master); stderr carries the node's reason. */
+  unavailable: 4,
 });
 
 export type ExitCode = (typeof exit_codes)[keyof typeof exit_codes];

@@ -1,41 +1,37 @@
-import * as v from 'valibot';
-import { KeySchema } from '../protocol/payload.ts';
+import { BadInputError, NotServedError, UnreachableError } from '../client/errors.ts';
+import { masterFirst, readKey } from '../client/read.ts';
 import { CliError, exit_codes, UsageError, type ExitCode } from './exit.ts';
-import { flagSwitch, positional, type RawFlags } from './flags.ts';
-import { answerReason, getJson, isRecord } from './http.ts';
-import { findMaster } from './master.ts';
-import { resolveNodes } from './nodes.ts';
-import { printJson, printLine } from './output.ts';
+import { flagInteger, flagSwitch, optionalText, positional, type RawFlags } from './flags.ts';
+import { cliTransport } from './http.ts';
+import { parseAddr, resolveNodes } from './nodes.ts';
+import { printJson, printLine, warnLine } from './output.ts';
 
-/** Timeout of each call made by `get`. */
-export const get_timeout_ms = 2_000;
-
-/** `twopc get KEY [--nodes …] [--json]`: the master's copy if there is one, else any node's. */
+/**
+ * `twopc get KEY [--nodes …] [--node ADDR] [--min-sequence S] [--json]`: the master's copy
+ * if there is one, else any node's. A value from a node that is catching up or cut off from
+ * the majority is printed with a warning on stderr: it may be stale.
+ */
 export async function runGet(rawKey: unknown, raw: RawFlags): Promise<ExitCode> {
-  const key = parseKey(positional(rawKey, 'KEY'));
+  const key = positional(rawKey, 'KEY');
   const nodes = resolveNodes(raw['nodes']);
-  const search = await findMaster(nodes, get_timeout_ms);
-  const order = search.kind === 'found' ? [search.master, ...nodes.filter((addr) => addr !== search.master)] : nodes;
-  const failures: string[] = [];
-  for (const addr of order) {
-    const result = await getJson(addr, `/kv/${encodeURIComponent(key)}`, get_timeout_ms);
-    if (result.kind !== 'answer') {
-      failures.push(`${addr}: ${result.reason}`);
-      continue;
-    }
-    if (result.status === 404) throw new CliError(`key not found: ${key}`, exit_codes.failed);
-    if (result.status === 200 && isRecord(result.body)) {
-      if (flagSwitch(raw['json'])) printJson(result.body);
-      else printLine(JSON.stringify(result.body['value']));
-      return exit_codes.ok;
-    }
-    failures.push(`${addr}: ${answerReason(result.status, result.body)}`);
+  const node = optionalText(raw['node'], '--node');
+  if (node !== undefined) parseAddr(node);
+  const min_sequence = raw['minSequence'] === undefined ? undefined : flagInteger(raw['minSequence'], '--min-sequence', 0, Number.MAX_SAFE_INTEGER);
+  const transport = cliTransport();
+  try {
+    const order = node === undefined ? await masterFirst(transport, { master: undefined }, nodes) : [];
+    const read = await readKey(transport, order, key, { ...(node !== undefined && { node }), ...(min_sequence !== undefined && { min_sequence }) });
+    const stale = read.kind === 'found' ? read.entry.stale === true : read.stale;
+    if (stale) warnLine(`twopc: warning: ${read.node} is not serving (catching up, or cut off from the majority): this answer may be stale`);
+    if (read.kind === 'absent') throw new CliError(`key not found: ${key}`, exit_codes.failed);
+    if (flagSwitch(raw['json'])) printJson(read.entry);
+    else printLine(JSON.stringify(read.entry.value));
+    return exit_codes.ok;
+  } catch (error) {
+    if (error instanceof BadInputError) throw new UsageError(error.message);
+    if (error instanceof UnreachableError || error instanceof NotServedError) throw new CliError(error.message, exit_codes.usage);
+    throw error;
+  } finally {
+    transport.close();
   }
-  throw new CliError(`could not read ${key}: ${failures.join('; ')}`, exit_codes.usage);
-}
-
-function parseKey(key: string): string {
-  const parsed = v.safeParse(KeySchema, key);
-  if (!parsed.success) throw new UsageError(`bad KEY: ${parsed.issues[0].message}`);
-  return parsed.output;
 }

@@ -1,5 +1,8 @@
 import { UsageError } from './exit.ts';
 import { flagText } from './flags.ts';
+import { describeBadAddr, parseAddr as parseNodeAddr, type NodeAddr } from '../client/addr.ts';
+
+export type { NodeAddr };
 
 /** The membership used when neither `--nodes` nor `TWOPC_NODES` is given. */
 export const default_nodes: readonly string[] = Object.freeze([
@@ -8,29 +11,11 @@ export const default_nodes: readonly string[] = Object.freeze([
   '127.0.0.1:8083',
 ]);
 
-const max_port = 65_535;
-const hostname_pattern = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const ipv6_pattern = /^[0-9A-Fa-f:.]+$/;
-
-/** A validated `host:port`. `addr` is kept exactly as written: the master is chosen by comparing it. */
-export interface NodeAddr {
-  readonly addr: string;
-  /** The host without IPv6 brackets. */
-  readonly host: string;
-  readonly port: number;
-}
-
 /** Parses `host:port` (IPv6 as `[::1]:8081`); a malformed address is a usage error. */
 export function parseAddr(text: string): NodeAddr {
-  const addr = text.trim();
-  const colon = addr.lastIndexOf(':');
-  if (colon <= 0) throw new UsageError(`bad node address "${text}": expected HOST:PORT`);
-  const host = unbracket(addr.slice(0, colon));
-  const port = parsePort(addr.slice(colon + 1));
-  if (host === undefined || port === undefined) {
-    throw new UsageError(`bad node address "${text}": expected HOST:PORT with a port 1-${max_port}`);
-  }
-  return { addr, host, port };
+  const parsed = parseNodeAddr(text);
+  if (parsed === undefined) throw new UsageError(describeBadAddr(text));
+  return parsed;
 }
 
 /** Parses a comma-separated list of addresses; empty entries, bad or repeated ones are usage errors. */
@@ -54,22 +39,3 @@ export function resolveNodes(flag: unknown, env: NodeJS.ProcessEnv = process.env
   return default_nodes;
 }
 
-/** `http://host:port` for an address (IPv6 hosts bracketed). */
-export function addrUrl(addr: string): string {
-  const { host, port } = parseAddr(addr);
-  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
-}
-
-function unbracket(host: string): string | undefined {
-  if (host.startsWith('[') && host.endsWith(']')) {
-    const inner = host.slice(1, -1);
-    return inner.includes(':') && ipv6_pattern.test(inner) ? inner : undefined;
-  }
-  return hostname_pattern.test(host) ? host : undefined;
-}
-
-function parsePort(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
-  const port = Number(text);
-  return port >= 1 && port <= max_port ? port : undefined;
-}

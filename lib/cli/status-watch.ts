@@ -6,7 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exit_codes, type ExitCode } from './exit.ts';
 import { onShutdownSignal } from './signals.ts';
-import { formatStatusTable, readNodeStatus, status_timeout_ms } from './node-status.ts';
+import { cliTransport } from './http.ts';
+import { formatStatusTable, readClusterStatus, status_timeout_ms } from './node-status.ts';
 
 /** Default pause between two frames of `status --watch`. */
 export const watch_interval_default_ms = 1_000;
@@ -18,7 +19,7 @@ export async function watchStatus(nodes: readonly string[], interval_ms: number,
   void onShutdownSignal().then(() => stop.abort());
   const tty = process.stdout.isTTY === true && !json;
   while (!stop.signal.aborted) {
-    const statuses = await Promise.all(nodes.map((addr) => readNodeStatus(addr, Math.min(status_timeout_ms, interval_ms))));
+    const statuses = await readClusterStatus(cliTransport(), nodes, Math.min(status_timeout_ms, interval_ms));
     if (stop.signal.aborted) break;
     const at = new Date().toISOString();
     if (json) process.stdout.write(`${JSON.stringify({ at, nodes: statuses })}\n`);

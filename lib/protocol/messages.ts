@@ -5,7 +5,7 @@ import type { AbortReason, TransactionState, Vote } from './states.ts';
 /** Longest transaction id accepted, in characters. */
 export const transaction_id_max_length_chars = 128;
 
-const TransactionIdSchema = v.pipe(
+export const TransactionIdSchema = v.pipe(
   v.string('transaction_id must be a string'),
   v.minLength(1, 'transaction_id must not be empty'),
   v.maxLength(transaction_id_max_length_chars, `transaction_id must be at most ${transaction_id_max_length_chars} characters`),

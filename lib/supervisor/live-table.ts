@@ -1,4 +1,5 @@
-import { probeRole, isServing, type RoleProbe } from '../cli/role.ts';
+import { cliTransport } from '../cli/http.ts';
+import { probeRole, isServing, type RoleProbe } from '../client/role.ts';
 import { cell, formatTable } from '../util/text-table.ts';
 
 /** How often the table asks every node for its role. */
@@ -57,7 +58,7 @@ export function createLiveTable(options: LiveTableOptions): LiveTable {
     shown = text;
   };
   const pollOnce = async (): Promise<void> => {
-    const probes = await Promise.all(options.addrs.map((addr) => probeRole(addr, table_poll_timeout_ms)));
+    const probes = await Promise.all(options.addrs.map((addr) => probeRole(cliTransport(), addr, table_poll_timeout_ms)));
     if (running) draw(renderTable(probes, options.restarts));
   };
   const pollThenSchedule = (): void => {

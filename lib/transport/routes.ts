@@ -25,6 +25,7 @@ import { answerMetrics, type MetricsExposition } from './metrics.ts';
 import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
 import { propagateJoin, propagateLeave } from './membership-gossip.ts';
+import { awaitApplied, MinSequenceQuerySchema } from './await-applied.ts';
 import * as v from 'valibot';
 import type { SkewableClock } from '../time/clock.ts';
 
@@ -120,16 +121,20 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   });
 
   app.get('/kv/:key', async (event) => {
-    const stale = readsAreStale(node);
     const { key } = await readParamsAs(event, KeyParamSchema);
+    const behind = await awaitApplied(node, (await readQueryAs(event, MinSequenceQuerySchema)).min_sequence);
+    if (behind !== undefined) return reply(event, 503, { error: behind });
+    const stale = readsAreStale(node);
     const item = await node.context.kv.get(key);
     if (!item) return reply(event, 404, { error: 'key not found', key, ...(stale && { stale }) });
     return stale ? { ...item, stale } : item;
   });
 
   app.get('/kv', async (event) => {
-    const stale = readsAreStale(node);
     const query = await readQueryAs(event, KvPageQuerySchema);
+    const behind = await awaitApplied(node, (await readQueryAs(event, MinSequenceQuerySchema)).min_sequence);
+    if (behind !== undefined) return reply(event, 503, { error: behind });
+    const stale = readsAreStale(node);
     const page = await node.context.kv.page(query.after, query.limit ?? 100);
     const last = page.items.at(-1);
     return { items: page.items, ...(page.more && last && { next: last.key }), ...(stale && { stale }) };
