@@ -77,6 +77,10 @@ test.serial('tx explains: committed everywhere, unknown, stuck after a coordinat
   t.deepEqual(parsed.nodes.map((node) => node.state), ['COMMITTED', 'COMMITTED', 'COMMITTED']);
 
   const unknown = await runTwopc(['tx', 'never-submitted', '--nodes', nodes]);
+  t.is(unknown.code, 1, 'an id no node has seen is a certain negative answer');
+  const invalid = await runTwopc(['tx', 'not an id!', '--nodes', nodes]);
+  t.is(invalid.code, 2);
+  t.regex(invalid.stderr, /^twopc: bad transaction id/);
   t.regex(unknown.stdout, /no node has seen transaction never-submitted/);
 
   // The master crashes right after it durably decided: everyone else is left PREPARED.
