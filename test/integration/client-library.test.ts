@@ -15,6 +15,10 @@ import {
   UnreachableError,
   type TwopcClient,
 } from '../../lib/client/index.ts';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
 import { findFreePorts } from '../helpers/ports.ts';
 
@@ -78,6 +82,29 @@ test.serial('a replica that has not applied min_sequence answers 503: the client
   const slave = cluster.addrs.find((addr) => addr !== master)!;
   const error = await t.throwsAsync(db.get('color', { node: slave, min_sequence: 1_000_000 }), { instanceOf: NotServedError });
   t.regex(error?.message ?? '', /sequence 1000000 not applied/);
+});
+
+const package_dir = fileURLToPath(new URL('../..', import.meta.url));
+
+test.serial("import { connect } from 'twopc' in a plain Node process: the compiled entry with its types", async (t) => {
+  const manifest = JSON.parse(readFileSync(`${package_dir}/package.json`, 'utf8')) as { exports: { '.': { types: string; default: string } }; types: string };
+  t.true(existsSync(`${package_dir}/${manifest.exports['.'].default}`), 'the compiled entry exists');
+  t.true(existsSync(`${package_dir}/${manifest.exports['.'].types}`), 'its declarations exist');
+  t.is(manifest.types, manifest.exports['.'].types);
+  // The README's example, run by plain node (no tsx) from the package directory, which
+  // resolves 'twopc' to the package itself through `exports`.
+  const script = `
+    import { connect, UnknownOutcomeError } from 'twopc';
+    const db = connect({ nodes: ${JSON.stringify(cluster.addrs)} });
+    const { sequence } = await db.commit({ from_package: 'yes' });
+    const row = await db.get('from_package', { min_sequence: sequence, node: ${JSON.stringify(cluster.addrs[2])} });
+    db.close();
+    console.log(JSON.stringify({ value: row.value, unknown: typeof UnknownOutcomeError }));
+  `;
+  const run = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: package_dir, timeout: 60_000 });
+  const printed = JSON.parse(run.stdout) as { value: unknown; unknown: string };
+  t.is(printed.value, 'yes');
+  t.is(printed.unknown, 'function');
 });
 
 test.serial('typed errors: an abort carries the votes, bad input is refused before sending, unreachable nodes are named', async (t) => {

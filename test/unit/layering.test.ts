@@ -67,6 +67,11 @@ const pure_core: Rule = (line) =>
   inside(line.target, 'lib/two-phase-commit', 'lib/cluster', 'lib/protocol', 'lib/util') ? undefined : 'the pure core imports only lib/protocol, lib/util and itself';
 
 const rules: Readonly<Record<string, Rule>> = {
+  // What `import { connect } from 'twopc'` loads: light, never the node stack.
+  'lib/client': (line) =>
+    inside(line.target, 'lib/client', 'lib/protocol') || line.target === 'lib/security/signature.ts' || line.target === 'valibot' || line.target.startsWith('node:')
+      ? undefined
+      : 'lib/client imports only itself, lib/protocol, lib/security/signature.ts, valibot and node: builtins',
   'lib/protocol': (line) => (inside(line.target, 'lib/protocol') || line.target === 'valibot' ? undefined : 'lib/protocol imports only itself and valibot'),
   'lib/two-phase-commit': pure_core,
   'lib/cluster': pure_core,
