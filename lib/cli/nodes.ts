@@ -1,6 +1,6 @@
 import { UsageError } from './exit.ts';
 import { flagText } from './flags.ts';
-import { describeBadAddr, parseAddr as parseNodeAddr, type NodeAddr } from '../client/addr.ts';
+import { addrUrl as nodeUrl, describeBadAddr, parseAddr as parseNodeAddr, type NodeAddr } from '../client/addr.ts';
 
 export type { NodeAddr };
 
@@ -39,3 +39,8 @@ export function resolveNodes(flag: unknown, env: NodeJS.ProcessEnv = process.env
   return default_nodes;
 }
 
+
+/** `http://host:port` for an address (IPv6 hosts bracketed); a malformed one is a usage error. */
+export function addrUrl(addr: string): string {
+  return nodeUrl(parseAddr(addr));
+}

@@ -43,3 +43,8 @@ function parsePort(text: string): number | undefined {
   const port = Number(text);
   return port >= 1 && port <= max_port ? port : undefined;
 }
+
+/** `http://host:port` for a valid address (IPv6 hosts bracketed). */
+export function addrUrl(addr: NodeAddr): string {
+  return addr.host.includes(':') ? `http://[${addr.host}]:${addr.port}` : `http://${addr.host}:${addr.port}`;
+}

@@ -5,7 +5,7 @@ import test from 'ava';
 import { parsePayload } from '../../lib/cli/commit.ts';
 import { UsageError } from '../../lib/cli/exit.ts';
 import { flagInteger, flagSwitch } from '../../lib/cli/flags.ts';
-import { default_nodes, parseAddr, parseAddrList, resolveNodes } from '../../lib/cli/nodes.ts';
+import { addrUrl, default_nodes, parseAddr, parseAddrList, resolveNodes } from '../../lib/cli/nodes.ts';
 import { isLoopbackHost } from '../../lib/security/bind-policy.ts';
 import { requireSecretFor } from '../../lib/cli/secret.ts';
 import { formatTable } from '../../lib/util/text-table.ts';
@@ -14,6 +14,7 @@ import { clusterAddrs } from '../../lib/supervisor/supervisor.ts';
 test('addresses parse as host:port and keep their spelling', (t) => {
   t.deepEqual(parseAddr('127.0.0.1:8081'), { addr: '127.0.0.1:8081', host: '127.0.0.1', port: 8081 });
   t.deepEqual(parseAddr('[::1]:9000'), { addr: '[::1]:9000', host: '::1', port: 9000 });
+  t.is(addrUrl('[::1]:9000'), 'http://[::1]:9000');
   for (const bad of ['x', ':80', 'host:', 'host:0', 'host:65536', 'host:8a', 'a b:80', '::1:80']) {
     t.throws(() => parseAddr(bad), { instanceOf: UsageError }, bad);
   }
