@@ -122,7 +122,7 @@ export class World {
     leaders.add(addr);
   }
 
-  /** One HTTP exchange over the simulated network. Bodies travel as JSON text does: copied when sent. */
+  /** One HTTP exchange over the simulated network. A request's body travels as JSON text does: copied when sent. */
   call<T>(from: Endpoint, to: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
     const incarnation = from.incarnation;
     const request = copyAsJson(body);
@@ -146,8 +146,8 @@ export class World {
         target.arrive(target_incarnation, () => {
           void target.answer(method, path, request).then((response) => {
             if (target.incarnation !== target_incarnation) return;
-            const answer = copyAsJson(response) as PeerResponse<T>;
-            this.network.transmit(to, from.addr, `answer ${path}`, () => settle(() => resolve(answer)));
+            // Answers are built fresh for each request, so they travel uncopied.
+            this.network.transmit(to, from.addr, `answer ${path}`, () => settle(() => resolve(response as PeerResponse<T>)));
           });
         });
       });

@@ -7,6 +7,9 @@
 import test from 'ava';
 import { runSimulation, sweepSeeds } from '../../lib/simulation/runner.ts';
 import { planted_bug_names } from '../../lib/node/planted-bugs.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Seeds a planted bug may take to be caught (each is caught within a few dozen today). */
 const planted_bug_seed_budget = 300;
@@ -18,6 +21,24 @@ test('the same seed replays the same run, event for event', async (t) => {
   t.deepEqual(second.trace, first.trace);
   t.true((first.trace?.length ?? 0) > 100);
   t.notDeepEqual((await runSimulation({ seed: 4243 })).stats, first.stats, 'another seed is another run');
+});
+
+// The world stays deterministic only if nothing real takes part: the services reach time,
+// timers and randomness through their seams, and the world has its own.
+test('the services and the simulated world call no real clock, timer or randomness', (t) => {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const real = /\b(Date\.now|new Date\(|performance\.now|setTimeout|setInterval|Math\.random|randomUUID)\b/;
+  const offenders = ['lib/node', 'lib/two-phase-commit', 'lib/cluster', 'lib/simulation'].flatMap((dir) =>
+    readdirSync(join(root, dir))
+      .filter((name) => name.endsWith('.ts') && name !== 'main.ts')
+      .flatMap((name) =>
+        readFileSync(join(root, dir, name), 'utf8')
+          .split('\n')
+          .filter((line) => real.test(line) && !/^\s*(\*|\/\/)/.test(line))
+          .map((line) => `${dir}/${name}: ${line.trim()}`),
+      ),
+  );
+  t.deepEqual(offenders, []);
 });
 
 for (const bug of planted_bug_names) {

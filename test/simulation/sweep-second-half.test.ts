@@ -7,7 +7,8 @@ import { sweepSeeds } from '../../lib/simulation/runner.ts';
 import { describeSweep, sweep_half_seed_count } from '../helpers/sweep.ts';
 
 test('seeds 2001–4000 break no invariant and end with a master that accepts writes', async (t) => {
-  t.timeout(300_000);
+  // About a minute on an idle core; far longer on a shared, loaded machine.
+  t.timeout(900_000);
   const report = describeSweep(await sweepSeeds(sweep_half_seed_count + 1, sweep_half_seed_count));
   t.true(report.acknowledged > sweep_half_seed_count * 3, 'the clients get commits through');
   t.true(report.crashes > sweep_half_seed_count, 'nodes crash');
