@@ -129,3 +129,86 @@ test('a node that joins a running cluster catches up and takes part in later com
   t.deepEqual(await s.settle(), []);
   t.is(s.node(n).durable.listCommitted().length, 2);
 });
+
+// Once found by seed 49: a master whose COMMIT reached nobody steps down (the decision goes to
+// reconciliation) and is re-elected; its new term must not hand that sequence to another
+// transaction unless the decision is withdrawn first.
+test('a re-elected master does not reuse the sequence of its own unconfirmed COMMIT decision', async (t) => {
+  const s = await Scenario.start();
+  const lost = s.drop({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  const sequence = s.node(1).durable.decisions.get(first.id)?.sequence;
+  const epoch = s.state(1).epoch;
+  s.isolate(1);
+  await s.until(() => s.state(1).role !== 'MASTER', 'node 1 steps down');
+  s.release(lost);
+  s.heal();
+  await s.until(() => s.isAcceptingWrites(1) && s.state(1).epoch > epoch, 'node 1 leads a newer epoch');
+  const second = s.submit(['b']);
+  t.is(await s.outcome(second.answer), 200);
+  const reused = s.record.acknowledged.get(second.id) === sequence;
+  t.false(reused && s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'a sequence still held by a COMMIT decision is not given again');
+  t.deepEqual(await s.settle(), []);
+});
+
+// Once found by seed 2746: the same, while the COMMIT's first delivery is still under way when
+// the master is re-elected (max_decided counts first deliveries).
+test('a re-elected master does not reuse the sequence of its own COMMIT decision still in its first delivery', async (t) => {
+  const s = await Scenario.start({ limits: { decision_timeout_ms: 10_000 } });
+  const hold = s.hold({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  const sequence = s.node(1).durable.decisions.get(first.id)?.sequence;
+  const epoch = s.state(1).epoch;
+  s.isolate(1);
+  await s.until(() => s.state(1).role !== 'MASTER', 'node 1 steps down');
+  s.heal();
+  await s.until(() => s.isAcceptingWrites(1) && s.state(1).epoch > epoch, 'node 1 leads a newer epoch');
+  const second = s.submit(['b']);
+  await s.advance(2_000);
+  s.release(hold);
+  await s.outcome(second.answer);
+  t.deepEqual(await s.settle(), []);
+  t.not(s.record.acknowledged.get(second.id), sequence);
+  t.is(s.node(1).durable.records.get(first.id)?.state, 'COMMITTED', 'the held first delivery was the one that counted');
+});
+
+// Once found by seed 2378: a deposed master's COMMIT still in its first delivery, applied by a
+// replica the new master cannot reach: the deposed master's max_decided makes the new master
+// wait rather than give the sequence again.
+test('a new master sees a deposed master\'s COMMIT decision still in its first delivery', async (t) => {
+  const s = await Scenario.start({ limits: { decision_timeout_ms: 10_000 } });
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  const hold = s.hold({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
+  const first = s.submit(['a'], 2);
+  await s.until(() => s.node(3).durable.records.get(first.id)?.state === 'COMMITTED', 'node 3 applies it; node 2 hears nothing');
+  const sequence = s.node(3).durable.records.get(first.id)?.sequence;
+  s.cut(1, 3);
+  s.cut(3, 1);
+  s.restart(1);
+  await s.advance(3_000);
+  s.release(hold);
+  await s.until(() => s.isAcceptingWrites(1), 'node 1 takes over');
+  const second = s.submit(['b']);
+  t.is(await s.outcome(second.answer), 200);
+  t.not(s.record.acknowledged.get(second.id), sequence);
+  t.deepEqual(await s.settle(), []);
+});
+
+// Once found by seed 19: a replica that missed the commit at sequence 1 (its coordinator died
+// before re-delivering it) and applied sequence 2 is stuck below a gap (applied_through 0);
+// anti-entropy or termination must still bring it sequence 1.
+test('a replica that missed a commit gets it although a sequence gap stalls applied_through', async (t) => {
+  const s = await Scenario.start();
+  s.drop({ from: s.addr(1), to: s.addr(3), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  t.is(await s.outcome(first.answer), 200);
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  const second = s.submit(['b'], 2);
+  t.is(await s.outcome(second.answer), 200);
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(3).durable.records.get(first.id)?.state, 'COMMITTED');
+});
