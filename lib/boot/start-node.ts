@@ -7,6 +7,8 @@
  */
 import { PeerClient } from '../transport/http-client.ts';
 import { openDatabase, resolveNodeDir } from '../storage/database.ts';
+import { FolderBusyError, lockFolder, type FolderLock } from '../storage/folder-lock.ts';
+import { mkdirSync } from 'node:fs';
 import { ParticipantLog } from '../storage/participant-log.ts';
 import { DecisionLog } from '../storage/decision-log.ts';
 import { KvReads } from '../storage/kv-reads.ts';
@@ -32,7 +34,9 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   if (refusal !== undefined) throw new StartupError(refusal);
   const limits = { ...default_limits, ...options.limits };
   const dir = resolveNodeDir(options.dataDir, options.addr);
+  const lock = ownFolder(dir, options.addr);
   const database = await openDatabase(dir).catch((error: unknown) => {
+    lock.release();
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   });
   const meta = new MetaStore(database.db);
@@ -76,6 +80,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const server = await listenHttp(app, host, port, limits.body_read_timeout_ms).catch(async (error: unknown) => {
     metrics.close();
     await database.close();
+    lock.release();
     throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);
   });
   let stopping: Promise<void> | undefined;
@@ -86,6 +91,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
       await server.close().catch(() => undefined);
       await client.close();
       await database.close();
+      lock.release();
     })());
   try {
     await node.start();
@@ -94,6 +100,20 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     throw new StartupError(`cannot start ${options.addr}: ${describe(error)}`);
   }
   return { addr: options.addr, url: server.url, stop };
+}
+
+/**
+ * Create the node's folder and take it for this process's life (lib/storage/folder-lock.ts):
+ * two nodes on one folder would each apply half the writes to the same file.
+ */
+function ownFolder(dir: string, addr: string): FolderLock {
+  try {
+    mkdirSync(dir, { recursive: true });
+    return lockFolder(dir, addr);
+  } catch (error) {
+    if (error instanceof FolderBusyError) throw new StartupError(error.message);
+    throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
+  }
 }
 
 export function splitAddr(addr: string): { readonly host: string; readonly port: number } {
