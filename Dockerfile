@@ -1,10 +1,20 @@
 # syntax=docker/dockerfile:1
-# One twopc node per container. Build: docker build -t twopc .
-# Run: docker run -v twopc-data:/data -e TWOPC_SECRET=… twopc start-node --addr node1:8081 --peers …
-# (every flag of `twopc start-node` works, or --config FILE with a mounted JSON file).
-# compose.yaml runs three of them as one cluster.
+# One twopc node per container, running the compiled JavaScript in dist/ (no tsx).
+#
+#   docker build -t twopc .
+#   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > twopc.secret
+#   docker run -v twopc-data:/data -v "$PWD/twopc.secret:/run/secrets/twopc_secret:ro" \
+#     -e TWOPC_ADDR=db1.example.net:8081 -e TWOPC_SECRET_FILE=/run/secrets/twopc_secret \
+#     -p 8081:8081 twopc start-node --bind 0.0.0.0 --data-dir /data \
+#     --peers db2.example.net:8081,db3.example.net:8081
+#
+# The default command listens on every interface of the container (--bind 0.0.0.0) and is
+# known in the membership by TWOPC_ADDR, the name the other nodes reach it by (never 0.0.0.0).
+# Listening off loopback needs the cluster secret (TWOPC_SECRET_FILE or TWOPC_SECRET): without
+# it the node refuses to start, exit 2, naming the secret. Any other command works too
+# (`docker run twopc status --nodes …`); compose.yaml runs three nodes as one cluster.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary fits this platform.
 RUN apt-get update \
@@ -20,8 +30,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     TWOPC_LOG_LEVEL=info
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=deps /app/dist ./dist
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json ./
 COPY bin ./bin
 # The node image's unprivileged user (uid 1000) owns the data volume; nothing runs as root.
@@ -29,5 +39,8 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8081
+# Serving or not, asked the way a client asks: signed with the secret, of the node TWOPC_ADDR names.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "bin/twopc.mjs", "health"]
 ENTRYPOINT ["node", "bin/twopc.mjs"]
-CMD ["start-node", "--addr", "0.0.0.0:8081", "--data-dir", "/data"]
+CMD ["start-node", "--bind", "0.0.0.0", "--data-dir", "/data"]

@@ -41,14 +41,15 @@ function buildCli(): CAC {
     .action(async (raw: RawFlags) => (await import('./lib/cli/cluster.ts')).runCluster(raw));
   cli
     .command('start-node', 'Run one node in this process')
-    .usage('start-node --addr HOST:PORT [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]')
-    .option('--addr <host:port>', 'Address to listen on and be known by')
+    .usage('start-node --addr HOST:PORT [--bind HOST] [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]')
+    .option('--addr <host:port>', 'Address the node is known by, and listens on unless --bind (default: env TWOPC_ADDR)')
+    .option('--bind <host>', 'Listen on this host instead, on the port of --addr (e.g. 0.0.0.0 in a container; needs the secret)')
     .option('--peers <list>', 'The rest of the membership, HOST:PORT,…')
     .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
     .option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET); required off loopback')
     .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
-    .option('--config <file>', 'JSON file with addr, peers, data_dir, secret_file, failpoints, log_level; flags override it')
+    .option('--config <file>', 'JSON file with addr, bind, peers, data_dir, secret_file, failpoints, log_level; flags override it')
     .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
     .example('  $ twopc start-node --config /etc/twopc/node.json --log-level info')
     .action(async (raw: RawFlags) => (await import('./lib/cli/start-node.ts')).runStartNode(raw));
@@ -118,13 +119,20 @@ function buildCli(): CAC {
     .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
     .action(async (raw: RawFlags) => (await import('./lib/cli/bench.ts')).runBenchCommand(raw));
   cli
+    .command('health', "Exit 0 when one node serves (its /health, signed with the secret): for container health checks and readiness probes")
+    .usage('health [--node HOST:PORT]')
+    .option('--node <host:port>', 'The node to ask (default: env TWOPC_ADDR, else 127.0.0.1:8081)')
+    .example('  $ TWOPC_SECRET_FILE=/run/secrets/twopc_secret twopc health --node node1:8081')
+    .action(async (raw: RawFlags) => (await import('./lib/cli/health.ts')).runHealth(raw));
+  cli
     .command('dashboard', 'Serve the live dashboard on loopback; its calls to the cluster are signed with the secret, which stays here')
     .usage('dashboard [--nodes A,B,C] [--port P] [--secret-file PATH]')
     .option('--nodes <list>', nodes_help)
     .option('--port <port>', 'Loopback port of the page (default: 8090; 0 picks a free one)')
+    .option('--host <host>', 'Bind this host instead of 127.0.0.1 (in a container whose port is published on loopback only)')
     .example('  $ twopc dashboard --secret-file ./secret   # then open http://127.0.0.1:8090/')
     .action(async (raw: RawFlags) => (await import('./lib/cli/dashboard.ts')).runDashboard(raw));
-  cli.option('--secret-file <path>', 'Cluster secret to sign requests with (or env TWOPC_SECRET)');
+  cli.option('--secret-file <path>', 'Cluster secret to sign requests with (or env TWOPC_SECRET_FILE naming a file, or env TWOPC_SECRET)');
   for (const example of global_examples) cli.example(example);
   cli.help();
   cli.version(version);

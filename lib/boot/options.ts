@@ -5,8 +5,13 @@ import type { NodeLimits } from '../node/options.ts';
 import type { LogLevel } from './logger.ts';
 
 export interface NodeOptions {
-  /** `host:port` this node listens on and is known by in the membership. */
+  /** `host:port` this node is known by in the membership, and listens on unless `bind` says otherwise. */
   readonly addr: string;
+  /**
+   * The host to listen on (on the port of `addr`) when it differs from the name: in a
+   * container the node is known as `node1:8081` and listens on `0.0.0.0`.
+   */
+  readonly bind?: string;
   /** The rest of the membership (`host:port` each). */
   readonly peers: readonly string[];
   /** Root data directory; the node keeps its files under `<dataDir>/<host>_<port>/`. */

@@ -28,7 +28,8 @@ import { StartupError, type NodeHandle, type NodeOptions } from './options.ts';
 import { checkBindPolicy } from '../security/bind-policy.ts';
 
 export async function startNode(options: NodeOptions, base_clock: Clock = system_clock): Promise<NodeHandle> {
-  const { host, port } = splitAddr(options.addr);
+  const { host: name_host, port } = splitAddr(options.addr);
+  const host = options.bind ?? name_host;
   const clock = new SkewableClock(base_clock);
   const refusal = checkBindPolicy(host, options.secret);
   if (refusal !== undefined) throw new StartupError(refusal);

@@ -1,6 +1,6 @@
 /**
  * `twopc start-node --config FILE`: a JSON file holding the same settings as the flags
- * (`addr`, `peers`, `data_dir`, `secret_file`, `failpoints`, `log_level`). Flags given on
+ * (`addr`, `bind`, `peers`, `data_dir`, `secret_file`, `failpoints`, `log_level`). Flags given on
  * the command line override the file. Relative paths in the file are taken from the file's
  * own directory. An unreadable file, bad JSON, an unknown key or a value of the wrong type
  * is a usage error (one line, exit 2) naming the file and the key.
@@ -15,6 +15,7 @@ type Kind = 'text' | 'path' | 'addr-list' | 'switch';
 /** Each key of the file, the raw flag it stands for, and what its value must be. */
 const config_keys: Readonly<Record<string, { readonly flag: string; readonly kind: Kind }>> = {
   addr: { flag: 'addr', kind: 'text' },
+  bind: { flag: 'bind', kind: 'text' },
   peers: { flag: 'peers', kind: 'addr-list' },
   data_dir: { flag: 'dataDir', kind: 'path' },
   secret_file: { flag: 'secretFile', kind: 'path' },

@@ -3,11 +3,13 @@ import { UsageError } from './exit.ts';
 import { secret_min_length_chars } from '../security/signature.ts';
 
 /**
- * The cluster secret from `--secret-file PATH`, else env `TWOPC_SECRET`; undefined when neither
- * is given. A given secret that is unreadable or too short is a usage error.
+ * The cluster secret from `--secret-file PATH`, else the file named by env `TWOPC_SECRET_FILE`
+ * (how container secrets arrive), else env `TWOPC_SECRET`; undefined when none is given. A
+ * given secret that is unreadable or too short is a usage error.
  */
 export function readSecret(secretFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const secret = secretFile !== undefined ? readSecretFile(secretFile) : env['TWOPC_SECRET'];
+  const file = secretFile ?? nonEmpty(env['TWOPC_SECRET_FILE']);
+  const secret = file !== undefined ? readSecretFile(file) : env['TWOPC_SECRET'];
   if (secret === undefined || secret === '') return undefined;
   if (secret.length < secret_min_length_chars) {
     throw new UsageError(`the cluster secret must be at least ${secret_min_length_chars} characters (--secret-file PATH or env TWOPC_SECRET)`);
@@ -21,6 +23,10 @@ export function requireSecretFor(host: string, secret: string | undefined, loopb
   throw new UsageError(
     `binding ${host} (not loopback) needs a cluster secret of at least ${secret_min_length_chars} characters: pass --secret-file PATH or set env TWOPC_SECRET`,
   );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }
 
 function readSecretFile(path: string): string {

@@ -18,6 +18,8 @@ export const node_stop_wait_ms = 10_000;
 
 export interface StartNodeFlags {
   readonly addr: string;
+  /** The host to listen on, when not the host of `addr`. */
+  readonly bind: string | undefined;
   readonly peers: readonly string[];
   readonly dataDir: string;
   readonly failpoints: boolean;
@@ -33,6 +35,7 @@ export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
     addr: flags.addr,
     peers: flags.peers,
     dataDir: flags.dataDir,
+    ...(flags.bind !== undefined && { bind: flags.bind }),
     failpoints: flags.failpoints,
     logLevel: flags.logLevel,
     ...(flags.secret !== undefined && { secret: flags.secret }),
@@ -44,20 +47,37 @@ export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
 }
 
 export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process.env): StartNodeFlags {
-  if (raw['addr'] === undefined) throw new UsageError('--addr HOST:PORT is required');
-  const { addr, host } = parseAddr(flagText(raw['addr'], '--addr'));
+  const addr_text = raw['addr'] === undefined ? nonEmpty(env['TWOPC_ADDR']) : flagText(raw['addr'], '--addr');
+  if (addr_text === undefined) throw new UsageError('--addr HOST:PORT is required (or env TWOPC_ADDR)');
+  const { addr, host: name_host } = parseAddr(addr_text);
+  const bind = raw['bind'] === undefined ? undefined : parseBindHost(flagText(raw['bind'], '--bind'));
+  const host = bind ?? name_host;
   const peers = raw['peers'] === undefined ? [] : parseAddrList(flagText(raw['peers'], '--peers'), '--peers');
   if (peers.includes(addr)) throw new UsageError(`--peers must not include the node's own address ${addr}`);
   const secret = readSecret(optionalText(raw['secretFile'], '--secret-file'), env);
   requireSecretFor(host, secret, isLoopbackHost(host));
   return {
     addr,
+    bind,
     peers,
     dataDir: resolve(optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default),
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
     secret,
     logLevel: parseLogLevel(raw['logLevel'], env),
   };
+}
+
+/** `--bind HOST`: a host name or IP address (IPv6 with or without brackets), no port. */
+function parseBindHost(text: string): string {
+  const host = text.trim().replace(/^\[(.*)\]$/, '$1');
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) && !/^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/.test(host)) {
+    throw new UsageError(`bad --bind "${text}": expected a host name or IP address, without a port (the port is --addr's)`);
+  }
+  return host;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 async function stopWithin(handle: NodeHandle, wait_ms: number): Promise<void> {

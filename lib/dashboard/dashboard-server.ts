@@ -5,16 +5,20 @@
  * `/dashboard/data?node=<member>`, and this server makes that one call to the member, signed
  * with the secret, and hands back the member's answer. Nothing else is relayed: only
  * `GET /dashboard/data`, only to the nodes it was given or the members they name, and only
- * for requests whose Host is this loopback address (another site that resolves its own name
- * to 127.0.0.1 gets 403).
+ * for requests whose Host is this server's own address (another site that resolves its own
+ * name to 127.0.0.1 gets 403).
+ *
+ * It binds 127.0.0.1. In a container the host's browser cannot reach the container's loopback,
+ * so `--host 0.0.0.0` there, with the port published on the host's loopback only
+ * (compose.yaml does this).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { addrUrl } from '../cli/nodes.ts';
-import { signRequest } from '../security/signature.ts';
+import { createTransport, type Transport } from '../client/http.ts';
+import { isRecord } from '../client/answer.ts';
 import { renderDashboardPage } from '../transport/dashboard-page.ts';
 
-/** The only address this server binds: the page is for the person at this machine. */
+/** Where this server binds unless told otherwise: the page is for the person at this machine. */
 export const dashboard_host = '127.0.0.1';
 /** Port when `--port` is not given. */
 export const dashboard_port_default = 8090;
@@ -26,6 +30,8 @@ export interface DashboardServerOptions {
   readonly nodes: readonly string[];
   /** 0 picks a free port. */
   readonly port: number;
+  /** Default `dashboard_host`. */
+  readonly host?: string;
   /** The cluster secret the calls to nodes are signed with (none: unsigned calls). */
   readonly secret?: string;
 }
@@ -38,18 +44,21 @@ export interface DashboardServer {
 
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const known = new Set(options.nodes);
+  const host = options.host ?? dashboard_host;
+  const transport = createTransport(options.secret);
   let port = options.port;
   const server = createServer((request, response) => {
-    answer(request, response, { known, port, nodes: options.nodes, secret: options.secret }).catch((error: unknown) =>
+    answer(request, response, { known, host, port, nodes: options.nodes, transport }).catch((error: unknown) =>
       sendJson(response, 500, { error: `dashboard server failed: ${String(error)}` }),
     );
   });
-  await listen(server, options.port);
+  await listen(server, host, options.port);
   port = (server.address() as { port: number }).port;
   return {
-    url: `http://${dashboard_host}:${port}/`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     port,
     close: () => new Promise((resolve) => {
+      transport.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }),
@@ -58,14 +67,17 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
 interface Relay {
   readonly known: Set<string>;
+  readonly host: string;
   readonly port: number;
   readonly nodes: readonly string[];
-  readonly secret: string | undefined;
+  /** Signs every call with the cluster secret, when there is one. */
+  readonly transport: Transport;
 }
 
 async function answer(request: IncomingMessage, response: ServerResponse, relay: Relay): Promise<void> {
   const host = request.headers.host ?? '';
-  if (host !== `${dashboard_host}:${relay.port}` && host !== `localhost:${relay.port}`) {
+  const accepted = [`${dashboard_host}:${relay.port}`, `localhost:${relay.port}`, `${relay.host}:${relay.port}`];
+  if (!accepted.includes(host)) {
     return sendJson(response, 403, { error: `this dashboard answers only http://${dashboard_host}:${relay.port}/` });
   }
   const url = new URL(request.url ?? '/', `http://${host}`);
@@ -76,28 +88,17 @@ async function answer(request: IncomingMessage, response: ServerResponse, relay:
   if (node === null || !relay.known.has(node)) {
     return sendJson(response, 400, { error: `node must be one of the cluster's members (${[...relay.known].join(', ')})` });
   }
-  const relayed = await fetchDashboardData(node, relay.secret);
+  const relayed = await fetchDashboardData(relay.transport, node);
   if (relayed.status === 200) learnMembers(relay.known, relayed.body);
   return sendJson(response, relayed.status, relayed.body);
 }
 
 /** One signed `GET /dashboard/data` to `node`; a node that does not answer becomes a 502. */
-async function fetchDashboardData(node: string, secret: string | undefined): Promise<{ readonly status: number; readonly body: unknown }> {
-  const path = '/dashboard/data';
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (secret !== undefined) Object.assign(headers, signRequest(secret, { method: 'GET', path, body: '' }, Date.now()));
-  try {
-    const reply = await fetch(`${addrUrl(node)}${path}`, { headers, signal: AbortSignal.timeout(dashboard_relay_timeout_ms) });
-    const text = await reply.text();
-    try {
-      return { status: reply.status, body: JSON.parse(text) as unknown };
-    } catch {
-      return { status: 502, body: { error: `${node} answered HTTP ${reply.status} without JSON: is it a twopc node?` } };
-    }
-  } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    return { status: 502, body: { error: `${node} did not answer (${cause})` } };
-  }
+async function fetchDashboardData(transport: Transport, node: string): Promise<{ readonly status: number; readonly body: unknown }> {
+  const result = await transport.request(node, '/dashboard/data', { timeout_ms: dashboard_relay_timeout_ms });
+  if (result.kind !== 'answer') return { status: 502, body: { error: `${node} did not answer (${result.reason})` } };
+  if (!isRecord(result.body)) return { status: 502, body: { error: `${node} answered HTTP ${result.status} without a JSON object: is it a twopc node?` } };
+  return { status: result.status, body: result.body };
 }
 
 /** A member list in a node's answer widens the set of nodes the page may ask for. */
@@ -124,10 +125,10 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(JSON.stringify(body));
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, dashboard_host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
