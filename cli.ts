@@ -44,7 +44,7 @@ function buildCli(): CAC {
     .usage('start-node --addr HOST:PORT [--bind HOST] [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]')
     .option('--addr <host:port>', 'Address the node is known by, and listens on unless --bind (default: env TWOPC_ADDR)')
     .option('--bind <host>', 'Listen on this host instead, on the port of --addr (e.g. 0.0.0.0 in a container; needs the secret)')
-    .option('--peers <list>', 'The rest of the membership, HOST:PORT,…')
+    .option('--peers <list>', 'The rest of the membership, HOST:PORT,… (the node\'s own address may be listed: it is skipped)')
     .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
     .option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET); required off loopback')

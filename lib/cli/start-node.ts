@@ -52,8 +52,9 @@ export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proc
   const { addr, host: name_host } = parseAddr(addr_text);
   const bind = raw['bind'] === undefined ? undefined : parseBindHost(flagText(raw['bind'], '--bind'));
   const host = bind ?? name_host;
-  const peers = raw['peers'] === undefined ? [] : parseAddrList(flagText(raw['peers'], '--peers'), '--peers');
-  if (peers.includes(addr)) throw new UsageError(`--peers must not include the node's own address ${addr}`);
+  // The node's own address may be listed: then every node of a cluster (a StatefulSet's pods)
+  // can be given the same list.
+  const peers = raw['peers'] === undefined ? [] : parseAddrList(flagText(raw['peers'], '--peers'), '--peers').filter((peer) => peer !== addr);
   const secret = readSecret(optionalText(raw['secretFile'], '--secret-file'), env);
   requireSecretFor(host, secret, isLoopbackHost(host));
   return {
