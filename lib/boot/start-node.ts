@@ -2,11 +2,12 @@
  * Where a node is assembled and started: the production parts (SQLite stores, the undici
  * peer client, the h3/listhen server, the pino log, Prometheus metrics, real timers, random
  * ids) handed to the node's services through their seams (lib/node/open-node.ts).
- * Start one node: open its SQLite file, rebuild what it held (locks of prepared
- * transactions, applied sequences, epoch, membership), listen, catch up, then serve.
+ * Start one node: own its port, then its folder (nothing is written before both are), open
+ * its SQLite file, rebuild what it held (locks of prepared transactions, applied sequences,
+ * epoch, membership), catch up, then serve.
  */
 import { PeerClient } from '../transport/http-client.ts';
-import { openDatabase, resolveNodeDir } from '../storage/database.ts';
+import { openDatabase, resolveNodeDir, type OpenedDatabase } from '../storage/database.ts';
 import { FolderBusyError, lockFolder, type FolderLock } from '../storage/folder-lock.ts';
 import { mkdirSync } from 'node:fs';
 import { ParticipantLog } from '../storage/participant-log.ts';
@@ -35,64 +36,75 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   if (refusal !== undefined) throw new StartupError(refusal);
   const limits = { ...default_limits, ...options.limits };
   const dir = resolveNodeDir(options.dataDir, options.addr);
-  const lock = ownFolder(dir, options.addr);
-  const database = await openDatabase(dir).catch((error: unknown) => {
-    lock.release();
-    throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
-  });
-  const meta = new MetaStore(database.db);
-  // How often this node started on this data directory: /health and the dashboard show it.
-  const starts = await meta.countStart();
-  const metrics = new PrometheusMetrics(clock);
-  const client = new PeerClient(clock, options.secret);
-  const node = await openNode({
-    addr: options.addr,
-    peers: options.peers,
-    limits,
-    clock,
-    timers: real_timers,
-    ids: random_ids,
-    client,
-    stores: {
-      participant_log: new ParticipantLog(database.db, database.sqlite),
-      decision_log: new DecisionLog(database.db, database.sqlite),
-      meta,
-      kv: new KvReads(database.db),
-    },
-    metrics,
-    failpoints: new Failpoints(() => crashNow(options.addr), real_timers),
-    createLog: (epoch) =>
-      createLogger(options.addr, {
-        level: options.logLevel ?? levelFromEnv(),
-        pretty: options.logPretty ?? stderrIsTerminal(),
-        epoch,
-        ...(options.logSink !== undefined && { sink: options.logSink }),
-      }),
-    bugs: no_planted_bugs,
-  });
-  metrics.watch(metricsSourceOf(node));
-  const app = createApp(node, {
-    failpoints: options.failpoints === true,
-    metrics,
-    starts,
-    clock,
-    ...(options.secret !== undefined && { secret: options.secret }),
-  });
-  const server = await listenHttp(app, host, port, limits.body_read_timeout_ms).catch(async (error: unknown) => {
-    metrics.close();
-    await database.close();
-    lock.release();
+  // Own the port, then the folder, before anything is written: a start that fails here (the
+  // address or the folder is another node's) leaves both as they were.
+  const server = await listenHttp(undefined, host, port, limits.body_read_timeout_ms).catch((error: unknown) => {
     throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);
   });
+  const opened = await openOwnedStores(dir, options.addr).catch(async (error: unknown) => {
+    await server.close().catch(() => undefined);
+    throw error;
+  });
+  const { lock, database } = opened;
+  const meta = new MetaStore(database.db);
+  const metrics = new PrometheusMetrics(clock);
+  const client = new PeerClient(clock, options.secret);
+  const abandon = async () => {
+    metrics.close();
+    await server.close().catch(() => undefined);
+    await client.close();
+    await database.close();
+    lock.release();
+  };
+  const assembled = await (async () => {
+    // How often this node started on this data directory: /health and the dashboard show it.
+    const starts = await meta.countStart();
+    const node = await openNode({
+      addr: options.addr,
+      peers: options.peers,
+      limits,
+      clock,
+      timers: real_timers,
+      ids: random_ids,
+      client,
+      stores: {
+        participant_log: new ParticipantLog(database.db, database.sqlite),
+        decision_log: new DecisionLog(database.db, database.sqlite),
+        meta,
+        kv: new KvReads(database.db),
+      },
+      metrics,
+      failpoints: new Failpoints(() => crashNow(options.addr), real_timers),
+      createLog: (epoch) =>
+        createLogger(options.addr, {
+          level: options.logLevel ?? levelFromEnv(),
+          pretty: options.logPretty ?? stderrIsTerminal(),
+          epoch,
+          ...(options.logSink !== undefined && { sink: options.logSink }),
+        }),
+      bugs: no_planted_bugs,
+    });
+    return { node, starts };
+  })().catch(async (error: unknown) => {
+    await abandon();
+    throw new StartupError(`cannot start ${options.addr}: ${describe(error)}`);
+  });
+  const { node, starts } = assembled;
+  metrics.watch(metricsSourceOf(node));
+  server.serve(
+    createApp(node, {
+      failpoints: options.failpoints === true,
+      metrics,
+      starts,
+      clock,
+      ...(options.secret !== undefined && { secret: options.secret }),
+    }),
+  );
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       node.stop();
-      metrics.close();
-      await server.close().catch(() => undefined);
-      await client.close();
-      await database.close();
-      lock.release();
+      await abandon();
     })());
   try {
     await node.start();
@@ -105,14 +117,22 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
 
 /**
  * Create the node's folder and take it for this process's life (lib/storage/folder-lock.ts):
- * two nodes on one folder would each apply half the writes to the same file.
+ * two nodes on one folder would each apply half the writes to the same file. Only then open
+ * its SQLite file.
  */
-function ownFolder(dir: string, addr: string): FolderLock {
+async function openOwnedStores(dir: string, addr: string): Promise<{ readonly lock: FolderLock; readonly database: OpenedDatabase }> {
+  let lock: FolderLock;
   try {
     mkdirSync(dir, { recursive: true });
-    return lockFolder(dir, addr);
+    lock = lockFolder(dir, addr);
   } catch (error) {
     if (error instanceof FolderBusyError) throw new StartupError(error.message);
+    throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
+  }
+  try {
+    return { lock, database: await openDatabase(dir) };
+  } catch (error) {
+    lock.release();
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   }
 }

@@ -6,16 +6,21 @@ import { default_limits } from '../node/options.ts';
 
 export interface HttpServer {
   readonly url: string;
+  /** Hand requests to `app` from now on (until then each gets 503 `{"error"}`: the node is starting). */
+  serve(app: H3): void;
   close(): Promise<void>;
 }
 
 /**
  * Listen on exactly `host:port` with listhen. `isProd` keeps listhen from silently moving
  * to another port when this one is busy: a node must fail loudly instead. Its developer
- * extras (QR code, clipboard, browser, tunnel) stay off.
+ * extras (QR code, clipboard, browser, tunnel) stay off. Without `app` the port is owned
+ * first and every request answered 503 until `serve(app)`: a node binds before it writes
+ * anything to its folder, so a start on a busy port changes nothing.
  */
-export async function listenHttp(app: H3, host: string, port: number, body_read_timeout_ms = default_limits.body_read_timeout_ms): Promise<HttpServer> {
-  const handler = withBodyDeadline(toNodeHandler(app), body_read_timeout_ms);
+export async function listenHttp(app: H3 | undefined, host: string, port: number, body_read_timeout_ms = default_limits.body_read_timeout_ms): Promise<HttpServer> {
+  let current: NodeHandler = app === undefined ? answerStarting : toNodeHandler(app);
+  const handler = withBodyDeadline((req, res) => current(req, res), body_read_timeout_ms);
   const listener: Listener = await listen(handler, {
     hostname: host,
     port,
@@ -36,7 +41,19 @@ export async function listenHttp(app: H3, host: string, port: number, body_read_
   }
   dropShutdownTracker(server, handler);
   server.on('clientError', answerClientError);
-  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+  return {
+    url: `http://${host}:${port}`,
+    serve: (ready) => {
+      current = toNodeHandler(ready);
+    },
+    close: () => closeServer(server),
+  };
+}
+
+function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({ status: 'starting', error: 'node is starting' });
+  res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;

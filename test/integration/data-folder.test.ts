@@ -4,7 +4,7 @@
  * holder) and changes nothing there; a lock left by a SIGKILLed node blocks no restart.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllTwopc, runTwopc, TwopcProcess, type CliRun } from '../helpers/cli-process.ts';
@@ -93,4 +93,35 @@ test('two nodes in one process on one folder: the second is refused while the fi
   first.release();
   const second = lockFolder(join(dir, 'n'), '127.0.0.1:2');
   second.release();
+});
+
+test('a second start of a running address with extra --peers exits 2 and leaves the running node as it was', async (t) => {
+  const [port, ghost_a, ghost_b] = (await findFreePorts(3)) as [number, number, number];
+  const addr = `127.0.0.1:${port}`;
+  const data_dir = tempDir('second-start');
+  const first = await startSingle(addr, data_dir);
+  t.is((await request(addr, 'POST', '/transactions', { payload: { k: 'v1' } })).status, 200);
+  const run = await runTwopc(['start-node', '--addr', addr, '--peers', `127.0.0.1:${ghost_a},127.0.0.1:${ghost_b}`, '--data-dir', data_dir], { timeout_ms: 20_000 });
+  t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
+  assertOneErrorLine(t, run, 'second start');
+  t.deepEqual((await request(addr, 'GET', '/role')).body.nodes.map((node: { addr: string }) => node.addr), [addr], 'membership unchanged while it runs');
+  first.signal('SIGTERM');
+  t.deepEqual(await first.exitWithin(12_000), { code: 0, signal: null });
+  // Restarted as it was (a cluster of one): it serves at once, not stuck catching up behind two ghosts.
+  await startSingle(addr, data_dir);
+  t.deepEqual((await request(addr, 'GET', '/role')).body.nodes.map((node: { addr: string }) => node.addr), [addr], 'stored membership unchanged');
+  t.is((await request(addr, 'POST', '/transactions', { payload: { k: 'v2' } })).status, 200);
+});
+
+test('a start on a busy port writes nothing into its own (other) data folder', async (t) => {
+  const [port] = (await findFreePorts(1)) as [number];
+  const addr = `127.0.0.1:${port}`;
+  await startSingle(addr, tempDir('running'));
+  const other = tempDir('untouched');
+  const run = await runTwopc(['start-node', '--addr', addr, '--peers', '127.0.0.1:1', '--data-dir', other], { timeout_ms: 20_000 });
+  t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
+  const line = assertOneErrorLine(t, run, 'busy port');
+  t.regex(line, /address already in use/);
+  const folder = join(other, `127.0.0.1_${port}`);
+  t.false(existsSync(join(folder, 'twopc.sqlite')), 'no database was created before the port was owned');
 });
