@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `twopc` command: runs the compiled CLI in dist/ (`npm ci` builds it through the `prepare`
 // script; `npm run build` after editing the sources; the tests build before they run).
+// The shebang's heap flag is node_semi_space_max_mb of lib/util/node-heap.ts (keep them equal).
 import { existsSync } from 'node:fs';
 
 const compiled_cli = new URL('../dist/cli.js', import.meta.url);

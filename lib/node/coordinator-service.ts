@@ -157,6 +157,7 @@ export class CoordinatorService {
     // Only an id the client chose can have a past; a fresh UUID cannot.
     const known = request.transaction_id === undefined ? undefined : await this.answerKnown(id, request.payload);
     if (known) return known;
+    if (this.queue.length >= this.context.limits.submissions_queued_max) return this.answerBusy();
     return this.context.metrics.timeRound(
       () =>
         new Promise<SubmitAnswer>((answer) => {
@@ -164,6 +165,12 @@ export class CoordinatorService {
           this.startRounds();
         }),
     );
+  }
+
+  /** The queue is full: nothing of this submission was prepared, the client may send it again. */
+  private answerBusy(): SubmitAnswer {
+    const error = `master busy: ${this.context.limits.submissions_queued_max} submissions already wait for a round; retry shortly`;
+    return { http_status: 503, body: { error, master: this.context.state.master ?? null } };
   }
 
   /** The answer for an id this node already knows (lib/two-phase-commit/resubmit.ts), or undefined for a new round. */

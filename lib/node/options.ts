@@ -28,6 +28,11 @@ export interface NodeLimits {
   readonly batch_max_payload_bytes: number;
   /** Prepare rounds a master runs at once; more submissions wait and join the next round. */
   readonly rounds_in_flight_max: number;
+  /**
+   * Submissions a master holds waiting for a round; one more is answered 503 (retry shortly)
+   * at once. Bounds the memory a flood of clients can take (each waits with its payload).
+   */
+  readonly submissions_queued_max: number;
   /** How long a request body may take to arrive once its headers have; then 408 and the connection closes. */
   readonly body_read_timeout_ms: number;
 }
@@ -46,5 +51,6 @@ export const default_limits: NodeLimits = Object.freeze({
   batch_max_transactions: 256,
   batch_max_payload_bytes: 4 * 1024 * 1024,
   rounds_in_flight_max: 4,
+  submissions_queued_max: 4_096,
   body_read_timeout_ms: 5_000,
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { signRequest } from '../security/signature.ts';
 import { findFreePorts } from '../util/free-ports.ts';
 import { twopc_bin } from '../util/package-root.ts';
+import { node_heap_args } from '../util/node-heap.ts';
 import { waitUntil } from '../util/wait-until.ts';
 import { OwnedProcess } from './owned-process.ts';
 
@@ -97,7 +98,7 @@ export class ProcessCluster {
     if (previous !== undefined) this.earlier_output.set(addr, `${this.outputOf(addr)}\n--- restarted at ${new Date().toISOString()}\n`);
     const peers = this.addrs.filter((other) => other !== addr);
     const [command, ...prefix] = [...(this.options.prefix?.(addr) ?? []), process.execPath];
-    const args = [...prefix, twopc_bin, 'start-node', '--addr', addr, ...(peers.length > 0 ? ['--peers', peers.join(',')] : []), '--data-dir', this.data_dir];
+    const args = [...prefix, ...node_heap_args, twopc_bin, 'start-node', '--addr', addr, ...(peers.length > 0 ? ['--peers', peers.join(',')] : []), '--data-dir', this.data_dir];
     if (this.options.failpoints === true) args.push('--failpoints');
     this.processes.set(
       addr,

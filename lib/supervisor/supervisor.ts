@@ -6,6 +6,7 @@ import type { LogLevel } from '../boot/logger.ts';
 import type { NodeSpec, NodeTask, NodeTaskResult } from './node-task.ts';
 import { NodeSlot } from './node-slot.ts';
 import { workerFile } from '../util/package-root.ts';
+import { node_thread_resource_limits } from '../util/node-heap.ts';
 
 /** Pause before a crashed node is started again. */
 export const restart_delay_ms = 500;
@@ -94,6 +95,7 @@ function createPool(size: number): Piscina<NodeTask, NodeTaskResult> {
     maxThreads: size,
     idleTimeout: pool_idle_timeout_ms,
     concurrentTasksPerWorker: 1,
+    resourceLimits: node_thread_resource_limits,
   });
 }
 
