@@ -4,7 +4,9 @@
  * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
  */
 import type { CommittedEntry, TransactionView } from '../protocol/messages.ts';
-import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import { reconcileDecision, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import { inBatches, judgeBatch, planQuestions, splitResolutions } from '../two-phase-commit/in-doubt-batch.ts';
+import { batch_max_transactions } from '../protocol/messages.ts';
 import type { NodeContext } from './context.ts';
 import type { ParticipantService } from './participant-service.ts';
 import type { ParticipantRecord } from '../storage/participant-log.ts';
@@ -20,6 +22,8 @@ export interface InDoubtRound {
 
 /** Committed transactions fetched per catch-up request. */
 export const catch_up_page_size = 500;
+/** In-doubt transactions resolved together: one question to each peer and one local write per batch. */
+export const in_doubt_batch_max = batch_max_transactions;
 
 export class RecoveryService {
   /** Transactions being resolved right now, so two passes never work on one. */
@@ -169,13 +173,17 @@ export class RecoveryService {
       this.first_seen_ms.set(record.id, first_seen_ms);
       return now_ms - first_seen_ms >= context.limits.in_doubt_after_ms;
     });
-    await Promise.all(due.map((record) => this.resolve(record)));
+    await this.resolveInBatches(due);
   }
 
   /** Resolve every PREPARED transaction now, whatever its age (a new master's take-over). */
   async resolveAll(): Promise<void> {
-    const prepared = await this.context.participant_log.listPrepared();
-    await Promise.all(prepared.map((record) => this.resolve(record)));
+    await this.resolveInBatches(await this.context.participant_log.listPrepared());
+  }
+
+  /** This node's view of each of `ids`, in order (`POST /cluster/views`). */
+  viewTransactions(ids: readonly string[]): Promise<readonly TransactionView[]> {
+    return Promise.all(ids.map((id) => this.viewTransaction(id)));
   }
 
   /**
@@ -223,30 +231,56 @@ export class RecoveryService {
     }
   }
 
-  private async resolve(record: ParticipantRecord): Promise<void> {
-    if (this.resolving.has(record.id) || this.unconfirmed.has(record.id)) return;
-    this.resolving.add(record.id);
+  /** Resolve `records` (PREPARED here) a batch at a time; ones already being resolved are left to that pass. */
+  private async resolveInBatches(records: readonly ParticipantRecord[]): Promise<void> {
+    const free = records.filter((record) => !this.resolving.has(record.id) && !this.unconfirmed.has(record.id));
+    for (const batch of inBatches(free, in_doubt_batch_max)) await this.resolveBatch(batch);
+  }
+
+  /**
+   * One batch (lib/two-phase-commit/in-doubt-batch.ts): each peer asked once about the
+   * transactions it may know, each transaction judged on its own, the commits and aborts
+   * written together.
+   */
+  private async resolveBatch(records: readonly ParticipantRecord[]): Promise<void> {
+    for (const record of records) this.resolving.add(record.id);
     try {
       const { context } = this;
-      const own = await this.viewTransaction(record.id);
+      const own = new Map(await Promise.all(records.map(async (record) => [record.id, await this.viewTransaction(record.id)] as const)));
       // This node decided COMMIT itself: its re-delivery applies it here once another
       // participant has (never before, see `mayApplyLocally`), so termination stays out.
-      if (own.decision === 'COMMIT') return;
-      // Every member, not only the round's participants: a client may have retried the same
-      // id through a later master, whose round is the one that counts.
-      const asked = [...new Set([...(record.participants ?? []), ...context.state.members])].filter((addr) => addr !== context.addr);
-      const answers: PeerAnswer[] = await Promise.all(asked.map((addr) => this.ask(addr, record.id)));
-      answers.push({ addr: context.addr, view: own });
-      const resolution = resolveInDoubt(record.coordinator, answers, record.participants);
-      context.log.info('in-doubt', { transaction_id: record.id, resolution: resolution.kind, ...('reason' in resolution && { reason: resolution.reason }) });
-      if (resolution.kind === 'commit') await this.participant.commit({ transaction_id: record.id, sequence: resolution.sequence });
-      else if (resolution.kind === 'abort') await this.participant.abort({ transaction_id: record.id });
-      else if (resolution.kind === 'fence' && (await this.fence(record.id, resolution.addrs))) {
-        await this.participant.abort({ transaction_id: record.id });
+      const open = records.filter((record) => own.get(record.id)?.decision !== 'COMMIT');
+      if (open.length === 0) return;
+      const members = context.state.members;
+      const questions = planQuestions(open, members, context.addr);
+      const answers = new Map(await Promise.all([...questions].map(async ([addr, ids]) => [addr, await this.askViews(addr, ids)] as const)));
+      const judged = judgeBatch(open, own, answers, members, context.addr);
+      for (const { id, resolution } of judged) {
+        context.log.info('in-doubt', { transaction_id: id, resolution: resolution.kind, ...('reason' in resolution && { reason: resolution.reason }) });
+      }
+      const { commits, aborts, fences } = splitResolutions(judged);
+      if (commits.length > 0 || aborts.length > 0) await this.participant.decideBatch({ commits: [...commits], aborts: [...aborts] });
+      for (const fence of fences) {
+        if (await this.fence(fence.id, fence.addrs)) await this.participant.abort({ transaction_id: fence.id });
       }
     } finally {
-      this.resolving.delete(record.id);
+      for (const record of records) this.resolving.delete(record.id);
     }
+  }
+
+  /** `addr`'s views of `ids` by id, or undefined when it does not answer. A peer without `POST /cluster/views` is asked one id at a time. */
+  private async askViews(addr: string, ids: readonly string[]): Promise<ReadonlyMap<string, TransactionView> | undefined> {
+    try {
+      const answer = await this.context.client.call<{ views?: TransactionView[] }>(addr, 'POST', '/cluster/views', { transaction_ids: ids }, this.context.limits.peer_query_timeout_ms);
+      const views = answer.body?.views;
+      if (answer.status === 200 && Array.isArray(views) && views.length === ids.length) return new Map(ids.map((id, index) => [id, views[index] as TransactionView]));
+      if (answer.status !== 404) return undefined;
+    } catch {
+      return undefined;
+    }
+    const one_by_one = await Promise.all(ids.map((id) => this.ask(addr, id)));
+    if (one_by_one.every((answer) => answer.view === undefined)) return undefined;
+    return new Map(one_by_one.flatMap((answer, index) => (answer.view === undefined ? [] : [[ids[index] as string, answer.view] as const])));
   }
 
   private async ask(addr: string, id: string): Promise<PeerAnswer> {

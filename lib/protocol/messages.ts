@@ -84,6 +84,16 @@ export const DecideBatchRequestSchema = v.object({
 });
 export type DecideBatchRequest = v.InferOutput<typeof DecideBatchRequestSchema>;
 
+/** Many `GET /transactions/:id` at once (`POST /cluster/views`): a restarted node's in-doubt batch asks each peer once. */
+export const ViewsRequestSchema = v.object({
+  transaction_ids: v.pipe(
+    v.array(TransactionIdSchema),
+    v.minLength(1, 'ask about at least one transaction'),
+    v.maxLength(batch_max_transactions, `ask about at most ${batch_max_transactions} transactions`),
+  ),
+});
+export type ViewsRequest = v.InferOutput<typeof ViewsRequestSchema>;
+
 export const AbortRequestSchema = v.object({
   transaction_id: TransactionIdSchema,
   epoch: v.optional(EpochSchema),

@@ -180,6 +180,8 @@ export class SimNode implements Server {
         }
         case 'GET /cluster/in-doubt':
           return ok({ rounds: await node.recovery.listInDoubtRounds() });
+        case 'POST /cluster/views':
+          return ok({ views: await node.recovery.viewTransactions((body as { transaction_ids: string[] }).transaction_ids) });
         case 'POST /cluster/join':
         case 'POST /cluster/leave': {
           const { addr } = body as { addr: string };

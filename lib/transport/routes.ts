@@ -7,6 +7,7 @@ import {
   AbortRequestSchema,
   ClaimRequestSchema,
   DecideBatchRequestSchema,
+  ViewsRequestSchema,
   PrepareBatchRequestSchema,
   CommitRequestSchema,
   KeyParamSchema,
@@ -83,7 +84,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   // After a pause (SIGSTOP, a long stall) requests that queued meanwhile may run before any
   // timer: each request first checks the clock, so the node detaches before it answers.
   app.use(() => node.cluster.pulse());
-  const batch_paths = new Set(['/prepare-batch', '/decide-batch']);
+  const batch_paths = new Set(['/prepare-batch', '/decide-batch', '/cluster/views']);
   const limitFor = (path: string) => (batch_paths.has(path) ? node.context.limits.batch_body_limit_bytes : limit);
   if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limit, limitFor));
 
@@ -153,6 +154,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.get('/cluster/terms', async () => ({ terms: await node.context.meta.listTerms() }));
 
   app.get('/cluster/in-doubt', async () => ({ rounds: await node.recovery.listInDoubtRounds() }));
+
+  app.post('/cluster/views', async (event) => ({ views: await node.recovery.viewTransactions((await batchBody(event, ViewsRequestSchema)).transaction_ids) }));
 
   app.post('/cluster/join', async (event) => {
     const { addr } = await body(event, MembershipRequestSchema);
