@@ -107,7 +107,7 @@ function buildCli(): CAC {
     .action(async (raw: RawFlags) => (await import('./lib/cli/chaos.ts')).runChaos(raw));
   cli
     .command('bench', 'The benchmark: prints its figures and the same-run baselines')
-    .usage('bench [--nodes N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--results-dir DIR]')
+    .usage('bench [--nodes N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--soak N] [--command-runs R] [--results-dir DIR]')
     .option('--nodes <n>', 'Number of nodes, 3-9 (default: 3)')
     .option('--clients <c>', 'Concurrent clients of the throughput run (default: runs at 1, 16, 64 and 256)')
     .option('--duration <s>', 'Seconds each load run lasts (default: 5)')
@@ -115,8 +115,11 @@ function buildCli(): CAC {
     .option('--failovers <f>', 'Times the master is killed (default: 5)')
     .option('--restart-store <n>', 'Committed transactions in the restarted node\'s store (default: 100000)')
     .option('--in-doubt <k>', 'PREPARED transactions left in doubt in that store (default: 1000)')
+    .option('--soak <n>', 'After the load runs, N transactions from 64 clients with every node\'s RSS start/peak/end (default: 0, none)')
+    .option('--command-runs <r>', 'Runs of twopc commit and twopc --help timed as whole processes (default: 9)')
     .option('--results-dir <dir>', 'Where the run is recorded as <timestamp>.json (default: bench/results)')
     .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
+    .example('  $ twopc bench --soak 1000000 --duration 10     # memory over a million transactions')
     .action(async (raw: RawFlags) => (await import('./lib/cli/bench.ts')).runBenchCommand(raw));
   cli
     .command('health', "Exit 0 when one node serves (its /health, signed with the secret): for container health checks and readiness probes")

@@ -67,9 +67,32 @@ function rssRows(result: BenchResult): Row[] {
   ]);
 }
 
+/** The runtime's footprint against the goals of issue 12; no baseline. */
+function footprintRows(result: BenchResult): Row[] {
+  const { footprint, restart, soak } = result;
+  const max = (values: readonly number[]) => (values.length > 0 ? Math.max(...values) : null);
+  const load = `load average ${result.machine.load_average_1m} at start, ${footprint.load_average_1m_end} at end`;
+  const times = (what: string, wall: { p50_ms: number; min_ms: number; max_ms: number; runs: number; failed: number }, goal: string) =>
+    [`${what} wall time p50 (ms)`, cell(wall.p50_ms), '-', '-', `${goal}; min ${wall.min_ms}, max ${wall.max_ms} of ${wall.runs}${wall.failed > 0 ? `, ${wall.failed} failed` : ''}`];
+  const rows: Row[] = [
+    ['node RSS idle, standalone (MB)', cell(max(footprint.node_idle_rss_mb)), '-', '-', `goal <= 60; largest of ${footprint.node_idle_rss_mb.join(', ')}`],
+    ['node RSS after the load runs (MB)', cell(max(footprint.node_after_load_rss_mb)), '-', '-', `goal <= 100; largest of ${footprint.node_after_load_rss_mb.join(', ')}`],
+    [`twopc cluster --size ${footprint.cluster.size} RSS idle (MB)`, cell(footprint.cluster.idle_rss_mb), '-', '-', 'goal <= 160; one process, a worker thread a node'],
+    times('twopc commit', footprint.commands.commit, 'goal <= 150, against the running cluster'),
+    times('twopc --help', footprint.commands.help, 'goal <= 120'),
+    ['in-doubt resolved after serving (ms)', cell(restart.resolved_after_serving_ms), '-', '-', `goal <= 2000; ${restart.in_doubt} in doubt; ${load}`],
+  ];
+  if (soak !== null) {
+    const peak = max(soak.rss.map((node) => node.peak_mb));
+    const ends = soak.rss.map((node) => `${node.start_mb} -> ${node.peak_mb} -> ${node.end_mb}`).join('; ');
+    rows.push([`node RSS peak over a soak of ${soak.committed} tx (MB)`, cell(peak), '-', '-', `goal <= 100, flat; start -> peak -> end: ${ends}; ${soak.tx_per_s} tx/s, ${soak.errors} errors`]);
+  }
+  return rows;
+}
+
 export function formatReport(result: BenchResult, results_file: string): string {
   const headers = ['figure', 'twopc', 'baseline', 'ratio', 'notes'];
-  const rows = [...loadRows(result), ...failoverRows(result), ...restartRows(result), ...rssRows(result)];
+  const rows = [...loadRows(result), ...failoverRows(result), ...restartRows(result), ...rssRows(result), ...footprintRows(result)];
   const { machine, settings } = result;
   const about = [
     `twopc bench: ${settings.nodes} nodes, ${settings.duration_s} s per run; ${machine.cpu_count}× ${machine.cpu_model}, ${machine.memory_gb} GB, Node ${machine.node_version}, commit ${machine.git_commit?.slice(0, 12) ?? 'unknown'}${machine.git_dirty === true ? ' (dirty)' : ''}`,

@@ -40,6 +40,8 @@ export interface RestartResult {
   readonly health_ms: number;
   /** From spawning it until no prepared transaction is left on it; null if not within the limit. */
   readonly resolved_ms: number | null;
+  /** From its first 200 on /health until no prepared transaction is left: the in-doubt resolution itself. */
+  readonly resolved_after_serving_ms: number | null;
 }
 
 async function lockedKeys(addr: string): Promise<number | undefined> {
@@ -117,5 +119,6 @@ export async function measureRestart(cluster: ProcessCluster, settings: RestartS
     peers_ready_ms: round(peers_ready_ms, 1),
     health_ms: round(health_ms, 1),
     resolved_ms: resolved_ms === null ? null : round(resolved_ms, 1),
+    resolved_after_serving_ms: resolved_ms === null ? null : round(resolved_ms - health_ms, 1),
   };
 }

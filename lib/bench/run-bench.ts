@@ -22,6 +22,10 @@ import { measureRestart, type RestartResult } from './restart.ts';
 import { describeMachine, type MachineDescription } from './machine.ts';
 import { ratioOf } from './stats.ts';
 import type { Progress } from './progress.ts';
+import { measureClusterFootprint, readIdleRss, timeCommands, type ClusterFootprint, type CommandTimes } from './footprint.ts';
+import { runSoak, type SoakResult } from './soak.ts';
+import { loadavg } from 'node:os';
+import { round } from './stats.ts';
 
 export interface BenchSettings {
   readonly nodes: number;
@@ -34,6 +38,10 @@ export interface BenchSettings {
   readonly restart_store: number;
   /** PREPARED transactions left in doubt in that store. */
   readonly in_doubt: number;
+  /** Transactions of the soak after the load runs (RSS start / peak / end over them); 0: no soak. */
+  readonly soak: number;
+  /** Runs of each timed command (`twopc commit`, `twopc --help`); the median is the figure. */
+  readonly command_runs: number;
 }
 
 /** A twopc figure next to its same-run baseline. */
@@ -61,6 +69,20 @@ export interface BenchResult {
   readonly failover: FailoverResult;
   readonly restart: RestartResult;
   readonly rss: { readonly nodes: readonly RssSummary[]; readonly baseline: RssSummary | null };
+  readonly footprint: Footprint;
+  readonly soak: SoakResult | null;
+}
+
+/** The runtime's footprint (lib/bench/footprint.ts), next to the issue's goals in the report. */
+export interface Footprint {
+  /** RSS of every node process once all serve and were left alone a moment, before any load. */
+  readonly node_idle_rss_mb: readonly number[];
+  /** RSS of every node process at the end of the load runs. */
+  readonly node_after_load_rss_mb: readonly number[];
+  readonly cluster: ClusterFootprint;
+  readonly commands: CommandTimes;
+  /** 1-minute load average when the footprint's last figure was taken (the machine's is at the start). */
+  readonly load_average_1m_end: number;
 }
 
 /** Warm-up before each target's first measured run (JIT, connections, SQLite cache), in ms. */
@@ -146,14 +168,28 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
     let load: Awaited<ReturnType<typeof measureLoad>>;
     let failover: FailoverResult;
     let restart: RestartResult;
+    let node_idle_rss_mb: readonly number[];
+    let node_after_load_rss_mb: readonly number[];
+    let commands: CommandTimes;
+    let soak: SoakResult | null = null;
     try {
       const baseline = await startBaseline();
+      let master: string;
       try {
         cluster.startAll();
-        const master = await cluster.waitForAllAlive();
+        master = await cluster.waitForAllAlive();
+        progress.note('idle RSS of every node');
+        node_idle_rss_mb = await readIdleRss(cluster.addrs.map((addr) => cluster.pidOf(addr)));
         load = await measureLoad(settings, cluster, master, baseline, progress);
+        node_after_load_rss_mb = await readIdleRss(cluster.addrs.map((addr) => cluster.pidOf(addr)));
       } finally {
         await stopBaseline(baseline);
+      }
+      progress.note(`twopc commit and twopc --help, ${settings.command_runs} runs each`);
+      commands = await timeCommands(cluster.addrs, settings.command_runs);
+      if (settings.soak > 0) {
+        progress.note(`soak: ${settings.soak} transactions`);
+        soak = await runSoak(cluster, master, settings.soak, settings.duration_s * 1000, (text) => progress.note(`soak: ${text}`));
       }
       failover = await measureFailovers(cluster, settings.failovers, (run, ms) =>
         progress.note(`failover ${run}/${settings.failovers}: ${ms === undefined ? 'no commit in time' : `${Math.round(ms)} ms`}`),
@@ -162,6 +198,8 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
     } finally {
       await cluster.stop();
     }
+    progress.note('idle RSS of twopc cluster --size 3');
+    const cluster_footprint = await measureClusterFootprint();
     return {
       benchmark: 'twopc',
       format: 1,
@@ -174,6 +212,14 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
       failover,
       restart,
       rss: load.rss,
+      footprint: {
+        node_idle_rss_mb,
+        node_after_load_rss_mb,
+        cluster: cluster_footprint,
+        commands,
+        load_average_1m_end: round(loadavg()[0] ?? 0, 2),
+      },
+      soak,
     };
   } finally {
     await closeHttp();

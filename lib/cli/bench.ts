@@ -18,6 +18,8 @@ export const bench_defaults = Object.freeze({
   failovers: 5,
   restart_store: 100_000,
   in_doubt: 1_000,
+  soak: 0,
+  command_runs: 9,
 });
 
 const limits = Object.freeze({
@@ -27,10 +29,12 @@ const limits = Object.freeze({
   failovers: [0, 1_000],
   restart_store: [0, 10_000_000],
   in_doubt: [0, 100_000],
+  soak: [0, 100_000_000],
+  command_runs: [1, 100],
 } as const);
 
 /** Flags `bench` knows, as cac names them (camelCase), plus the global ones. */
-const known_flags: ReadonlySet<string> = new Set(['--', 'nodes', 'clients', 'duration', 'json', 'failovers', 'restartStore', 'inDoubt', 'resultsDir', 'secretFile']);
+const known_flags: ReadonlySet<string> = new Set(['--', 'nodes', 'clients', 'duration', 'json', 'failovers', 'restartStore', 'inDoubt', 'soak', 'commandRuns', 'resultsDir', 'secretFile']);
 
 export interface BenchFlags {
   readonly settings: BenchSettings;
@@ -54,6 +58,8 @@ export function parseBenchFlags(raw: RawFlags): BenchFlags {
       failovers: integerOr(raw, 'failovers', '--failovers', limits.failovers, bench_defaults.failovers),
       restart_store: integerOr(raw, 'restartStore', '--restart-store', limits.restart_store, bench_defaults.restart_store),
       in_doubt: integerOr(raw, 'inDoubt', '--in-doubt', limits.in_doubt, bench_defaults.in_doubt),
+      soak: integerOr(raw, 'soak', '--soak', limits.soak, bench_defaults.soak),
+      command_runs: integerOr(raw, 'commandRuns', '--command-runs', limits.command_runs, bench_defaults.command_runs),
     },
     json: flagSwitch(raw['json']),
     results_dir: optionalText(raw['resultsDir'], '--results-dir') ?? results_dir_default,

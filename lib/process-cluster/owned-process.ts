@@ -58,6 +58,11 @@ export class OwnedProcess {
     return this.child.pid;
   }
 
+  /** The exit code once it exited normally; null while running or after a signal. */
+  get exit_code(): number | null {
+    return this.child.exitCode;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

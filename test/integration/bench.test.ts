@@ -49,7 +49,7 @@ test('a tiny bench run reports every figure with its baseline and records the ru
   t.timeout(bench_run_timeout_ms + 10_000);
   const results = tempDir();
   const run = await runTwopc(
-    ['bench', '--duration', '1', '--clients', '4', '--failovers', '1', '--restart-store', '500', '--in-doubt', '10', '--json', '--results-dir', results],
+    ['bench', '--duration', '1', '--clients', '4', '--failovers', '1', '--restart-store', '500', '--in-doubt', '10', '--soak', '20', '--command-runs', '1', '--json', '--results-dir', results],
     { timeout_ms: bench_run_timeout_ms },
   );
   t.is(run.code, 0, `exit code (stderr: ${run.stderr.slice(-1_000)})`);
@@ -58,7 +58,7 @@ test('a tiny bench run reports every figure with its baseline and records the ru
   const result = JSON.parse(lines[0] ?? '');
 
   t.is(result.benchmark, 'twopc');
-  t.deepEqual(result.settings, { nodes: 3, client_levels: [4], duration_s: 1, failovers: 1, restart_store: 500, in_doubt: 10 });
+  t.deepEqual(result.settings, { nodes: 3, client_levels: [4], duration_s: 1, failovers: 1, restart_store: 500, in_doubt: 10, soak: 20, command_runs: 1 });
   t.is(result.machine.node_version, process.version);
   assertPositive(t, result.machine.cpu_count, 'machine.cpu_count');
   assertPositive(t, result.machine.memory_gb, 'machine.memory_gb');
@@ -96,6 +96,24 @@ test('a tiny bench run reports every figure with its baseline and records the ru
     t.true(node.start_mb <= node.peak_mb && node.end_mb <= node.peak_mb, `${node.label}: start and end within the peak`);
   }
   t.is(result.rss.baseline.label, 'baseline');
+  t.is(result.restart.resolved_after_serving_ms, Math.round((result.restart.resolved_ms - result.restart.health_ms) * 10) / 10);
+
+  const { footprint, soak } = result;
+  t.is(footprint.node_idle_rss_mb.length, 3, 'idle RSS of every node');
+  t.is(footprint.node_after_load_rss_mb.length, 3, 'RSS of every node after the load');
+  for (const mb of [...footprint.node_idle_rss_mb, ...footprint.node_after_load_rss_mb]) assertPositive(t, mb, 'a node RSS');
+  t.is(footprint.cluster.size, 3);
+  assertPositive(t, footprint.cluster.idle_rss_mb, 'twopc cluster idle RSS');
+  for (const name of ['commit', 'help'] as const) {
+    const wall = footprint.commands[name];
+    t.is(wall.runs, 1, `${name}: --command-runs 1`);
+    t.is(wall.failed, 0, `twopc ${name} exited 0`);
+    assertPositive(t, wall.p50_ms, `${name} wall p50`);
+  }
+  t.true(soak.committed >= 20, `the soak committed what it was asked (${soak.committed})`);
+  t.is(soak.clients, 64);
+  t.is(soak.rss.length, 3, 'RSS of every node over the soak');
+  for (const node of soak.rss) t.true(node.start_mb <= node.peak_mb && node.end_mb <= node.peak_mb);
 
   t.is(readdirSync(results).length, 1, 'one results file per run');
   t.true(existsSync(result.results_file));
@@ -119,6 +137,7 @@ for (const [args, pattern] of [
   [['--duration', 'soon'], /--duration must be a whole number/],
   [['--clients', '0'], /--clients must be a whole number/],
   [['--restart-store', 'lots'], /--restart-store must be a whole number/],
+  [['--soak', 'forever'], /--soak must be a whole number/],
   [['--bogus'], /bogus/],
 ] as const) {
   test(`bench ${args.join(' ')} is a usage error and runs nothing`, async (t) => {
