@@ -7,7 +7,9 @@
  * epoch, membership), catch up, then serve.
  */
 import { PeerClient } from '../transport/http-client.ts';
-import { openDatabase, resolveNodeDir, type OpenedDatabase } from '../storage/database.ts';
+import { openDatabase, resolveNodeDir, store_file_name, type OpenedDatabase } from '../storage/database.ts';
+import { join } from 'node:path';
+import { checkStore } from '../storage/store-check.ts';
 import { FolderBusyError, lockFolder, type FolderLock } from '../storage/folder-lock.ts';
 import { mkdirSync } from 'node:fs';
 import { ParticipantLog } from '../storage/participant-log.ts';
@@ -129,13 +131,26 @@ async function openOwnedStores(dir: string, addr: string): Promise<{ readonly lo
     if (error instanceof FolderBusyError) throw new StartupError(error.message);
     throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
   }
+  let database: OpenedDatabase;
   try {
-    return { lock, database: await openDatabase(dir) };
+    database = await openDatabase(dir);
   } catch (error) {
     lock.release();
-    throw new StartupError(`cannot use data directory ${dir}: ${describe(error)}`);
+    const reason = describe(error);
+    if (/malformed|corrupt|not a database/i.test(reason)) throw new StartupError(`store ${join(dir, store_file_name)} is damaged (${reason}): refusing to serve from it; ${damaged_store_advice}`);
+    throw new StartupError(`cannot use data directory ${dir}: ${reason}`);
   }
+  const problems = checkStore(database.sqlite);
+  if (problems.length > 0) {
+    await database.close();
+    lock.release();
+    throw new StartupError(`store ${database.file} failed its check (${problems.join('; ')}): refusing to serve from it; ${damaged_store_advice}`);
+  }
+  return { lock, database };
 }
+
+/** What an operator does with a store a node refuses: the cluster holds the data. */
+const damaged_store_advice = 'move the folder aside and start the node again: it starts empty and catches up from its peers';
 
 export function splitAddr(addr: string): { readonly host: string; readonly port: number } {
   const colon = addr.lastIndexOf(':');

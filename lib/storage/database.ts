@@ -26,10 +26,13 @@ export function resolveNodeDir(dataDir: string, addr: string): string {
  * a transaction that returned is on disk. Throws with a readable message when the
  * folder cannot be created or written.
  */
+/** The node's SQLite file inside its folder. */
+export const store_file_name = 'twopc.sqlite';
+
 export async function openDatabase(dir: string): Promise<OpenedDatabase> {
   mkdirSync(dir, { recursive: true });
   accessSync(dir, constants.W_OK);
-  const file = join(dir, 'twopc.sqlite');
+  const file = join(dir, store_file_name);
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
