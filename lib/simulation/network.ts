@@ -55,6 +55,11 @@ export class Network {
     this.cut_links.clear();
   }
 
+  /** Lift every scripted rule; held messages are delivered now. */
+  liftRules(): void {
+    for (const rule of [...this.rules]) this.release(rule);
+  }
+
   isCut(from: string, to: string): boolean {
     return this.cut_links.has(linkOf(from, to));
   }

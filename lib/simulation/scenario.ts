@@ -187,9 +187,10 @@ export class Scenario {
     return this.world.violations;
   }
 
-  /** Heal everything, restart every crashed node, let the cluster quiesce, and check every invariant. */
+  /** Heal every link, lift every rule, restart every crashed node, let the cluster quiesce, and check every invariant. */
   async settle(): Promise<readonly Violation[]> {
     this.world.network.heal();
+    this.world.network.liftRules();
     for (const node of this.nodes) if (!node.up) node.start();
     await this.advance(settle_duration_ms);
     return [...this.world.violations, ...checkQuiesced(this.nodes, this.record, this.world.now_ms)];

@@ -212,3 +212,33 @@ test('a replica that missed a commit gets it although a sequence gap stalls appl
   t.deepEqual(await s.settle(), []);
   t.is(s.node(3).durable.records.get(first.id)?.state, 'COMMITTED');
 });
+
+// Near seed 9701's situation: a master's COMMIT applied by its only other participant, whose
+// acknowledgement was lost; the master steps down and is re-elected while that participant
+// answers heartbeats but none of the questions that would settle the decision. The new term
+// must not give the sequence again (here its catch-up learns the commit from that
+// participant's log). Seed 9701's own path, where the participant's report shows the sequence
+// applied above a gap so no catch-up happens, is not scripted yet.
+test('a re-elected master does not reuse the sequence of its COMMIT that a silent participant applied', async (t) => {
+  const s = await Scenario.start();
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
+  const first = s.submit(['a'], 2);
+  await s.until(() => s.node(3).durable.records.get(first.id)?.state === 'COMMITTED', 'node 3 applies it; node 2 hears nothing');
+  const sequence = s.node(3).durable.records.get(first.id)?.sequence ?? 0;
+  await s.until(() => (s.state(2).peers.get(s.addr(3))?.last_report?.max_applied ?? 0) >= sequence, 'node 2 hears node 3 report it applied');
+  const epoch = s.state(2).epoch;
+  s.isolate(2);
+  await s.until(() => s.state(2).role !== 'MASTER', 'node 2 steps down, its decision unconfirmed');
+  // Node 3 keeps answering heartbeats but never the questions that would settle the decision.
+  s.drop({ from: s.addr(2), to: s.addr(3), label: /^GET \/transactions\// });
+  s.heal();
+  await s.until(() => s.isAcceptingWrites(2) && s.state(2).epoch > epoch, 'node 2 leads a newer epoch');
+  t.is(s.node(2).durable.decisions.get(first.id)?.decision, 'COMMIT', 'the decision was not withdrawn');
+  t.is(s.node(2).durable.records.get(first.id)?.state, 'COMMITTED', 'the take-over caught it up from node 3');
+  const second = s.submit(['b'], 2);
+  t.is(await s.outcome(second.answer), 200);
+  t.not(s.record.acknowledged.get(second.id), sequence);
+  t.deepEqual(await s.settle(), []);
+});
