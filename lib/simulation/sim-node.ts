@@ -178,6 +178,8 @@ export class SimNode implements Server {
           const answer = await node.cluster.answerClaim(body as never);
           return { status: answer.granted ? 200 : 409, body: answer };
         }
+        case 'POST /cluster/views':
+          return ok({ views: await node.recovery.viewTransactions((body as { transaction_ids: string[] }).transaction_ids) });
         case 'GET /cluster/in-doubt':
           return ok({ rounds: await node.recovery.listInDoubtRounds() });
         case 'POST /cluster/views':
