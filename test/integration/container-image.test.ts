@@ -196,6 +196,31 @@ test('compose.yaml parses, and runs every node the same way, known by its servic
   t.regex(readFileSync(join(root, 'deploy/.gitignore'), 'utf8'), /^twopc\.secret$/m, 'the secret file is never committed');
 });
 
+test.serial("compose's dashboard command, run as its container runs it, serves the page and warns that it is not on loopback", async (t) => {
+  const compose = parseDocument(compose_text, { merge: true }).toJS() as any;
+  const [port] = await findFreePorts(1);
+  const published = String(compose.services.dashboard.ports[0]);
+  const container_port = published.split(':').at(-1)!;
+  t.is(published, `127.0.0.1:${container_port}:${container_port}`, 'the same port inside and out, so the browser\'s Host matches');
+  const args = (compose.services.dashboard.command as string[]).map((word) => (word === container_port ? String(port) : word));
+  const secret_file = join(scratch, 'dashboard.secret');
+  execFileSync('sh', ['-c', `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > '${secret_file}'`]);
+  const dashboard = runAsImage([...execForm(only('ENTRYPOINT')[0]!.args), ...args], { TWOPC_SECRET_FILE: secret_file });
+  try {
+    await waitFor('the dashboard to listen', async () => {
+      if (dashboard.child.exitCode !== null) throw new Error(`exited: ${dashboard.output().stderr}`);
+      return dashboard.output().stdout.includes('twopc dashboard on');
+    }, 20_000);
+    const page = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5_000) });
+    t.is(page.status, 200);
+    t.regex(await page.text(), /<title>twopc dashboard<\/title>/);
+    t.regex(dashboard.output().stderr, /not loopback/);
+  } finally {
+    dashboard.child.kill('SIGTERM');
+    t.is(await dashboard.exited, 0);
+  }
+});
+
 test("compose.yaml's comment says how to make the secret file, and what it makes is a secret twopc accepts", (t) => {
   const recipe = compose_text
     .split('\n')
