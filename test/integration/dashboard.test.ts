@@ -192,6 +192,12 @@ test.serial('twopc dashboard serves the page under a cluster secret, signs for i
   await waitForRow(page, master, 'data-restarts', '1');
   await page.waitForFunction((expected) => document.getElementById('master')?.textContent === expected, master, { timeout: page_wait_ms });
   await waitForRow(page, master, 'data-alive', 'true');
+  // Its new term is listed once it recorded it, under an epoch above the one it lost.
+  await page.waitForFunction(
+    ([addr, above]) => Array.from(document.querySelectorAll<HTMLElement>('#terms tbody tr')).some((row) => row.dataset['master'] === addr && Number(row.dataset['epoch']) > above!),
+    [master, first_epoch + 1] as const,
+    { timeout: page_wait_ms },
+  );
   t.true((await page.locator('#terms tbody tr').count()) >= 3);
 
   t.deepEqual(dialogs, []);
