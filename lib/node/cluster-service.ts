@@ -8,6 +8,7 @@ import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, ty
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
 import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
+import { findUnsettledDecision, knownMaxApplied, startOfTerm } from '../cluster/take-over.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 
@@ -181,19 +182,17 @@ export class ClusterService {
           return;
         }
       }
-      // Every sequence a replica has applied, by the last word of every peer (an old report
-      // is still a floor: applied stays applied). Reservations do not count: a master's
-      // confirmed runs are applied on replicas every majority meets (CoordinatorService), and
-      // an unconfirmed one is either this node's own (re-driven below) or withdrawn by the
-      // node that made it when it returns.
-      const reported = [...state.peers.values()].map((peer) => Math.max(peer.last_report?.last_sequence ?? 0, peer.last_report?.max_applied ?? 0));
-      const known_max = Math.max(context.sequences.max_applied, this.granted_applied, ...reported);
+      // Every sequence a replica has applied (lib/cluster/take-over.ts): a master's confirmed
+      // runs are applied on replicas every majority meets (CoordinatorService), and an
+      // unconfirmed one is either this node's own (re-driven below) or withdrawn by the node
+      // that made it when it returns.
+      const known_max = knownMaxApplied(context.sequences.max_applied, this.granted_applied, [...state.peers.values()].map((peer) => peer.last_report));
       // This node's own COMMIT decisions from an earlier term that nobody is known to have
       // applied: settled if the cluster can tell, else finished by this term at their
       // sequences, which nobody else can have used (they are above everything applied).
       const adopted = await this.recovery.settleForTakeOver(known_max);
       // Also above this node's own decisions of the last term still being delivered.
-      state.max_sequence = Math.max(known_max, this.maxDecided(), ...adopted.map((decision) => decision.sequence ?? 0));
+      state.max_sequence = startOfTerm(known_max, this.maxDecided(), adopted.map((decision) => decision.sequence ?? 0));
       if (adopted.length > 0) this.onRedrive(adopted);
       if (!(await this.waitForPeersDecisions(epoch))) return;
       await this.recovery.resolveAll();
@@ -275,9 +274,9 @@ export class ClusterService {
     const { state } = context;
     for (let tick = 0; ; tick += 1) {
       const reports = [...state.peers.values()].filter((peer) => peer.reachable && peer.last_report).map((peer) => ({ addr: peer.addr, report: peer.last_report! }));
-      const applied = Math.max(context.sequences.max_applied, ...[...state.peers.values()].map((peer) => peer.last_report?.max_applied ?? peer.last_report?.last_sequence ?? 0));
+      const applied = knownMaxApplied(context.sequences.max_applied, 0, [...state.peers.values()].map((peer) => peer.last_report));
       if (applied > state.max_sequence) state.max_sequence = applied;
-      const holder = reports.find(({ report }) => (report.max_decided ?? 0) > state.max_sequence);
+      const holder = findUnsettledDecision(state.max_sequence, reports);
       if (!holder) return true;
       if (tick >= takeover_wait_ticks || state.role !== 'MASTER' || state.epoch !== epoch) {
         context.log.warn('take-over-deferred', { peer: holder.addr, max_decided: holder.report.max_decided, max_sequence: state.max_sequence });

@@ -7,18 +7,13 @@ import type { CommittedEntry, TransactionView } from '../protocol/messages.ts';
 import { reconcileDecision, type PeerAnswer } from '../two-phase-commit/termination.ts';
 import { inBatches, judgeBatch, planQuestions, splitResolutions } from '../two-phase-commit/in-doubt-batch.ts';
 import { batch_max_transactions } from '../protocol/messages.ts';
+import { UnconfirmedDecisions, type Settlement } from '../two-phase-commit/unconfirmed-decisions.ts';
+import { listUnknowableRounds, splitForTakeOver, type InDoubtRound } from '../cluster/take-over.ts';
 import type { NodeContext } from './context.ts';
 import type { ParticipantService } from './participant-service.ts';
 import type { ParticipantRecord } from '../storage/participant-log.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { assert } from '../util/assert.ts';
-
-/** A PREPARED transaction and the round that prepared it. */
-export interface InDoubtRound {
-  readonly transaction_id: string;
-  readonly coordinator?: string;
-  readonly participants: readonly string[];
-}
 
 /** Committed transactions fetched per catch-up request. */
 export const catch_up_page_size = 500;
@@ -32,7 +27,7 @@ export class RecoveryService {
    * COMMIT decisions found on disk at start-up that this node never applied itself: until
    * reconciled they are reported as still in flight, never as decided.
    */
-  private readonly unconfirmed = new Map<string, number | undefined>();
+  private readonly unconfirmed = new UnconfirmedDecisions();
   /** When this process first saw each PREPARED transaction (monotonic ms). */
   private readonly first_seen_ms = new Map<string, number>();
 
@@ -69,71 +64,64 @@ export class RecoveryService {
 
   /** Load the COMMIT decisions this node made in an earlier life but never applied. */
   async loadUnconfirmed(): Promise<void> {
-    for (const { id, sequence } of await this.context.decision_log.listUnapplied()) this.unconfirmed.set(id, sequence);
-    if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: [...this.unconfirmed.keys()] });
+    for (const { id, sequence } of await this.context.decision_log.listUnapplied()) this.unconfirmed.add(id, sequence);
+    if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: this.unconfirmed.listWaiting() });
   }
 
   /** A COMMIT decision this node can no longer see through as master (it stepped down). */
   adoptUnconfirmed(id: string, sequence: number | undefined): void {
-    this.unconfirmed.set(id, sequence);
+    this.unconfirmed.add(id, sequence);
     this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason: 'stepped down before another replica applied it' });
   }
 
   /** The highest sequence of a COMMIT decision here that is neither applied nor withdrawn yet. */
   maxUnconfirmedSequence(): number {
-    let max = 0;
-    for (const sequence of this.unconfirmed.values()) if (sequence !== undefined && sequence > max) max = sequence;
-    return max;
+    return this.unconfirmed.maxSequence();
   }
 
+  /** A COMMIT decision here that may still be withdrawn: views do not show it. */
   isUnconfirmed(id: string): boolean {
-    return this.unconfirmed.has(id);
+    return this.unconfirmed.isMasked(id);
   }
 
   /**
-   * A take-over: settle what the cluster can (`reconcile`), then split what is left. A
-   * decision whose sequence is above everything known applied is returned for the new term
-   * to finish (nobody else can have used its sequence); one whose sequence another
-   * transaction took here was applied by nobody reachable, and is withdrawn; one whose
-   * sequence only an unreachable peer's last report shows applied stays unconfirmed (that
-   * peer may have applied this very decision).
+   * A take-over: settle what the cluster can (`reconcile`), then split what is left
+   * (lib/cluster/take-over.ts, `splitForTakeOver`): adopted decisions are returned for the new
+   * term to finish, withdrawn ones aborted, the others stay unconfirmed.
    */
   async settleForTakeOver(known_max_applied: number): Promise<readonly DecisionRecord[]> {
     const { context } = this;
     await this.reconcile();
     const adopted: DecisionRecord[] = [];
-    for (const id of [...this.unconfirmed.keys()]) {
-      const decision = await context.decision_log.find(id);
-      if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) {
-        this.unconfirmed.delete(id);
-        continue;
-      }
-      const record = await context.participant_log.find(id);
-      if (record?.state === 'COMMITTED') {
-        // Applied here meanwhile (the take-over's catch-up brought it from a replica): settled.
-      } else if (decision.sequence > known_max_applied && !context.sequences.has(decision.sequence)) {
+    for (const id of this.unconfirmed.listWaiting()) {
+      const [decision, record] = await Promise.all([context.decision_log.find(id), context.participant_log.find(id)]);
+      const split = splitForTakeOver(
+        {
+          decision,
+          applied_here: record?.state === 'COMMITTED',
+          sequence_taken_here: decision?.sequence !== undefined && context.sequences.has(decision.sequence),
+          still_unconfirmed: this.unconfirmed.isWaiting(id),
+        },
+        known_max_applied,
+      );
+      if (split.kind === 'settled') {
+        this.unconfirmed.drop(id);
+      } else if (split.kind === 'adopt' && decision) {
+        this.unconfirmed.drop(id);
         adopted.push(decision);
-      } else if (context.sequences.has(decision.sequence)) {
-        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'withdraw', reason: `sequence ${decision.sequence} is taken` });
-        await context.decision_log.withdraw(id);
-        await this.participant.abort({ transaction_id: id });
-      } else {
-        // Its sequence is known applied only from the last report of a peer that does not
-        // answer now, and that peer may be a participant that applied this very decision (its
-        // acknowledgement was lost): withdrawing it would give the sequence twice (simulation
-        // seed 9701). It stays unconfirmed, reported in max_decided, and this term starts above
-        // it (known_max_applied), until reconciliation hears from every participant.
-        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: `sequence ${decision.sequence} is known applied only by an unreachable peer` });
-        continue;
+      } else if (split.kind === 'withdraw') {
+        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'withdraw', reason: `sequence ${split.sequence} is taken` });
+        await this.settle(id, 'withdraw', () => this.withdraw(id));
+      } else if (split.kind === 'wait') {
+        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: `sequence ${split.sequence} is known applied only by an unreachable peer` });
       }
-      this.unconfirmed.delete(id);
     }
     return adopted.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
   }
 
   /** Settle every unconfirmed decision the cluster can settle now (termination.ts, `reconcileDecision`). */
   async reconcile(): Promise<void> {
-    await Promise.all([...this.unconfirmed.keys()].map((id) => this.reconcileOne(id)));
+    await Promise.all(this.unconfirmed.listWaiting().map((id) => this.reconcileOne(id)));
   }
 
   private async reconcileOne(id: string): Promise<void> {
@@ -141,17 +129,36 @@ export class RecoveryService {
     const decision = await context.decision_log.find(id);
     if (!decision) return;
     const answers = await Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id)));
-    const outcome = reconcileDecision(answers);
+    // Looked at again after the awaits: a take-over may have adopted it meanwhile.
+    const outcome = reconcileDecision(answers, this.unconfirmed.isWaiting(id));
     context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
-    if (outcome.kind === 'wait') return;
     if (outcome.kind === 'commit') {
-      await this.participant.commit({ transaction_id: id, sequence: outcome.sequence });
-    } else {
-      await context.decision_log.withdraw(id);
-      await this.participant.abort({ transaction_id: id });
-      if (context.state.role !== 'MASTER') context.state.max_sequence = context.sequences.max_applied;
+      await this.settle(id, 'commit', async () => {
+        await this.participant.commit({ transaction_id: id, sequence: outcome.sequence });
+      });
+    } else if (outcome.kind === 'withdraw') {
+      await this.settle(id, 'withdraw', async () => {
+        await this.withdraw(id);
+        if (context.state.role !== 'MASTER') context.state.max_sequence = context.sequences.max_applied;
+      });
     }
-    this.unconfirmed.delete(id);
+  }
+
+  /** Claim `id` (synchronously, so no other pass acts on it), carry `settlement` out, and give it back if that fails. */
+  private async settle(id: string, settlement: Settlement, carryOut: () => Promise<void>): Promise<void> {
+    if (!this.unconfirmed.claim(id, settlement)) return;
+    try {
+      await carryOut();
+    } catch (error) {
+      this.unconfirmed.giveBack(id);
+      throw error;
+    }
+    this.unconfirmed.finish(id);
+  }
+
+  private async withdraw(id: string): Promise<void> {
+    await this.context.decision_log.withdraw(id);
+    await this.participant.abort({ transaction_id: id });
   }
 
   /**
@@ -201,15 +208,7 @@ export class RecoveryService {
     const held: { readonly holder: string; readonly rounds: readonly InDoubtRound[] }[] = [{ holder: context.addr, rounds: await this.listInDoubtRounds() }];
     const peers = context.state.members.filter((addr) => addr !== context.addr && isReachable(addr));
     held.push(...(await Promise.all(peers.map(async (addr) => ({ holder: addr, rounds: await this.askInDoubtRounds(addr) })))));
-    const unknowable = new Set<string>();
-    for (const { holder, rounds } of held) {
-      for (const round of rounds) {
-        const coordinator = round.coordinator;
-        if (coordinator === undefined || coordinator === context.addr || isReachable(coordinator)) continue;
-        if (round.participants.some((addr) => addr !== coordinator && addr !== holder && addr !== context.addr && !isReachable(addr))) unknowable.add(round.transaction_id);
-      }
-    }
-    return [...unknowable];
+    return listUnknowableRounds(held, context.addr, isReachable);
   }
 
   /** This node's PREPARED transactions and their rounds (`GET /cluster/in-doubt`). */
@@ -233,7 +232,7 @@ export class RecoveryService {
 
   /** Resolve `records` (PREPARED here) a batch at a time; ones already being resolved are left to that pass. */
   private async resolveInBatches(records: readonly ParticipantRecord[]): Promise<void> {
-    const free = records.filter((record) => !this.resolving.has(record.id) && !this.unconfirmed.has(record.id));
+    const free = records.filter((record) => !this.resolving.has(record.id) && !this.unconfirmed.isMasked(record.id));
     for (const batch of inBatches(free, in_doubt_batch_max)) await this.resolveBatch(batch);
   }
 

@@ -50,7 +50,9 @@ export function resolveInDoubt(coordinator: string | undefined, answers: readonl
 export type Reconciliation =
   | { readonly kind: 'commit'; readonly sequence: number }
   | { readonly kind: 'withdraw' }
-  | { readonly kind: 'wait'; readonly reason: string };
+  | { readonly kind: 'wait'; readonly reason: string }
+  /** Another pass (or a take-over, which adopted it to finish) settled it while this one asked: act on nothing. */
+  | { readonly kind: 'skip'; readonly reason: string };
 
 /**
  * A restarted coordinator holding a COMMIT decision it never applied itself does not act on
@@ -62,8 +64,13 @@ export type Reconciliation =
  *  - someone aborted it      → withdraw it (the cluster resolved it without this node)
  *  - someone is unreachable  → wait: that one may have applied it
  *  - nobody applied it       → withdraw it: abort, so its sequence is never used twice
+ *
+ * The answers take a while to gather: `still_unconfirmed` is whether the decision is still
+ * waiting once they are in. If not, another pass settled it, or a take-over adopted it and is
+ * re-sending it as COMMIT, and acting on these answers could withdraw what it commits.
  */
-export function reconcileDecision(answers: readonly PeerAnswer[]): Reconciliation {
+export function reconcileDecision(answers: readonly PeerAnswer[], still_unconfirmed: boolean): Reconciliation {
+  if (!still_unconfirmed) return { kind: 'skip', reason: 'settled by another pass while this one asked' };
   for (const { view } of answers) {
     if (view?.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
   }

@@ -41,16 +41,22 @@ test('coordinator unreachable and everyone else prepared: the blocking window, w
 });
 
 test('a restarted coordinator commits an unapplied decision someone else applied', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))]), { kind: 'commit', sequence: 7 });
+  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))], true), { kind: 'commit', sequence: 7 });
 });
 
 test('a restarted coordinator withdraws a decision nobody applied, once everyone answered', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('PREPARED'))]), { kind: 'withdraw' });
-  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)]), { kind: 'withdraw' });
+  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('PREPARED'))], true), { kind: 'withdraw' });
+  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)], true), { kind: 'withdraw' });
 });
 
 test('a restarted coordinator waits while a participant that may have applied it is silent', (t) => {
-  t.like(reconcileDecision([answer('b', view('PREPARED')), answer('c', undefined)]), { kind: 'wait' });
+  t.like(reconcileDecision([answer('b', view('PREPARED')), answer('c', undefined)], true), { kind: 'wait' });
+});
+
+test('a reconcile pass whose decision was settled or adopted while it asked acts on nothing, whatever the answers', (t) => {
+  for (const answers of [[answer('b', view('PREPARED')), answer('c', view('PREPARED'))], [answer('b', view('COMMITTED', { sequence: 7 }))], [answer('b', view('ABORTED'))]]) {
+    t.like(reconcileDecision(answers, false), { kind: 'skip' });
+  }
 });
 
 // Found by the simulation (seed 207 of its third sweep): termination asks every member, and a

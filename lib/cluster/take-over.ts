@@ -1,0 +1,103 @@
+/**
+ * What a new master decides before it accepts writes, as pure functions: where its term's
+ * sequences start (never at a number someone may have used), what becomes of its own COMMIT
+ * decisions from an earlier term that nobody confirmed, and which in-doubt rounds it must
+ * wait for. ClusterService and RecoveryService gather the reports and records, call these,
+ * and carry out the answer.
+ */
+import type { PeerReport } from './membership.ts';
+
+/**
+ * Every sequence a replica is known to have applied: this node's, the granters' of its epoch
+ * (a majority, even if their heartbeats never arrived), and every peer's last report (an old
+ * report is still a floor: applied stays applied). Reservations (`max_sequence`) do not
+ * count: a deposed master's unconfirmed run is withdrawn by it, and its number reused.
+ */
+export function knownMaxApplied(own_max_applied: number, granted_applied: number, reports: readonly (PeerReport | undefined)[]): number {
+  const reported = reports.map((report) => Math.max(report?.last_sequence ?? 0, report?.max_applied ?? 0));
+  return Math.max(own_max_applied, granted_applied, ...reported);
+}
+
+/**
+ * Where the new term's sequences start: above everything known applied, above this node's
+ * own COMMIT decisions of an earlier term still being delivered or unconfirmed (`own_max_decided`),
+ * and above the decisions it adopted to finish.
+ */
+export function startOfTerm(known_max_applied: number, own_max_decided: number, adopted_sequences: readonly number[]): number {
+  return Math.max(known_max_applied, own_max_decided, ...adopted_sequences);
+}
+
+/**
+ * The reachable peer (a deposed master) holding a COMMIT decision above `max_sequence` that
+ * nobody is known to have applied, if any: a replica this node cannot reach may have applied
+ * it, so handing out that sequence could give it twice. The new master waits for it.
+ */
+export function findUnsettledDecision(max_sequence: number, reachable: readonly { readonly addr: string; readonly report: PeerReport }[]): { readonly addr: string; readonly report: PeerReport } | undefined {
+  return reachable.find(({ report }) => (report.max_decided ?? 0) > max_sequence);
+}
+
+/** What this node knows about one of its unconfirmed COMMIT decisions once a take-over's reconciliation is done. */
+export interface UnconfirmedAtTakeOver {
+  /** Its decision record now: undefined once withdrawn. */
+  readonly decision: { readonly decision: 'COMMIT' | 'ABORT'; readonly sequence?: number } | undefined;
+  /** Applied here meanwhile (the take-over's catch-up brought it from a replica). */
+  readonly applied_here: boolean;
+  /** Another transaction holds its sequence here. */
+  readonly sequence_taken_here: boolean;
+  /** Still unconfirmed after the awaits that gathered the above: no reconcile pass settled it meanwhile. */
+  readonly still_unconfirmed: boolean;
+}
+
+export type TakeOverSplit =
+  /** Not this take-over's any more: withdrawn or not a COMMIT, applied here, or settled by a concurrent reconcile pass. */
+  | { readonly kind: 'settled'; readonly reason: string }
+  /** Above everything known applied and free here: the new term finishes it at its sequence (nobody else can have used it). */
+  | { readonly kind: 'adopt'; readonly sequence: number }
+  /** Its sequence went to another transaction here: nobody reachable applied it; withdraw it. */
+  | { readonly kind: 'withdraw'; readonly sequence: number }
+  /** Its sequence is known applied only from the last report of a peer that does not answer now (maybe this very decision): keep it unconfirmed. */
+  | { readonly kind: 'wait'; readonly sequence: number };
+
+/**
+ * The four-way split of a take-over's unconfirmed decisions, after `reconcile` settled what
+ * the cluster could tell. A decision whose sequence only an unreachable peer's stale report
+ * shows applied is not withdrawn: that peer may be a participant that applied this very
+ * decision (its acknowledgement lost), and withdrawing would give the sequence twice.
+ */
+export function splitForTakeOver(known: UnconfirmedAtTakeOver, known_max_applied: number): TakeOverSplit {
+  if (!known.still_unconfirmed) return { kind: 'settled', reason: 'a reconcile pass settled it meanwhile' };
+  const { decision } = known;
+  if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) return { kind: 'settled', reason: 'no COMMIT decision any more' };
+  if (known.applied_here) return { kind: 'settled', reason: 'applied here' };
+  if (known.sequence_taken_here) return { kind: 'withdraw', sequence: decision.sequence };
+  if (decision.sequence > known_max_applied) return { kind: 'adopt', sequence: decision.sequence };
+  return { kind: 'wait', sequence: decision.sequence };
+}
+
+/** A PREPARED transaction and the round that prepared it (`GET /cluster/in-doubt`). */
+export interface InDoubtRound {
+  readonly transaction_id: string;
+  readonly coordinator?: string;
+  readonly participants: readonly string[];
+}
+
+/**
+ * Whether a round held PREPARED by `holder` may already be committed at a sequence this node
+ * (`here`) cannot learn: its coordinator does not answer, and neither does some other
+ * participant of the round, which, if the coordinator delivered its COMMIT there first,
+ * applied it. (A coordinator never applies a commit before another participant has, so when
+ * only the coordinator is silent, every replica that can hold the sequence answers.) A round
+ * this node coordinated is its own to settle.
+ */
+export function isUnknowableRound(round: InDoubtRound, holder: string, here: string, isReachable: (addr: string) => boolean): boolean {
+  const { coordinator } = round;
+  if (coordinator === undefined || coordinator === here || isReachable(coordinator)) return false;
+  return round.participants.some((addr) => addr !== coordinator && addr !== holder && addr !== here && !isReachable(addr));
+}
+
+/** The ids of the unknowable rounds among those each holder (this node and its reachable peers) holds in doubt. */
+export function listUnknowableRounds(held: readonly { readonly holder: string; readonly rounds: readonly InDoubtRound[] }[], here: string, isReachable: (addr: string) => boolean): readonly string[] {
+  const unknowable = new Set<string>();
+  for (const { holder, rounds } of held) for (const round of rounds) if (isUnknowableRound(round, holder, here, isReachable)) unknowable.add(round.transaction_id);
+  return [...unknowable];
+}

@@ -1,0 +1,92 @@
+/**
+ * What a new master decides before it accepts writes (lib/cluster/take-over.ts), table-driven:
+ * the sequence floor, where its term starts, whose unsettled decision it waits for, the split
+ * of its own unconfirmed decisions, and which in-doubt rounds it cannot resolve yet.
+ */
+import test from 'ava';
+import { findUnsettledDecision, isUnknowableRound, knownMaxApplied, listUnknowableRounds, splitForTakeOver, startOfTerm, type InDoubtRound, type TakeOverSplit, type UnconfirmedAtTakeOver } from '../../lib/cluster/take-over.ts';
+import type { PeerReport } from '../../lib/cluster/membership.ts';
+
+const report = (fields: Partial<PeerReport>): PeerReport => ({ role: 'SLAVE', epoch: 1, phase: 'serving', last_sequence: 0, max_sequence: 0, master: undefined, ...fields });
+
+const floor_table: readonly { readonly rule: string; readonly own: number; readonly granted: number; readonly reports: (PeerReport | undefined)[]; readonly floor: number }[] = [
+  { rule: 'the floor is the highest sequence anyone is known to have applied', own: 3, granted: 0, reports: [report({ last_sequence: 5 }), report({ last_sequence: 4 })], floor: 5 },
+  { rule: 'a sequence applied above a gap counts (max_applied), not only the contiguous prefix', own: 3, granted: 0, reports: [report({ last_sequence: 4, max_applied: 7 })], floor: 7 },
+  // Once seeds 69 and 223: a deposed master's withdrawn reservation, learnt as used, left a hole.
+  { rule: 'a peer\'s reservations (max_sequence) do not raise the floor: an unconfirmed run is withdrawn and its numbers reused', own: 2, granted: 0, reports: [report({ role: 'MASTER', last_sequence: 2, max_sequence: 9 })], floor: 2 },
+  // Once seed 4586: the granters had applied 5 and 6, their heartbeats never arrived.
+  { rule: 'what the granters of the epoch applied is a floor even without a report from them', own: 4, granted: 6, reports: [undefined, report({ last_sequence: 4 })], floor: 6 },
+  { rule: 'an old report of a peer that does not answer now still counts: applied stays applied', own: 1, granted: 0, reports: [report({ last_sequence: 8 })], floor: 8 },
+  { rule: 'with no reports the floor is what this node applied', own: 2, granted: 0, reports: [], floor: 2 },
+];
+
+for (const row of floor_table) {
+  test(row.rule, (t) => {
+    t.is(knownMaxApplied(row.own, row.granted, row.reports), row.floor);
+  });
+}
+
+// Once seeds 49 and 2746: a re-elected master reused the sequence of its own unconfirmed COMMIT,
+// or of one still in its first delivery.
+test('a new term starts above everything applied, above this node\'s own undelivered or unconfirmed decisions, and above adopted ones', (t) => {
+  t.is(startOfTerm(5, 0, []), 5);
+  t.is(startOfTerm(5, 7, []), 7, 'its own decision at 7 still being delivered');
+  t.is(startOfTerm(5, 0, [6, 8]), 8, 'adopted decisions at 6 and 8');
+});
+
+// Once seeds 191 and 2378: a deposed master's COMMIT, applied only by a replica the new master
+// cannot reach, had its sequence handed out again.
+test('a new master waits for a reachable peer holding an unsettled decision above its sequences, and only for that', (t) => {
+  const holder = { addr: 'b:1', report: report({ max_decided: 3 }) };
+  t.is(findUnsettledDecision(2, [{ addr: 'c:1', report: report({}) }, holder]), holder);
+  t.is(findUnsettledDecision(3, [holder]), undefined, 'a decision at or below the start of the term is no threat');
+  t.is(findUnsettledDecision(2, [{ addr: 'c:1', report: report({ max_decided: 0 }) }]), undefined);
+});
+
+const commit_at_4: UnconfirmedAtTakeOver['decision'] = { decision: 'COMMIT', sequence: 4 };
+const unconfirmed = (fields: Partial<UnconfirmedAtTakeOver>): UnconfirmedAtTakeOver => ({ decision: commit_at_4, applied_here: false, sequence_taken_here: false, still_unconfirmed: true, ...fields });
+
+const split_table: readonly { readonly rule: string; readonly known: UnconfirmedAtTakeOver; readonly known_max_applied: number; readonly split: TakeOverSplit['kind'] }[] = [
+  { rule: 'a decision above everything known applied is adopted: the new term finishes it at its own sequence', known: unconfirmed({}), known_max_applied: 3, split: 'adopt' },
+  { rule: 'a decision whose sequence another transaction took here is withdrawn', known: unconfirmed({ sequence_taken_here: true }), known_max_applied: 4, split: 'withdraw' },
+  { rule: 'a decision whose sequence is taken here is withdrawn even when above the floor', known: unconfirmed({ sequence_taken_here: true }), known_max_applied: 2, split: 'withdraw' },
+  // Once seed 9701: the stale report was of the participant that applied this very decision.
+  { rule: 'a decision whose sequence only an unreachable peer\'s stale report shows applied stays unconfirmed', known: unconfirmed({}), known_max_applied: 4, split: 'wait' },
+  { rule: 'a decision applied here meanwhile (catch-up brought it) is settled', known: unconfirmed({ applied_here: true }), known_max_applied: 3, split: 'settled' },
+  { rule: 'a decision withdrawn meanwhile is settled', known: unconfirmed({ decision: undefined }), known_max_applied: 3, split: 'settled' },
+  { rule: 'a decision a concurrent reconcile pass claimed is left to that pass', known: unconfirmed({ still_unconfirmed: false }), known_max_applied: 3, split: 'settled' },
+];
+
+for (const row of split_table) {
+  test(row.rule, (t) => {
+    t.is(splitForTakeOver(row.known, row.known_max_applied).kind, row.split);
+  });
+}
+
+const here = 'a:1';
+const round: InDoubtRound = { transaction_id: 't', coordinator: 'b:1', participants: ['a:1', 'b:1', 'c:1', 'd:1'] };
+const reachable = (...addrs: string[]) => (addr: string) => addrs.includes(addr);
+
+const unknowable_table: readonly { readonly rule: string; readonly round: InDoubtRound; readonly holder: string; readonly isReachable: (addr: string) => boolean; readonly unknowable: boolean }[] = [
+  // Once chaos partition-2-3: the old master cut off with the only replicas that applied its last round.
+  { rule: 'a round whose coordinator and another participant are both unreachable may be committed where this node cannot see: unknowable', round, holder: here, isReachable: reachable('d:1'), unknowable: true },
+  { rule: 'a round whose coordinator answers can be resolved', round, holder: here, isReachable: reachable('b:1'), unknowable: false },
+  { rule: 'a round where only the coordinator is silent can be resolved: it applies its own commit last', round, holder: here, isReachable: reachable('c:1', 'd:1'), unknowable: false },
+  { rule: 'a round this node coordinated is its own to settle', round: { ...round, coordinator: here }, holder: here, isReachable: reachable(), unknowable: false },
+  { rule: 'a round without a coordinator (prepared by hand) is not waited for', round: { transaction_id: 't', participants: round.participants }, holder: here, isReachable: reachable(), unknowable: false },
+  { rule: 'the holder itself does not count as a silent participant', round: { ...round, participants: ['b:1', 'c:1'] }, holder: 'c:1', isReachable: reachable('c:1'), unknowable: false },
+];
+
+for (const row of unknowable_table) {
+  test(row.rule, (t) => {
+    t.is(isUnknowableRound(row.round, row.holder, here, row.isReachable), row.unknowable);
+  });
+}
+
+test('the unknowable rounds of every holder are listed once each', (t) => {
+  const held = [
+    { holder: here, rounds: [round] },
+    { holder: 'd:1', rounds: [round, { ...round, transaction_id: 'u', coordinator: 'd:1' }] },
+  ];
+  t.deepEqual(listUnknowableRounds(held, here, reachable('d:1')), ['t']);
+});

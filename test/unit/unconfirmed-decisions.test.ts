@@ -1,0 +1,94 @@
+/**
+ * Unconfirmed COMMIT decisions under concurrent reconcile passes and a take-over, by script
+ * (test/unit/testdata/*.txt, etcd raft's datadriven style). The script drives the real pure
+ * pieces: UnconfirmedDecisions (who may act on a decision), reconcileDecision (which looks
+ * again after its awaits) and splitForTakeOver.
+ */
+import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import { readTitle, runScript, type Command } from './datadriven.ts';
+import { UnconfirmedDecisions } from '../../lib/two-phase-commit/unconfirmed-decisions.ts';
+import { reconcileDecision, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
+import { splitForTakeOver } from '../../lib/cluster/take-over.ts';
+import type { TransactionView } from '../../lib/protocol/messages.ts';
+
+const scripts = ['reconcile-adopted-by-take-over.txt', 'take-over-after-reconcile-claimed.txt', 'reconcile-commit-keeps-sequence.txt'];
+
+/** `PREPARED`, `ABORTED`, `COMMITTED@7`, or `silent` (no answer). */
+function parseAnswer(addr: string, text: string): PeerAnswer {
+  if (text === 'silent') return { addr, view: undefined };
+  const [state, sequence] = text.split('@');
+  const view: TransactionView = { transaction_id: 't', state: state as TransactionView['state'], since: 0, ...(sequence !== undefined && { sequence: Number(sequence) }) };
+  return { addr, view };
+}
+
+function createHandler(): (command: Command) => string {
+  const unconfirmed = new UnconfirmedDecisions();
+  const sequences = new Map<string, number>();
+  return (command) => {
+    const id = command.positional[0] ?? '';
+    switch (command.name) {
+      case 'unconfirmed': {
+        const sequence = Number(command.args.get('seq'));
+        sequences.set(id, sequence);
+        unconfirmed.add(id, sequence);
+        return `${id} waiting at sequence ${sequence}`;
+      }
+      case 'reconcile-answers': {
+        const answers = [...command.args].map(([addr, text]) => parseAnswer(addr, text));
+        const outcome = reconcileDecision(answers, unconfirmed.isWaiting(id));
+        if (outcome.kind === 'wait' || outcome.kind === 'skip') return `${outcome.kind}: ${outcome.reason}`;
+        const claimed = unconfirmed.claim(id, outcome.kind) ? 'claimed' : 'not claimed';
+        return outcome.kind === 'commit' ? `commit ${id} at ${outcome.sequence} (${claimed})` : `withdraw ${id} (${claimed})`;
+      }
+      case 'take-over': {
+        const split = splitForTakeOver(
+          {
+            decision: { decision: 'COMMIT', sequence: sequences.get(id)! },
+            applied_here: command.positional.includes('applied-here'),
+            sequence_taken_here: command.positional.includes('taken-here'),
+            still_unconfirmed: unconfirmed.isWaiting(id),
+          },
+          Number(command.args.get('known-max-applied')),
+        );
+        switch (split.kind) {
+          case 'settled':
+            unconfirmed.drop(id);
+            return `settled ${id}: ${split.reason}`;
+          case 'adopt':
+            unconfirmed.drop(id);
+            return `adopt ${id} at sequence ${split.sequence}`;
+          case 'withdraw':
+            return `withdraw ${id} (${unconfirmed.claim(id, 'withdraw') ? 'claimed' : 'not claimed'})`;
+          case 'wait':
+            return `wait ${id}: sequence ${split.sequence} stays unconfirmed`;
+        }
+      }
+      // falls through: every split returns
+      case 'shown':
+        return `${id} ${unconfirmed.isMasked(id) ? 'masked' : 'not masked'}`;
+      case 'max-sequence':
+        return String(unconfirmed.maxSequence());
+      case 'done':
+        unconfirmed.finish(id);
+        return `${id} settled`;
+      default:
+        throw new Error(`line ${command.line}: unknown command ${command.name}`);
+    }
+  };
+}
+
+for (const script of scripts) {
+  const path = fileURLToPath(new URL(`testdata/${script}`, import.meta.url));
+  test(readTitle(path), (t) => runScript(t, path, createHandler()));
+}
+
+test('a claimed settlement that fails gives the decision back to wait again', (t) => {
+  const unconfirmed = new UnconfirmedDecisions();
+  unconfirmed.add('t', 4);
+  t.true(unconfirmed.claim('t', 'withdraw'));
+  t.false(unconfirmed.claim('t', 'commit'), 'claimed once');
+  unconfirmed.giveBack('t');
+  t.true(unconfirmed.isWaiting('t'));
+  t.is(unconfirmed.maxSequence(), 4);
+});
