@@ -23,7 +23,7 @@ import type { DecideBatchAnswer, DecisionAnswer, ParticipantService } from './pa
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
-import { highestUnappliedSequence, isKnownOnlyHere, isUnappliedElsewhere, type PendingDelivery } from './pending-delivery.ts';
+import { decideAfterFirstDelivery, highestUnappliedSequence, isDelivered, isKnownOnlyHere, isUnappliedElsewhere, type PendingDelivery } from '../two-phase-commit/pending-delivery.ts';
 
 export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
@@ -510,19 +510,16 @@ export class CoordinatorService {
     aborts.forEach((pending) => (pending.local_pending = false));
   }
 
+  /** After a decision's first delivery (lib/two-phase-commit/pending-delivery.ts, `decideAfterFirstDelivery`). */
   private remember(delivered: PendingDelivery): void {
-    if (delivered.addrs.size === 0 && !delivered.local_pending) return;
-    if (this.context.state.role !== 'MASTER' && isKnownOnlyHere(delivered)) {
+    const next = decideAfterFirstDelivery(delivered, this.context.state.role === 'MASTER', this.context.state.epoch);
+    if (next.kind === 'delivered') return;
+    if (next.kind === 'hand-off') {
       delivered.run?.release();
-      this.handOff(delivered.message.transaction_id, (delivered.message as CommitRequest).sequence);
+      this.handOff(delivered.message.transaction_id, next.sequence);
       return;
     }
-    // Re-elected while its first delivery was under way: participants refuse the round's
-    // epoch as stale, so the commit goes out under the current one, as a re-drive does
-    // (simulation seed 382).
-    const { epoch } = this.context.state;
-    const stale = delivered.kind === 'commit' && delivered.message.epoch !== undefined && delivered.message.epoch < epoch;
-    const pending: PendingDelivery = stale ? { ...delivered, message: { ...delivered.message, epoch } } : delivered;
+    const { pending } = next;
     this.undelivered.set(pending.message.transaction_id, pending);
     this.context.log.warn('decision-undelivered', { transaction_id: pending.message.transaction_id, kind: pending.kind, addrs: [...pending.addrs], local_pending: pending.local_pending });
   }
@@ -583,7 +580,7 @@ export class CoordinatorService {
         ),
       );
       await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'));
-      for (const [id, pending] of pendings) if (pending.addrs.size === 0 && !pending.local_pending) this.undelivered.delete(id);
+      for (const [id, pending] of pendings) if (isDelivered(pending)) this.undelivered.delete(id);
     } finally {
       this.delivering = false;
     }

@@ -4,7 +4,7 @@
  * read-only views the HTTP routes serve.
  */
 import type { TransactionView } from '../protocol/messages.ts';
-import type { TransactionState } from '../protocol/states.ts';
+import { viewTransaction } from '../two-phase-commit/transaction-view.ts';
 import { listAlive, type NodeContext, type NodeState } from './context.ts';
 import { ParticipantService } from './participant-service.ts';
 import { CoordinatorService } from './coordinator-service.ts';
@@ -106,31 +106,15 @@ export class TwopcNode {
   /** This node's view of one transaction: as participant, as coordinator, or neither. */
   async viewTransaction(id: string): Promise<TransactionView> {
     const { context } = this;
-    const [record, recorded_decision] = await Promise.all([context.participant_log.find(id), context.decision_log.find(id)]);
-    // A decision from an earlier life not yet reconciled is reported as a round in flight:
-    // askers wait rather than act on something this node may withdraw.
-    // A COMMIT no other replica is known to have applied yet is not shown either: it may
-    // still be withdrawn (reconciliation), and a participant acting on "COMMIT at s" learnt
-    // here could commit a sequence the cluster then gives to another transaction
-    // (simulation seed 6428). Once a replica applied it, that replica's own view tells.
-    const unconfirmed = this.recovery.isUnconfirmed(id) || this.coordinator.isUnappliedElsewhere(id);
-    const decision = unconfirmed ? undefined : recorded_decision;
-    const in_flight = unconfirmed || this.coordinator.isInFlight(id);
-    const state: TransactionState = record?.state ?? (in_flight ? 'INIT' : decision?.decision === 'ABORT' ? 'ABORTED' : 'UNKNOWN');
-    const sequence = record?.sequence ?? decision?.sequence;
-    const coordinator = record?.coordinator ?? (decision || in_flight ? context.addr : undefined);
-    const epoch = record?.epoch ?? decision?.epoch;
-    const participants = record?.participants ?? decision?.participants;
-    return {
-      transaction_id: id,
-      state,
-      since: record?.updated_at ?? decision?.created_at ?? context.clock.now_ms(),
-      in_flight,
-      ...(sequence !== undefined && { sequence }),
-      ...(coordinator !== undefined && { coordinator }),
-      ...(epoch !== undefined && { epoch }),
-      ...(decision !== undefined && { decision: decision.decision }),
-      ...(participants !== undefined && { participants }),
-    };
+    const [record, decision] = await Promise.all([context.participant_log.find(id), context.decision_log.find(id)]);
+    return viewTransaction({
+      id,
+      here: context.addr,
+      now_ms: context.clock.now_ms(),
+      ...(record && { record }),
+      ...(decision && { decision }),
+      decision_unconfirmed: this.recovery.isUnconfirmed(id) || this.coordinator.isUnappliedElsewhere(id),
+      round_in_flight: this.coordinator.isInFlight(id),
+    });
   }
 }
