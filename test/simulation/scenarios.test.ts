@@ -242,3 +242,38 @@ test('a re-elected master does not reuse the sequence of its COMMIT that a silen
   t.not(s.record.acknowledged.get(second.id), sequence);
   t.deepEqual(await s.settle(), []);
 });
+
+// Once found by seed 207: termination may fence (make remember an abort) only the round's own
+// participants that never prepared; a member outside the round, down when it ran, must not be
+// made to abort a transaction the round may have committed.
+test('termination fences only the round\'s participants: a member outside the round does not abort a COMMIT', async (t) => {
+  const s = await Scenario.start();
+  s.crash(3);
+  await s.until(() => s.state(1).peers.get(s.addr(3))?.alive === false, 'node 1 counts node 3 dead');
+  s.drop({ from: s.addr(1), to: s.addr(2), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 1 decides COMMIT in a round of nodes 1 and 2');
+  s.crash(1);
+  s.restart(3);
+  await s.advance(5_000);
+  t.not(s.node(3).durable.records.get(first.id)?.state, 'ABORTED', 'node 3 was never asked to abort it');
+  t.deepEqual(await s.settle(), []);
+});
+
+// Once found by seed 141: an id aborted on the only node that prepared it (its coordinator),
+// whose client never heard the answer and retried through the next master, which committed it:
+// the old coordinator must take the committed log over its own abort when it catches up.
+test('a coordinator that aborted an id only it prepared catches up after a retry committed the id elsewhere', async (t) => {
+  // One attempt a submit: the retry below is the client's, sent to the next master.
+  const s = await Scenario.start({ client_attempts: 1 });
+  for (const other of [2, 3]) s.drop({ from: s.addr(1), to: s.addr(other), label: /^POST \/(prepare|decide)-batch/ });
+  s.drop({ from: s.addr(1), to: 'client', label: /^answer \/transactions/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.records.get(first.id)?.state === 'ABORTED', 'node 1 aborts the id only it prepared');
+  s.crash(1);
+  t.is(await s.outcome(first.answer), undefined, 'the client never heard the abort');
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  t.is(await s.outcome(s.resubmit(first.id, 2)), 200, 'the retry commits it through the next master');
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(1).durable.records.get(first.id)?.state, 'COMMITTED');
+});
