@@ -277,3 +277,34 @@ test('a coordinator that aborted an id only it prepared catches up after a retry
   t.deepEqual(await s.settle(), []);
   t.is(s.node(1).durable.records.get(first.id)?.state, 'COMMITTED');
 });
+
+// Issue 11's suspected bug (recovery-service.ts reconcileOne did not look again after its
+// awaits): an in-doubt pass asks about node 1's unconfirmed COMMIT; before the answers are in,
+// node 1 takes over, adopts the decision and re-sends it as COMMIT; then the older pass's
+// answers arrive (nobody applied it) and it withdrew the decision: ABORTED on node 1,
+// COMMITTED on the replicas. The pure re-check: test/unit/testdata/reconcile-adopted-by-take-over.txt.
+test('a reconcile pass that asked before a take-over adopted the decision does not withdraw it afterwards', async (t) => {
+  const s = await Scenario.start({ limits: { peer_query_timeout_ms: 5_000 } });
+  const lost = s.drop({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  s.isolate(1);
+  await s.until(() => s.state(1).role !== 'MASTER', 'node 1 steps down');
+  t.true(s.node(1).node?.recovery.isUnconfirmed(first.id), 'the decision is unconfirmed on node 1');
+  s.release(lost);
+  // Node 1 may not win an epoch until the older pass has asked; node 3's answer to that pass waits.
+  const claims = s.hold({ from: s.addr(1), label: /^POST \/cluster\/claim/ });
+  const answer = s.hold({ from: s.addr(3), to: s.addr(1), label: /^answer \/transactions\//, times: 1 });
+  const redelivery = s.hold({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  s.heal();
+  await s.until(() => answer.held.length === 1, 'an in-doubt pass on node 1 asks node 3 about the decision');
+  s.crash(3);
+  s.release(claims);
+  await s.until(() => s.state(1).role === 'MASTER' && !s.node(1).node!.recovery.isUnconfirmed(first.id), 'node 1 takes over and adopts the decision');
+  s.release(answer);
+  await s.advance(1_000);
+  t.is(s.node(1).durable.decisions.get(first.id)?.decision, 'COMMIT', 'the adopted decision is not withdrawn');
+  s.release(redelivery);
+  t.deepEqual(await s.settle(), []);
+  t.deepEqual(s.nodes.map((node) => node.durable.records.get(first.id)?.state), ['COMMITTED', 'COMMITTED', 'COMMITTED']);
+});
