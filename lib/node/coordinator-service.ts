@@ -499,7 +499,7 @@ export class CoordinatorService {
     const answer = await this.participant.decideBatch({
       epoch,
       coordinator: this.context.addr,
-      commits: commits.map(({ message }) => ({ transaction_id: message.transaction_id, ...('sequence' in message && message.sequence !== undefined && { sequence: message.sequence }) })),
+      commits: commits.map(({ message }) => ({ transaction_id: message.transaction_id, sequence: (message as CommitRequest).sequence })),
       aborts: aborts.map(({ message }) => message.transaction_id),
     });
     commits.forEach((pending, index) => {
@@ -554,7 +554,7 @@ export class CoordinatorService {
     try {
       const { members, epoch } = this.context.state;
       const pendings = new Map(this.undelivered);
-      const messages = new Map<string, { commits: { transaction_id: string; sequence?: number }[]; aborts: string[] }>();
+      const messages = new Map<string, { commits: { transaction_id: string; sequence: number }[]; aborts: string[] }>();
       for (const [id, pending] of pendings) {
         for (const addr of pending.addrs) {
           if (!members.includes(addr)) {
@@ -564,8 +564,7 @@ export class CoordinatorService {
           let message = messages.get(addr);
           if (!message) messages.set(addr, (message = { commits: [], aborts: [] }));
           if (pending.kind === 'commit') {
-            const sequence = (pending.message as CommitRequest).sequence;
-            message.commits.push({ transaction_id: id, ...(sequence !== undefined && { sequence }) });
+            message.commits.push({ transaction_id: id, sequence: (pending.message as CommitRequest).sequence });
           } else {
             message.aborts.push(id);
           }
@@ -594,10 +593,10 @@ function refuseReusedId(id: string): SubmitAnswer {
 
 /** Split one participant's re-deliveries by the epoch each decision was made in. */
 function groupByEpoch(
-  message: { readonly commits: readonly { transaction_id: string; sequence?: number }[]; readonly aborts: readonly string[] },
+  message: { readonly commits: readonly { transaction_id: string; sequence: number }[]; readonly aborts: readonly string[] },
   pendings: ReadonlyMap<string, PendingDelivery>,
 ): DecideBatchRequest[] {
-  const parts = new Map<number | undefined, { epoch?: number; commits: { transaction_id: string; sequence?: number }[]; aborts: string[] }>();
+  const parts = new Map<number | undefined, { epoch?: number; commits: { transaction_id: string; sequence: number }[]; aborts: string[] }>();
   const partFor = (id: string) => {
     const epoch = pendings.get(id)?.message.epoch;
     let part = parts.get(epoch);

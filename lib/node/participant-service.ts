@@ -9,7 +9,7 @@
  * is still stepped, voted and decided on its own.
  */
 import type { AbortRequest, CommitRequest, CommittedEntry, DecideBatchRequest, PrepareBatchRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
-import { acceptsCoordinator, stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../two-phase-commit/participant.ts';
+import { checkOrigin, stepAbort, stepCommit, stepPrepare, type LeaderView, type OriginRefusal, type ParticipantView } from '../two-phase-commit/participant.ts';
 import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
@@ -45,7 +45,7 @@ export class ParticipantService {
 
   async commit(request: CommitRequest): Promise<DecisionAnswer> {
     const { transaction_id, sequence, ...round } = request;
-    const answer = await this.decideBatch({ ...round, commits: [{ transaction_id, ...(sequence !== undefined && { sequence }) }], aborts: [] });
+    const answer = await this.decideBatch({ ...round, commits: [{ transaction_id, sequence }], aborts: [] });
     assert(answer.commits[0] !== undefined, 'one answer for one commit');
     return answer.commits[0];
   }
@@ -74,7 +74,13 @@ export class ParticipantService {
 
   private async runPrepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
     const { context } = this;
-    if (batch.epoch !== undefined && acceptsCoordinator(this.view(undefined), batch.coordinator)) await adoptEpoch(context, batch.epoch);
+    const refused = checkOrigin(this.leaderView(), batch);
+    // A stale epoch is answered per transaction (a duplicate may still learn its outcome).
+    if (refused !== undefined && refused !== 'stale epoch') {
+      context.log.warn('coordinator-refused', { coordinator: batch.coordinator, epoch: batch.epoch, reason: refused, transactions: batch.transactions.length });
+      return batch.transactions.map(() => ({ status: 'ABORT', reason: refused }));
+    }
+    if (batch.epoch !== undefined && refused === undefined) await adoptEpoch(context, batch.epoch);
     try {
       await context.failpoints.hit('before-prepare-vote');
     } catch (error) {
@@ -135,7 +141,8 @@ export class ParticipantService {
 
   private async runDecideBatch(batch: DecideBatchRequest): Promise<DecideBatchAnswer> {
     const { context } = this;
-    if (batch.epoch !== undefined) await adoptEpoch(context, batch.epoch);
+    const refused = checkOrigin(this.leaderView(), batch);
+    if (refused !== undefined) context.log.warn('coordinator-refused', { coordinator: batch.coordinator, epoch: batch.epoch, reason: refused, commits: batch.commits.length, aborts: batch.aborts.length });
     const now_ms = context.clock.now_ms();
     const committed: CommitInput[] = [];
     const aborted: AbortInput[] = [];
@@ -145,14 +152,13 @@ export class ParticipantService {
       if (seen.has(transaction_id)) return { ok: false, http_status: 409, error: 'duplicate in batch' };
       seen.add(transaction_id);
       const record = context.participant_log.findNow(transaction_id);
-      const step = stepCommit(this.view(record?.state), { transaction_id, ...(sequence !== undefined && { sequence }), ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
+      const step = stepCommit(this.view(record?.state, refused), { transaction_id, sequence, ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
       if (step.kind === 'acknowledge') return { ok: true, status: 'COMMITTED' };
       if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
       assert(record?.payload !== undefined, `prepared transaction ${transaction_id} has its writes`);
       committed.push({
         transaction_id,
-        // The seed's commit carried no sequence: such a commit takes the next one here.
-        sequence: sequence ?? context.state.max_sequence + 1 + committed.length,
+        sequence,
         payload: record.payload,
         epoch: batch.epoch ?? record.epoch,
         now_ms,
@@ -164,13 +170,16 @@ export class ParticipantService {
       if (seen.has(transaction_id)) return { ok: false, http_status: 409, error: 'duplicate in batch' };
       seen.add(transaction_id);
       const record = context.participant_log.findNow(transaction_id);
-      const step = stepAbort(this.view(record?.state), { transaction_id, ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
+      const step = stepAbort(this.view(record?.state, refused), { transaction_id, ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
       if (step.kind === 'acknowledge') return { ok: true, status: 'ABORTED' };
       if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
       if (step.kind === 'remember') remembered.add(transaction_id);
       aborted.push({ id: transaction_id, epoch: batch.epoch ?? context.state.epoch, now_ms, ...(batch.coordinator !== undefined && { coordinator: batch.coordinator }) });
       return { ok: true, status: 'ABORTED' };
     });
+    // A newer epoch counts once its master's decision acts here (a decision for an id never
+    // prepared here moves nothing).
+    if (refused === undefined && batch.epoch !== undefined && committed.length + aborted.length > 0) await adoptEpoch(context, batch.epoch);
     if (committed.length > 0) await context.failpoints.hit('before-commit-apply');
     if (aborted.length > 0) await context.failpoints.hit('before-abort-apply');
     context.participant_log.write({ prepared: [], committed, aborted });
@@ -241,7 +250,7 @@ export class ParticipantService {
     if (sequence > this.context.state.max_sequence) this.context.state.max_sequence = sequence;
   }
 
-  private view(state: ParticipantView['state']): ParticipantView {
+  private view(state: ParticipantView['state'], origin_refused?: OriginRefusal): ParticipantView {
     const { context } = this;
     return {
       epoch: context.state.epoch,
@@ -249,6 +258,23 @@ export class ParticipantService {
       state,
       lockHolder: (key) => context.locks.holderOf(key),
       isMember: (addr) => context.state.members.includes(addr),
+      ...(origin_refused !== undefined && { origin_refused }),
+    };
+  }
+
+  /** Who leads which epoch, as far as this node knows: its own term, its grant, a peer's report as master. */
+  private leaderView(): LeaderView {
+    const { context } = this;
+    const { state } = context;
+    return {
+      epoch: state.epoch,
+      isMember: (addr) => state.members.includes(addr),
+      masterOf: (epoch) => {
+        if (state.term === epoch) return context.addr;
+        if (state.granted?.epoch === epoch) return state.granted.candidate;
+        for (const peer of state.peers.values()) if (peer.last_report?.role === 'MASTER' && peer.last_report.epoch === epoch) return peer.addr;
+        return undefined;
+      },
     };
   }
 }

@@ -298,7 +298,10 @@ export class RecoveryService {
       addrs.map(async (addr) => {
         if (addr === this.context.addr) return (await this.participant.abort(message)).ok;
         try {
-          return (await this.context.client.call(addr, 'POST', '/abort', message, this.context.limits.peer_query_timeout_ms)).status === 200;
+          // Over the wire a coordinator message names its sender; a fence of an id never
+          // prepared there is taken from any member (lib/two-phase-commit/participant.ts).
+          const wire = { ...message, coordinator: this.context.addr };
+          return (await this.context.client.call(addr, 'POST', '/abort', wire, this.context.limits.peer_query_timeout_ms)).status === 200;
         } catch {
           return false;
         }

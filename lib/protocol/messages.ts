@@ -22,8 +22,18 @@ export const AddrSchema = v.pipe(
   }, 'addr port must be 1-65535'),
 );
 
+/** Highest epoch accepted: the next one up is still a safe integer. */
+export const epoch_max = Number.MAX_SAFE_INTEGER - 1;
+/**
+ * How far above the highest epoch a node knows a claim or a coordinator message may be. A
+ * real claim is one above the highest epoch its candidate has seen, and a node that lags
+ * learns newer epochs from its peers' heartbeats; 10,000 is over half an hour of elections
+ * failing back to back, one a heartbeat. One forged request can move epochs no further.
+ */
+export const epoch_claim_lead_max = 10_000;
+
 // Safe integers only: an epoch of 1e308 would be adopted, and epoch + 1 would equal it.
-const EpochSchema = v.pipe(v.number('epoch must be a number'), v.safeInteger('epoch must be a safe integer'), v.minValue(0));
+const EpochSchema = v.pipe(v.number('epoch must be a number'), v.safeInteger('epoch must be a safe integer'), v.minValue(0), v.maxValue(epoch_max, `epoch must be at most ${epoch_max}`));
 const SequenceSchema = v.pipe(v.number('sequence must be a number'), v.safeInteger('sequence must be a safe integer'), v.minValue(1));
 
 /** Phase one, coordinator → participant. The seed's fields are `transaction_id` and `payload`. */
@@ -46,8 +56,8 @@ export type PrepareResponse =
 /** Phase two, coordinator → participant. */
 export const CommitRequestSchema = v.object({
   transaction_id: TransactionIdSchema,
-  /** The commit sequence the coordinator assigned; peers always send it. */
-  sequence: v.optional(SequenceSchema),
+  /** The commit sequence the coordinator assigned (the seed's commit without one is gone). */
+  sequence: SequenceSchema,
   epoch: v.optional(EpochSchema),
   coordinator: v.optional(AddrSchema),
 });
@@ -77,7 +87,7 @@ export const DecideBatchRequestSchema = v.object({
   epoch: v.optional(EpochSchema),
   coordinator: v.optional(AddrSchema),
   commits: v.pipe(
-    v.array(v.object({ transaction_id: TransactionIdSchema, sequence: v.optional(SequenceSchema) })),
+    v.array(v.object({ transaction_id: TransactionIdSchema, sequence: SequenceSchema })),
     v.maxLength(batch_max_transactions, `a batch has at most ${batch_max_transactions} commits`),
   ),
   aborts: v.pipe(v.array(TransactionIdSchema), v.maxLength(batch_max_transactions, `a batch has at most ${batch_max_transactions} aborts`)),
@@ -100,6 +110,19 @@ export const AbortRequestSchema = v.object({
   coordinator: v.optional(AddrSchema),
 });
 export type AbortRequest = v.InferOutput<typeof AbortRequestSchema>;
+
+/**
+ * The coordinator messages as they arrive over the wire: they must name their epoch and
+ * coordinator, and a participant takes them only from the master of that epoch
+ * (lib/two-phase-commit/participant.ts, `checkOrigin`). A node's own calls to its
+ * participant (its own rounds, in-doubt resolution) use the schemas above.
+ */
+const from_coordinator = { epoch: EpochSchema, coordinator: AddrSchema } as const;
+export const WirePrepareRequestSchema = v.object({ ...PrepareRequestSchema.entries, ...from_coordinator });
+export const WireCommitRequestSchema = v.object({ ...CommitRequestSchema.entries, ...from_coordinator });
+export const WireAbortRequestSchema = v.object({ ...AbortRequestSchema.entries, ...from_coordinator });
+export const WirePrepareBatchRequestSchema = v.object({ ...PrepareBatchRequestSchema.entries, ...from_coordinator });
+export const WireDecideBatchRequestSchema = v.object({ ...DecideBatchRequestSchema.entries, ...from_coordinator });
 
 /** Client → master. */
 export const SubmitRequestSchema = v.object({

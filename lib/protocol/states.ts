@@ -33,6 +33,8 @@ export type NodePhase = 'starting' | 'catching-up' | 'serving' | 'stopping';
 export type AbortReason =
   | 'conflict'
   | 'not a member'
+  | 'not the master'
+  | 'epoch too far ahead'
   | 'stale epoch'
   | 'not serving'
   | 'aborted earlier'

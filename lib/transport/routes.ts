@@ -4,19 +4,19 @@
  */
 import { H3, type H3Event } from 'h3';
 import {
-  AbortRequestSchema,
   ClaimRequestSchema,
-  DecideBatchRequestSchema,
   ViewsRequestSchema,
-  PrepareBatchRequestSchema,
-  CommitRequestSchema,
   KeyParamSchema,
   KvPageQuerySchema,
   LogPageQuerySchema,
   MembershipRequestSchema,
-  PrepareRequestSchema,
   SubmitRequestSchema,
   TransactionIdParamSchema,
+  WireAbortRequestSchema,
+  WireCommitRequestSchema,
+  WireDecideBatchRequestSchema,
+  WirePrepareBatchRequestSchema,
+  WirePrepareRequestSchema,
 } from '../protocol/messages.ts';
 import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
@@ -97,19 +97,19 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.get('/role', () => node.roleView());
 
   app.post('/prepare', async (event) => {
-    const request = await body(event, PrepareRequestSchema);
+    const request = await body(event, WirePrepareRequestSchema);
     const vote = await node.participant.prepare(request);
     return reply(event, vote.status === 'READY' ? 200 : 500, vote);
   });
 
   const answerDecision = (event: H3Event, answer: DecisionAnswer) =>
     answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
-  app.post('/commit', async (event) => answerDecision(event, await node.participant.commit(await body(event, CommitRequestSchema))));
-  app.post('/abort', async (event) => answerDecision(event, await node.participant.abort(await body(event, AbortRequestSchema))));
+  app.post('/commit', async (event) => answerDecision(event, await node.participant.commit(await body(event, WireCommitRequestSchema))));
+  app.post('/abort', async (event) => answerDecision(event, await node.participant.abort(await body(event, WireAbortRequestSchema))));
 
   // A master's group commit: many transactions of one round in one message each way.
-  app.post('/prepare-batch', async (event) => ({ votes: await node.participant.prepareBatch(await batchBody(event, PrepareBatchRequestSchema)) }));
-  app.post('/decide-batch', async (event) => node.participant.decideBatch(await batchBody(event, DecideBatchRequestSchema)));
+  app.post('/prepare-batch', async (event) => ({ votes: await node.participant.prepareBatch(await batchBody(event, WirePrepareBatchRequestSchema)) }));
+  app.post('/decide-batch', async (event) => node.participant.decideBatch(await batchBody(event, WireDecideBatchRequestSchema)));
 
   app.post('/transactions', async (event) => {
     const answer = await node.coordinator.submit(await body(event, SubmitRequestSchema));

@@ -7,6 +7,7 @@
 import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
 import type { AbortReason, NodePhase, ParticipantState } from '../protocol/states.ts';
 import { listPayloadKeys } from '../protocol/payload.ts';
+import { epoch_claim_lead_max } from '../protocol/messages.ts';
 
 export interface ParticipantView {
   readonly epoch: number;
@@ -23,6 +24,36 @@ export interface ParticipantView {
   readonly payload_matches?: boolean;
   /** The round (coordinator and epoch) that prepared the transaction here, if it is PREPARED. */
   readonly prepared_by?: { readonly coordinator?: string; readonly epoch: number };
+  /** Why the message's sender may not coordinate here (`checkOrigin`); absent when it may. */
+  readonly origin_refused?: OriginRefusal;
+}
+
+export type OriginRefusal = 'stale epoch' | 'epoch too far ahead' | 'not a member' | 'not the master';
+
+/** What a node knows of who leads which epoch. */
+export interface LeaderView {
+  readonly epoch: number;
+  readonly isMember: (addr: string) => boolean;
+  /** The master of `epoch` as this node knows it (its own term, its grant, a peer's report), if it does. */
+  readonly masterOf: (epoch: number) => string | undefined;
+}
+
+/**
+ * Whether a coordinator message (a prepare, a decision, their batches) may act here: only
+ * the master of the epoch it names, a member, and that epoch neither older than this node's
+ * nor far above it (`epoch_claim_lead_max`). A newer epoch within the bound whose master this
+ * node does not know yet is taken (its master won it from a majority this node missed).
+ * A node's own calls to its participant (in-doubt resolution) name no coordinator.
+ */
+export function checkOrigin(view: LeaderView, origin: { readonly epoch?: number | undefined; readonly coordinator?: string | undefined }): OriginRefusal | undefined {
+  const { epoch, coordinator } = origin;
+  if (coordinator === undefined) return undefined;
+  if (!view.isMember(coordinator)) return 'not a member';
+  if (epoch === undefined) return undefined;
+  if (epoch < view.epoch) return 'stale epoch';
+  if (epoch > view.epoch + epoch_claim_lead_max) return 'epoch too far ahead';
+  const master = view.masterOf(epoch);
+  return master !== undefined && master !== coordinator ? 'not the master' : undefined;
 }
 
 /**
@@ -76,6 +107,7 @@ export function stepCommit(view: ParticipantView, request: CommitRequest): Commi
   if (view.state === undefined) return { kind: 'reject', status: 404, error: 'unknown transaction: it was never prepared here' };
   if (view.state === 'ABORTED') return { kind: 'reject', status: 409, error: 'transaction was aborted here' };
   if (request.epoch !== undefined && request.epoch < view.epoch) return { kind: 'reject', status: 409, error: 'stale epoch' };
+  if (view.origin_refused !== undefined) return { kind: 'reject', status: 409, error: view.origin_refused };
   return { kind: 'apply' };
 }
 
@@ -91,6 +123,10 @@ export function stepAbort(view: ParticipantView, request: AbortRequest): AbortSt
   if (view.state === 'ABORTED') return { kind: 'acknowledge' };
   if (view.state === 'COMMITTED') return { kind: 'reject', status: 409, error: 'transaction is already committed here' };
   if (request.epoch !== undefined && request.epoch < view.epoch) return { kind: 'reject', status: 409, error: 'stale epoch' };
+  // Another member's fence (in-doubt resolution: "you never prepared it; never do") may be
+  // remembered; releasing a prepared transaction is the master's word only.
+  const fence_allowed = view.origin_refused === 'not the master' && view.state === undefined;
+  if (view.origin_refused !== undefined && !fence_allowed) return { kind: 'reject', status: 409, error: view.origin_refused };
   return view.state === 'PREPARED' ? { kind: 'release' } : { kind: 'remember' };
 }
 

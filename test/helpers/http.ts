@@ -34,3 +34,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}${last_error ? `: ${String(last_error)}` : ''}`);
 }
+
+/**
+ * The fields a coordinator message must carry to be taken by `addr`: its current epoch and
+ * the master of that epoch (a participant listens to no one else). For tests that stand in
+ * for the master.
+ */
+export async function masterRound(addr: string, master: string, secret?: string): Promise<{ readonly epoch: number; readonly coordinator: string }> {
+  const health = await request<{ epoch: number }>(addr, 'GET', '/health', undefined, 5_000, secret);
+  return { epoch: health.body.epoch, coordinator: master };
+}

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { request as httpRequest } from 'node:http';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
-import { request } from '../helpers/http.ts';
+import { masterRound, request } from '../helpers/http.ts';
 
 let cluster: ProcessCluster;
 let master: string;
@@ -105,12 +105,13 @@ test.serial('unknown transaction ids: a view says UNKNOWN, a commit is refused, 
   const view = await request(master, 'GET', '/transactions/never-seen');
   t.is(view.status, 200);
   t.is(view.body.state, 'UNKNOWN');
-  const commit = await post(slave, '/commit', '{"transaction_id": "never-prepared", "sequence": 99}');
+  const round = await masterRound(slave, master);
+  const commit = await post(slave, '/commit', JSON.stringify({ transaction_id: 'never-prepared', sequence: 99, ...round }));
   t.is(commit.status, 404);
   t.is(typeof commit.body['error'], 'string');
-  t.is((await post(slave, '/abort', '{"transaction_id": "late-one"}')).status, 200);
-  t.is((await post(slave, '/abort', '{"transaction_id": "late-one"}')).status, 200, 'repeating an abort is harmless');
-  const late = await post(slave, '/prepare', '{"transaction_id": "late-one", "payload": {"a": 1}}');
+  t.is((await post(slave, '/abort', JSON.stringify({ transaction_id: 'late-one', ...round }))).status, 200);
+  t.is((await post(slave, '/abort', JSON.stringify({ transaction_id: 'late-one', ...round }))).status, 200, 'repeating an abort is harmless');
+  const late = await post(slave, '/prepare', JSON.stringify({ transaction_id: 'late-one', payload: { a: 1 }, ...round }));
   t.is(late.status, 500);
   t.like(late.body, { status: 'ABORT' });
   t.is((await request(slave, 'GET', '/transactions/bad%2Fid')).status, 400);

@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllTwopc, runTwopc, TwopcProcess, type CliRun } from '../helpers/cli-process.ts';
-import { request, waitFor } from '../helpers/http.ts';
+import { masterRound, request, waitFor } from '../helpers/http.ts';
 import { findFreePorts, isPortFree } from '../helpers/ports.ts';
 
 const dirs: string[] = [];
@@ -215,17 +215,17 @@ test.serial('start-node ×3 with only --addr, joined by start-master: one master
 test.serial('commit exits 1 on a conflict: one human line on stdout; --json prints the ABORTED answer', async (t) => {
   const { addrs, nodes } = requireStandalone(t);
   const [master, slave] = addrs;
-  // A transaction nobody will decide holds the lock on `k` at one slave. It names no
-  // coordinator (a non-member one would be refused) and a fellow participant nothing listens
-  // on, so the slave's in-doubt resolution keeps waiting (the blocking window) instead of
-  // presuming abort after a few seconds.
+  // A transaction nobody will decide holds the lock on `k` at one slave. It names the master
+  // as coordinator (a participant listens to no one else) and a fellow participant nothing
+  // listens on, so the slave's in-doubt resolution keeps waiting (the blocking window)
+  // instead of presuming abort after a few seconds.
   const [nobody_port] = await findFreePorts(1);
   const nobody = `127.0.0.1:${nobody_port}`;
   const held = `made-up-${randomUUID()}`;
-  const prepare = await request(slave, 'POST', '/prepare', { transaction_id: held, payload: { k: 0 }, participants: [slave, nobody] });
+  const prepare = await request(slave, 'POST', '/prepare', { transaction_id: held, payload: { k: 0 }, ...(await masterRound(slave, master)), participants: [slave, nobody] });
   t.deepEqual(prepare, { status: 200, body: { status: 'READY' } });
   t.teardown(async () => {
-    await request(slave, 'POST', '/abort', { transaction_id: held }).catch(() => undefined);
+    await request(slave, 'POST', '/abort', { transaction_id: held, ...(await masterRound(slave, master)) }).catch(() => undefined);
   });
 
   const human = await runTwopc(['commit', '--nodes', nodes, '--payload', '{"k":1}']);
@@ -247,7 +247,7 @@ test.serial('commit exits 1 on a conflict: one human line on stdout; --json prin
   for (const addr of addrs) t.is((await request(addr, 'GET', '/kv/k')).status, 404, addr);
 
   // Abort the made-up transaction: the lock goes, and the same write now commits.
-  t.deepEqual(await request(slave, 'POST', '/abort', { transaction_id: held }), { status: 200, body: { status: 'ABORTED' } });
+  t.deepEqual(await request(slave, 'POST', '/abort', { transaction_id: held, ...(await masterRound(slave, master)) }), { status: 200, body: { status: 'ABORTED' } });
   const retry = await request(master, 'POST', '/transactions', { payload: { k: 1 } }, 10_000);
   t.is(retry.status, 200, JSON.stringify(retry.body));
 });

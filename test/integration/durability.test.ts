@@ -7,7 +7,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
-import { request, waitFor } from '../helpers/http.ts';
+import { masterRound, request, waitFor } from '../helpers/http.ts';
 import { resolveNodeDir } from '../../lib/storage/database.ts';
 
 function readTransaction(cluster: ProcessCluster, addr: string, id: string): { state: string; payload: string | null } | undefined {
@@ -44,15 +44,15 @@ test('a prepared transaction keeps its locks across kill -9 and resolves to the 
   const [master, , victim] = cluster.addrs as [string, string, string];
   // A prepare that reaches only the victim: the coordinator is this test, which then
   // disappears. The victim must keep the lock through a crash, then resolve by asking.
-  t.is((await request(victim, 'POST', '/prepare', { transaction_id: 'orphan-1', payload: { seat: 'taken' }, coordinator: master, participants: cluster.addrs })).status, 200);
+  t.is((await request(victim, 'POST', '/prepare', { transaction_id: 'orphan-1', payload: { seat: 'taken' }, ...(await masterRound(victim, master)), participants: cluster.addrs })).status, 200);
   await cluster.kill(victim);
   t.is(readTransaction(cluster, victim, 'orphan-1')?.state, 'PREPARED');
   await cluster.restart(victim);
   // Immediately after restart its lock still holds: a conflicting prepare votes ABORT.
-  const conflicting = await request(victim, 'POST', '/prepare', { transaction_id: 'rival-1', payload: { seat: 'mine' } });
+  const conflicting = await request(victim, 'POST', '/prepare', { transaction_id: 'rival-1', payload: { seat: 'mine' }, ...(await masterRound(victim, master)) });
   t.is(conflicting.status, 500);
   t.like(conflicting.body, { status: 'ABORT', reason: 'conflict' });
-  await request(victim, 'POST', '/abort', { transaction_id: 'rival-1' });
+  await request(victim, 'POST', '/abort', { transaction_id: 'rival-1', ...(await masterRound(victim, master)) });
   // Nobody else ever prepared orphan-1, so termination aborts it and releases the lock.
   await waitFor('orphan aborted', async () => (await request(victim, 'GET', '/transactions/orphan-1')).body.state === 'ABORTED', 20_000);
   t.is((await cluster.submit({ seat: 'sold' })).status, 200);

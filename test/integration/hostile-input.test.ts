@@ -354,16 +354,16 @@ test.serial('a prepare, commit and abort from an older epoch are refused; the ne
   const before = await snapshot();
   const epoch = (await request(slave, 'GET', '/health')).body.epoch as number;
   t.true(epoch >= 1, `epoch ${epoch}`);
-  const stale_prepare = await send(slave, 'POST', '/prepare', JSON.stringify({ transaction_id: 'stale-p', payload: { seed: 'stale' }, epoch: epoch - 1 }));
+  const stale_prepare = await send(slave, 'POST', '/prepare', JSON.stringify({ transaction_id: 'stale-p', payload: { seed: 'stale' }, epoch: epoch - 1, coordinator: master }));
   t.is(stale_prepare.status, 500);
   t.like(stale_prepare.body, { status: 'ABORT', reason: 'stale epoch' });
   // A prepare at the current epoch, then a commit and an abort from an older one.
-  const fresh = await send(slave, 'POST', '/prepare', JSON.stringify({ transaction_id: 'stale-c', payload: { untouched_key: 1 }, epoch }));
+  const fresh = await send(slave, 'POST', '/prepare', JSON.stringify({ transaction_id: 'stale-c', payload: { untouched_key: 1 }, epoch, coordinator: master }));
   t.is(fresh.status, 200, JSON.stringify(fresh.body));
-  assertError(t, await send(slave, 'POST', '/commit', JSON.stringify({ transaction_id: 'stale-c', sequence: 99, epoch: epoch - 1 })), 409);
-  assertError(t, await send(slave, 'POST', '/abort', JSON.stringify({ transaction_id: 'stale-c', epoch: epoch - 1 })), 409);
+  assertError(t, await send(slave, 'POST', '/commit', JSON.stringify({ transaction_id: 'stale-c', sequence: 99, epoch: epoch - 1, coordinator: master })), 409);
+  assertError(t, await send(slave, 'POST', '/abort', JSON.stringify({ transaction_id: 'stale-c', epoch: epoch - 1, coordinator: master })), 409);
   t.is((await request(slave, 'GET', '/transactions/stale-c')).body.state, 'PREPARED');
-  t.is((await send(slave, 'POST', '/abort', JSON.stringify({ transaction_id: 'stale-c', epoch }))).status, 200);
+  t.is((await send(slave, 'POST', '/abort', JSON.stringify({ transaction_id: 'stale-c', epoch, coordinator: master }))).status, 200);
   t.is((await request(slave, 'GET', '/transactions/stale-c')).body.state, 'ABORTED');
   await assertUnharmed(t, before);
 });
@@ -371,8 +371,9 @@ test.serial('a prepare, commit and abort from an older epoch are refused; the ne
 test.serial('a commit for an id never prepared here with a future epoch is 404 and adopts nothing', async (t) => {
   const before = await snapshot();
   const epoch = (await request(slave, 'GET', '/health')).body.epoch as number;
-  assertError(t, await send(slave, 'POST', '/commit', JSON.stringify({ transaction_id: 'never-here', sequence: 1, epoch: epoch + 1000 })), 404);
+  assertError(t, await send(slave, 'POST', '/commit', JSON.stringify({ transaction_id: 'never-here', sequence: 1, epoch: epoch + 1000, coordinator: master })), 404);
   t.is((await request(slave, 'GET', '/transactions/never-here')).body.state, 'UNKNOWN');
+  t.is((await request(slave, 'GET', '/health')).body.epoch, epoch, 'the future epoch was not adopted');
   await assertUnharmed(t, before);
 });
 

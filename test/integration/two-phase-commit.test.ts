@@ -3,7 +3,7 @@
  */
 import test from 'ava';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
-import { request, waitFor } from '../helpers/http.ts';
+import { masterRound, request, waitFor } from '../helpers/http.ts';
 
 test('a successful two-phase commit lands on every replica', async (t) => {
   const cluster = await ProcessCluster.start({ size: 3 });
@@ -47,11 +47,11 @@ test('one node failing prepare aborts the whole transaction and changes no repli
   }
   // A conflict on a key another prepared transaction holds aborts just the same.
   t.is((await request(failing, 'POST', '/debug/failpoints', { name: 'before-prepare-vote', action: 'off' })).status, 200);
-  t.is((await request(failing, 'POST', '/prepare', { transaction_id: 'holds-balance', payload: { balance: -1 } })).status, 200);
+  t.is((await request(failing, 'POST', '/prepare', { transaction_id: 'holds-balance', payload: { balance: -1 }, ...(await masterRound(failing, await cluster.waitForMaster())) })).status, 200);
   const conflicted = await cluster.submit({ balance: 5 });
   t.is(conflicted.status, 409);
   t.is(conflicted.body.reason, 'conflict');
-  t.is((await request(failing, 'POST', '/abort', { transaction_id: 'holds-balance' })).status, 200);
+  t.is((await request(failing, 'POST', '/abort', { transaction_id: 'holds-balance', ...(await masterRound(failing, await cluster.waitForMaster())) })).status, 200);
   t.is((await cluster.submit({ balance: 5 })).status, 200);
   const data = await cluster.checkConsistent();
   t.deepEqual(data.map((item) => [item.key, item.value]), [['balance', 5]]);

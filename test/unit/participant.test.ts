@@ -1,5 +1,6 @@
 import test from 'ava';
-import { stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
+import { checkOrigin, stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
+import { epoch_claim_lead_max } from '../../lib/protocol/messages.ts';
 
 const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolder: () => undefined, isMember: (addr) => addr !== 'outsider:1' };
 const prepare = { transaction_id: 't1', payload: { a: 1, b: null }, epoch: 3 };
@@ -67,4 +68,36 @@ test('abort releases a prepared transaction, remembers an unknown one and never 
   t.deepEqual(stepAbort(free, abort), { kind: 'remember' });
   t.deepEqual(stepAbort({ ...free, state: 'ABORTED' }, abort), { kind: 'acknowledge' });
   t.like(stepAbort({ ...free, state: 'COMMITTED' }, abort), { kind: 'reject', status: 409 });
+});
+
+// A prepare then a commit without a sequence, sent straight to a slave, once applied a write
+// nobody coordinated (issue 14, item 7): only the master of the epoch may coordinate.
+const leaders = {
+  epoch: 5,
+  isMember: (addr: string) => ['a:1', 'b:1', 'c:1'].includes(addr),
+  masterOf: (epoch: number) => (epoch === 5 ? 'a:1' : undefined),
+};
+const origins: readonly (readonly [string, { epoch?: number; coordinator?: string }, string | undefined])[] = [
+  ['the master of the current epoch', { epoch: 5, coordinator: 'a:1' }, undefined],
+  ['another member in the current epoch', { epoch: 5, coordinator: 'b:1' }, 'not the master'],
+  ['a stranger', { epoch: 5, coordinator: 'x:1' }, 'not a member'],
+  ['an older epoch', { epoch: 4, coordinator: 'a:1' }, 'stale epoch'],
+  ['a newer epoch whose master is not known here yet', { epoch: 6, coordinator: 'b:1' }, undefined],
+  ['an epoch just within the bound', { epoch: 5 + epoch_claim_lead_max, coordinator: 'b:1' }, undefined],
+  ['an epoch beyond the bound', { epoch: 6 + epoch_claim_lead_max, coordinator: 'b:1' }, 'epoch too far ahead'],
+  ['the node itself (in-doubt resolution names no coordinator)', {}, undefined],
+];
+for (const [name, origin, refusal] of origins) {
+  test(`checkOrigin: ${name} → ${refusal ?? 'taken'}`, (t) => {
+    t.is(checkOrigin(leaders, origin) as string | undefined, refusal);
+  });
+}
+
+test('a decision from a sender that may not coordinate is refused, except a fence of an id never prepared here', (t) => {
+  const refused = { ...free, origin_refused: 'not the master' as const };
+  t.like(stepCommit({ ...refused, state: 'PREPARED' }, { transaction_id: 't1', sequence: 4, epoch: 5 }), { kind: 'reject', status: 409, error: 'not the master' });
+  t.deepEqual(stepCommit({ ...refused, state: 'COMMITTED' }, { transaction_id: 't1', sequence: 4, epoch: 5 }), { kind: 'acknowledge' });
+  t.like(stepAbort({ ...refused, state: 'PREPARED' }, { transaction_id: 't1', epoch: 5 }), { kind: 'reject', status: 409 });
+  t.deepEqual(stepAbort(refused, { transaction_id: 't1', epoch: 5 }), { kind: 'remember' });
+  t.like(stepAbort({ ...free, origin_refused: 'epoch too far ahead' }, { transaction_id: 't1', epoch: 5 }), { kind: 'reject', status: 409 });
 });
