@@ -6,6 +6,8 @@
  * participants refuse coordinator messages from older epochs.
  */
 
+import { epoch_claim_lead_max } from '../protocol/messages.ts';
+
 /** The lowest alive address, or undefined when nobody is alive. */
 export function electMaster(alive: Iterable<string>): string | undefined {
   let lowest: string | undefined;
@@ -33,7 +35,7 @@ export interface EpochGrant {
 
 export type ClaimAnswer =
   | { readonly granted: true; readonly grant: EpochGrant }
-  | { readonly granted: false; readonly reason: 'epoch already granted' | 'stale epoch' | 'not a member'; readonly epoch: number };
+  | { readonly granted: false; readonly reason: 'epoch already granted' | 'stale epoch' | 'not a member' | 'epoch too far ahead'; readonly epoch: number };
 
 /**
  * Whether to grant `claim`. The candidate is still chosen deterministically (the lowest
@@ -41,7 +43,10 @@ export type ClaimAnswer =
  * epoch once, never below the highest epoch it has seen, so two candidates that both win a
  * majority in the same epoch would need a node that granted it twice. A candidate outside
  * this node's membership gets nothing. The same claim again gets the same grant (its answer
- * may have been lost); the node persists a grant before it answers with it.
+ * may have been lost); the node persists a grant before it answers with it. A claim more than
+ * `epoch_claim_lead_max` above every epoch this node knows is refused: a real candidate
+ * claims one above the highest it has seen, and a forged claim near the largest safe
+ * integer would leave no epoch for any later master.
  */
 export function answerClaim(current_epoch: number, granted: EpochGrant | undefined, claim: EpochGrant, members: readonly string[]): ClaimAnswer {
   if (!members.includes(claim.candidate)) return { granted: false, reason: 'not a member', epoch: current_epoch };
@@ -50,5 +55,6 @@ export function answerClaim(current_epoch: number, granted: EpochGrant | undefin
   }
   const floor = Math.max(current_epoch, granted?.epoch ?? 0);
   if (claim.epoch < floor || (granted !== undefined && claim.epoch <= granted.epoch)) return { granted: false, reason: 'stale epoch', epoch: floor };
+  if (claim.epoch > floor + epoch_claim_lead_max) return { granted: false, reason: 'epoch too far ahead', epoch: floor };
   return { granted: true, grant: claim };
 }

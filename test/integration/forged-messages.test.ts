@@ -7,8 +7,8 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
-import { request } from '../helpers/http.ts';
-import { epoch_claim_lead_max } from '../../lib/protocol/messages.ts';
+import { request, waitFor } from '../helpers/http.ts';
+import { epoch_claim_lead_max, epoch_max } from '../../lib/protocol/messages.ts';
 
 let cluster: ProcessCluster;
 let master: string;
@@ -94,4 +94,28 @@ test.serial('a prepare, a batch and a decision naming a coordinator that is not 
   t.is(await stateOf(slave, 'forged-5'), 'ABORTED');
   await assertNothingApplied(t);
   t.is((await cluster.submit({ after: 'forgeries' })).status, 200, 'the cluster still commits');
+});
+
+test.serial('epoch claims: beyond safe integers 400, far above what a node knows 409; one granted claim does not take the master away for good, across restarts', async (t) => {
+  for (const addr of cluster.addrs) {
+    const overflow = await request(addr, 'POST', '/cluster/claim', { epoch: 2 ** 53 - 1, candidate: other });
+    t.is(overflow.status, 400, `${addr}: ${JSON.stringify(overflow.body)}`);
+    const at_max = await request(addr, 'POST', '/cluster/claim', { epoch: epoch_max, candidate: other });
+    t.is(at_max.status, 409, `${addr}: ${JSON.stringify(at_max.body)}`);
+    t.like(at_max.body, { granted: false, reason: 'epoch too far ahead' });
+  }
+  // The most one claim can do: take an epoch within the bound for a node that is not the master.
+  const epoch = Math.max(...(await Promise.all(cluster.addrs.map(epochOf))));
+  for (const addr of cluster.addrs) {
+    const near = await request(addr, 'POST', '/cluster/claim', { epoch: epoch + epoch_claim_lead_max, candidate: other });
+    t.is(near.status, 200, `${addr}: ${JSON.stringify(near.body)}`);
+  }
+  await waitFor('a commit after the granted claim', async () => (await cluster.submit({ after: 'claim' })).status === 200, 30_000, 200);
+  for (const addr of cluster.addrs) t.true((await epochOf(addr)) > epoch + epoch_claim_lead_max, `${addr} moved past the granted epoch`);
+  for (const addr of cluster.addrs) await cluster.kill(addr);
+  for (const addr of cluster.addrs) cluster.spawnNode(addr);
+  master = await cluster.waitForMaster();
+  await waitFor('a commit after restarting every node', async () => (await cluster.submit({ after: 'restart' })).status === 200, 30_000, 200);
+  for (const addr of cluster.addrs) t.true(Number.isSafeInteger((await epochOf(addr)) + 1));
+  await cluster.checkConsistent();
 });

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { answerClaim, type ClaimAnswer, type EpochGrant } from '../../lib/cluster/election.ts';
+import { epoch_claim_lead_max } from '../../lib/protocol/messages.ts';
 
 const members = ['a:1', 'b:1', 'c:1'];
 const claim = (epoch: number, candidate: string): EpochGrant => ({ epoch, candidate });
@@ -18,6 +19,10 @@ const table: readonly { readonly rule: string; readonly epoch: number; readonly 
   { rule: 'an epoch granted to one candidate is refused to another', epoch: 4, granted: claim(4, 'a:1'), claim: claim(4, 'b:1'), answer: { granted: false, reason: 'epoch already granted', epoch: 4 } },
   { rule: 'a claim below the last grant is stale, even above the current epoch', epoch: 2, granted: claim(6, 'b:1'), claim: claim(5, 'a:1'), answer: { granted: false, reason: 'stale epoch', epoch: 6 } },
   { rule: 'a candidate outside the membership is refused, whatever its epoch', epoch: 2, claim: claim(9, 'z:1'), answer: { granted: false, reason: 'not a member', epoch: 2 } },
+  // Issue 14, item 8: claims of 2^53-1 on every node left the cluster without a master for good.
+  { rule: 'a claim up to epoch_claim_lead_max above the current epoch is granted', epoch: 3, claim: claim(3 + epoch_claim_lead_max, 'a:1'), answer: { granted: true, grant: claim(3 + epoch_claim_lead_max, 'a:1') } },
+  { rule: 'a claim further above the current epoch is refused', epoch: 3, claim: claim(4 + epoch_claim_lead_max, 'a:1'), answer: { granted: false, reason: 'epoch too far ahead', epoch: 3 } },
+  { rule: 'the bound counts from the last grant when it is higher', epoch: 3, granted: claim(8, 'b:1'), claim: claim(9 + epoch_claim_lead_max, 'a:1'), answer: { granted: false, reason: 'epoch too far ahead', epoch: 8 } },
 ];
 
 for (const row of table) {
