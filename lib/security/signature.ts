@@ -1,13 +1,16 @@
 /**
- * Request signing with the cluster secret: HMAC-SHA256 over the method, the path with its
- * query, a timestamp, a nonce and the body. Every request to a node carries the three
- * headers below when the cluster has a secret; peers and the CLI sign alike.
+ * Request signing: HMAC-SHA256 over the method, the path with its query, a timestamp, a
+ * nonce and the SHA-256 of the body (sent as a header). Every request to a node carries the
+ * headers below when the cluster has a secret; peers and the CLI sign alike. Because the body
+ * enters only through its digest, a node checks a signature from the headers alone, before it
+ * reads any body, and then checks the body against the signed digest.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const timestamp_header = 'x-twopc-timestamp';
 export const nonce_header = 'x-twopc-nonce';
 export const signature_header = 'x-twopc-signature';
+export const content_digest_header = 'x-twopc-content-sha256';
 
 /** Shortest cluster secret accepted, in characters. */
 export const secret_min_length_chars = 32;
@@ -21,29 +24,55 @@ export interface SignedParts {
   readonly body: string;
 }
 
-export type SignatureHeaders = Readonly<Record<typeof timestamp_header | typeof nonce_header | typeof signature_header, string>>;
+export type SignatureHeaders = Readonly<Record<typeof timestamp_header | typeof nonce_header | typeof signature_header | typeof content_digest_header, string>>;
 
 export function signRequest(secret: string, parts: SignedParts, now_ms: number, nonce = randomBytes(16).toString('hex')): SignatureHeaders {
   const timestamp = String(now_ms);
-  return { [timestamp_header]: timestamp, [nonce_header]: nonce, [signature_header]: hmac(secret, parts, timestamp, nonce) };
+  const digest = digestBody(parts.body);
+  return {
+    [timestamp_header]: timestamp,
+    [nonce_header]: nonce,
+    [content_digest_header]: digest,
+    [signature_header]: hmac(secret, parts, timestamp, nonce, digest),
+  };
 }
 
-export type Verdict = { readonly ok: true; readonly nonce: string } | { readonly ok: false; readonly reason: string };
+export type Verdict = { readonly ok: true; readonly nonce: string; readonly content_sha256: string } | { readonly ok: false; readonly reason: string };
 
-/** Check a request's signature headers; constant-time on the signature itself. */
-export function verifyRequest(secret: string, parts: SignedParts, headers: (name: string) => string | null, now_ms: number): Verdict {
+/**
+ * Check a request's signature headers without its body; constant-time on the signature
+ * itself. The body, once read, must match `content_sha256` (`bodyMatches`).
+ */
+export function verifyHeaders(secret: string, parts: Omit<SignedParts, 'body'>, headers: (name: string) => string | null, now_ms: number): Verdict {
   const timestamp = headers(timestamp_header);
   const nonce = headers(nonce_header);
   const signature = headers(signature_header);
-  if (timestamp === null || nonce === null || signature === null) return { ok: false, reason: 'request is not signed' };
-  if (!/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{16,64}$/.test(nonce)) return { ok: false, reason: 'malformed signature headers' };
+  const digest = headers(content_digest_header);
+  if (timestamp === null || nonce === null || signature === null || digest === null) return { ok: false, reason: 'request is not signed' };
+  if (!/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{16,64}$/.test(nonce) || !/^[0-9a-f]{64}$/.test(digest)) return { ok: false, reason: 'malformed signature headers' };
   if (Math.abs(now_ms - Number(timestamp)) > signature_window_ms) return { ok: false, reason: 'signature timestamp outside the accepted window' };
-  const expected = Buffer.from(hmac(secret, parts, timestamp, nonce), 'hex');
+  const expected = Buffer.from(hmac(secret, parts, timestamp, nonce, digest), 'hex');
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad signature' };
-  return { ok: true, nonce };
+  return { ok: true, nonce, content_sha256: digest };
 }
 
-function hmac(secret: string, parts: SignedParts, timestamp: string, nonce: string): string {
-  return createHmac('sha256', secret).update(`${parts.method.toUpperCase()}\n${parts.path}\n${timestamp}\n${nonce}\n${parts.body}`).digest('hex');
+/** Whether a body read after `verifyHeaders` is the one that was signed. */
+export function bodyMatches(body: string, content_sha256: string): boolean {
+  return timingSafeEqual(Buffer.from(digestBody(body), 'hex'), Buffer.from(content_sha256, 'hex'));
+}
+
+/** A whole request at once (headers and body): what a test or a tool that holds the body asks. */
+export function verifyRequest(secret: string, parts: SignedParts, headers: (name: string) => string | null, now_ms: number): Verdict {
+  const verdict = verifyHeaders(secret, parts, headers, now_ms);
+  if (verdict.ok && !bodyMatches(parts.body, verdict.content_sha256)) return { ok: false, reason: 'body does not match its signature' };
+  return verdict;
+}
+
+function digestBody(body: string): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function hmac(secret: string, parts: Omit<SignedParts, 'body'>, timestamp: string, nonce: string, content_sha256: string): string {
+  return createHmac('sha256', secret).update(`${parts.method.toUpperCase()}\n${parts.path}\n${timestamp}\n${nonce}\n${content_sha256}`).digest('hex');
 }

@@ -74,7 +74,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
       if (status === 405) return json(405, { error: 'method not allowed' });
       // A refused body may still be arriving: close the connection rather than try to
       // find the next request in the rest of it.
-      if (status === 413 || status === 415) return json(status, { error: error.message }, { connection: 'close' });
+      // A request refused before its body was read (401, 403) closes too: its body is never read.
+      if (status === 413 || status === 415 || status === 401 || status === 403) return json(status, { error: error.message }, { connection: 'close' });
       if (status >= 400 && status < 500) return json(status, { error: error.message });
       node.context.log.warn('request-failed', { error: String(error.cause ?? error) });
       return json(500, { error: 'internal error' });
@@ -86,7 +87,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.use(() => node.cluster.pulse());
   const batch_paths = new Set(['/prepare-batch', '/decide-batch', '/cluster/views']);
   const limitFor = (path: string) => (batch_paths.has(path) ? node.context.limits.batch_body_limit_bytes : limit);
-  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limit, limitFor));
+  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limitFor));
 
   app.get('/health', (event) => {
     const report = node.cluster.report();

@@ -15,7 +15,8 @@ test('a signed request verifies', (t) => {
 
 test('any change to method, path, body, timestamp or secret breaks the signature', (t) => {
   const headers = signRequest(secret, parts, now);
-  t.like(verifyRequest(secret, { ...parts, body: '{"payload":{"a":2}}' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
+  t.like(verifyRequest(secret, { ...parts, body: '{"payload":{"a":2}}' }, lookup(headers), now), { ok: false, reason: 'body does not match its signature' });
+  t.like(verifyRequest(secret, parts, lookup({ ...headers, 'x-twopc-content-sha256': 'a'.repeat(64) }), now), { ok: false, reason: 'bad signature' });
   t.like(verifyRequest(secret, { ...parts, path: '/prepare' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
   t.like(verifyRequest(secret, { ...parts, method: 'GET' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
   t.like(verifyRequest('t'.repeat(32), parts, lookup(headers), now), { ok: false, reason: 'bad signature' });
