@@ -35,7 +35,6 @@ function buildCli(): CAC {
     .option('--host <host>', 'Host every node binds (default: 127.0.0.1)')
     .option('--data-dir <dir>', 'Root data directory; each node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints on every node (tests only; or env TWOPC_FAILPOINTS=1)')
-    .option('--secret-file <path>', 'Cluster secret (needed for a non-loopback --host; or env TWOPC_SECRET)')
     .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
     .example('  $ twopc cluster --size 3 --base-port 8081 --data-dir ./data')
     .action(async (raw: RawFlags) => (await import('./lib/cli/cluster.ts')).runCluster(raw));
@@ -47,7 +46,6 @@ function buildCli(): CAC {
     .option('--peers <list>', 'The rest of the membership, HOST:PORT,… (the node\'s own address may be listed: it is skipped)')
     .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
-    .option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET); required off loopback')
     .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
     .option('--config <file>', 'JSON file with addr, bind, peers, data_dir, secret_file, failpoints, log_level; flags override it')
     .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
@@ -107,8 +105,9 @@ function buildCli(): CAC {
     .action(async (raw: RawFlags) => (await import('./lib/cli/chaos.ts')).runChaos(raw));
   cli
     .command('bench', 'The benchmark: prints its figures and the same-run baselines')
-    .usage('bench [--nodes N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--soak N] [--command-runs R] [--results-dir DIR]')
-    .option('--nodes <n>', 'Number of nodes, 3-9 (default: 3)')
+    .usage('bench [--size N] [--clients C] [--duration S] [--json] [--failovers F] [--restart-store N] [--in-doubt K] [--soak N] [--command-runs R] [--results-dir DIR]')
+    .option('--size <n>', 'Number of nodes of the cluster it starts, 3-9 (default: 3), as for twopc cluster; --nodes N is the same')
+    .option('--nodes <n>', 'Same as --size (kept: bench starts its own nodes, it takes no list)')
     .option('--clients <c>', 'Concurrent clients of the throughput run (default: runs at 1, 16, 64 and 256)')
     .option('--duration <s>', 'Seconds each load run lasts (default: 5)')
     .option('--json', 'Print one JSON object')
@@ -118,7 +117,7 @@ function buildCli(): CAC {
     .option('--soak <n>', 'After the load runs, N transactions from 64 clients with every node\'s RSS start/peak/end (default: 0, none)')
     .option('--command-runs <r>', 'Runs of twopc commit and twopc --help timed as whole processes (default: 9)')
     .option('--results-dir <dir>', 'Where the run is recorded as <timestamp>.json (default: bench/results)')
-    .example('  $ twopc bench --nodes 3 --clients 8 --duration 10')
+    .example('  $ twopc bench --size 3 --clients 8 --duration 10')
     .example('  $ twopc bench --soak 1000000 --duration 10     # memory over a million transactions')
     .action(async (raw: RawFlags) => (await import('./lib/cli/bench.ts')).runBenchCommand(raw));
   cli
@@ -135,7 +134,8 @@ function buildCli(): CAC {
     .option('--host <host>', 'Bind this host instead of 127.0.0.1 (in a container whose port is published on loopback only)')
     .example('  $ twopc dashboard --secret-file ./secret   # then open http://127.0.0.1:8090/')
     .action(async (raw: RawFlags) => (await import('./lib/cli/dashboard.ts')).runDashboard(raw));
-  cli.option('--secret-file <path>', 'Cluster secret to sign requests with (or env TWOPC_SECRET_FILE naming a file, or env TWOPC_SECRET)');
+  // One definition for every command, so each --help lists it once.
+  cli.option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET_FILE naming a file, or env TWOPC_SECRET): signs every request; a node needs one to bind off loopback');
   for (const example of global_examples) cli.example(example);
   cli.help();
   cli.version(version);

@@ -1,5 +1,5 @@
 /**
- * `twopc bench [--nodes N] [--clients C] [--duration S] [--json] …`: runs the benchmark
+ * `twopc bench [--size N] [--clients C] [--duration S] [--json] …`: runs the benchmark
  * (lib/bench/run-bench.ts), records it under bench/results/, and prints the table (or with
  * `--json` one object). Progress goes to stderr.
  */
@@ -34,7 +34,7 @@ const limits = Object.freeze({
 } as const);
 
 /** Flags `bench` knows, as cac names them (camelCase), plus the global ones. */
-const known_flags: ReadonlySet<string> = new Set(['--', 'nodes', 'clients', 'duration', 'json', 'failovers', 'restartStore', 'inDoubt', 'soak', 'commandRuns', 'resultsDir', 'secretFile']);
+const known_flags: ReadonlySet<string> = new Set(['--', 'size', 'nodes', 'clients', 'duration', 'json', 'failovers', 'restartStore', 'inDoubt', 'soak', 'commandRuns', 'resultsDir', 'secretFile']);
 
 export interface BenchFlags {
   readonly settings: BenchSettings;
@@ -46,13 +46,27 @@ function integerOr(raw: RawFlags, name: string, flag: string, range: readonly [n
   return raw[name] === undefined ? fallback : flagInteger(raw[name], flag, range[0], range[1]);
 }
 
+/**
+ * `--size N`, as `twopc cluster` names the count; `--nodes N` (the contract's spelling) is the
+ * same. Every other `--nodes` is a list, so a list here is refused with a pointer to `--size`.
+ */
+function parseSize(raw: RawFlags): number {
+  if (raw['size'] !== undefined && raw['nodes'] !== undefined) throw new UsageError('give --size or --nodes, not both (they are the same count)');
+  const [name, flag] = raw['size'] !== undefined ? ['size', '--size'] : ['nodes', '--nodes'];
+  const value = raw[name];
+  if (typeof value === 'string' && value.includes(':')) {
+    throw new UsageError(`bench starts its own cluster: ${flag} is a count of nodes (3-9), not a list; e.g. --size 3`);
+  }
+  return integerOr(raw, name, flag, limits.nodes, bench_defaults.nodes);
+}
+
 export function parseBenchFlags(raw: RawFlags): BenchFlags {
   const unknown = Object.keys(raw).filter((name) => !known_flags.has(name));
   if (unknown.length > 0) throw new UsageError(`bench does not know --${unknown[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (see twopc bench --help)`);
   const clients = raw['clients'] === undefined ? bench_defaults.client_levels : [flagInteger(raw['clients'], '--clients', ...limits.clients)];
   return {
     settings: {
-      nodes: integerOr(raw, 'nodes', '--nodes', limits.nodes, bench_defaults.nodes),
+      nodes: parseSize(raw),
       client_levels: clients,
       duration_s: integerOr(raw, 'duration', '--duration', limits.duration_s, bench_defaults.duration_s),
       failovers: integerOr(raw, 'failovers', '--failovers', limits.failovers, bench_defaults.failovers),

@@ -42,8 +42,10 @@ export function createLiveTable(options: LiveTableOptions): LiveTable {
   let polling: Promise<void> = Promise.resolve();
   let running = false;
 
+  // From column 0: a Ctrl-C echoed as "^C" leaves the cursor two columns in, and moving up
+  // from there would keep the header's first two characters and write after them.
   const erase = (): void => {
-    if (tty && drawnLines > 0) out.write(`${ansiCursorUp(drawnLines)}${ansi_clear_to_end}`);
+    if (tty && drawnLines > 0) out.write(`\r${ansiCursorUp(drawnLines)}${ansi_clear_to_end}`);
     drawnLines = 0;
   };
   const draw = (text: string): void => {
@@ -73,10 +75,13 @@ export function createLiveTable(options: LiveTableOptions): LiveTable {
       running = true;
       pollThenSchedule();
     },
+    /** Stops polling and leaves the last table on screen; later lines go below it. */
     async stop() {
       running = false;
       clearTimeout(timer);
       await polling;
+      if (tty && drawnLines > 0) out.write('\r');
+      drawnLines = 0;
     },
     printAbove(line) {
       if (!tty || drawnLines === 0) {
