@@ -14,6 +14,7 @@ import { signRequestsWith } from './lib/cli/http.ts';
 import { readSecret } from './lib/cli/secret.ts';
 import { optionalText } from './lib/cli/flags.ts';
 import { package_root } from './lib/util/package-root.ts';
+import { chaos_scenario_names } from './lib/cli/chaos-scenario-names.ts';
 
 const version: string = (createRequire(package_root)('./package.json') as { version: string }).version;
 const nodes_help = 'Nodes as HOST:PORT,… (default: env TWOPC_NODES, else 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083)';
@@ -97,7 +98,7 @@ function buildCli(): CAC {
   cli
     .command('chaos', 'Fault-injection run against a real cluster of node processes')
     .usage('chaos [--scenario NAME|all] [--runs N] [--seed S] [--json]')
-    .option('--scenario <name>', 'A scenario name, or all')
+    .option('--scenario <name>', `all (default), or one or more of: ${chaos_scenario_names.join(', ')} (comma-separated)`)
     .option('--runs <n>', 'Runs per scenario')
     .option('--seed <s>', 'Random seed')
     .option('--json', 'Print one JSON object')

@@ -40,7 +40,7 @@ export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
     logLevel: flags.logLevel,
     ...(flags.secret !== undefined && { secret: flags.secret }),
   });
-  printLine(`twopc node ${flags.addr} serving (data ${flags.dataDir})`);
+  printLine(`twopc node ${flags.addr} serving (pid ${process.pid}, data ${flags.dataDir})`);
   await onShutdownSignal();
   await stopWithin(handle, node_stop_wait_ms);
   return exit_codes.ok;

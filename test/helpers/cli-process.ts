@@ -36,7 +36,7 @@ process.once('exit', () => {
 export function cliEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('TWOPC_')) env[name] = value;
+    if (!name.startsWith('TWOPC_') || name.startsWith('TWOPC_TEST_PORT_')) env[name] = value;
   }
   return { ...env, ...extra };
 }

@@ -2,6 +2,11 @@
  * The CLI's pure helpers: address lists, flags, payload parsing, tables.
  */
 import test from 'ava';
+import { findFreePorts, port_min_default, port_span_default, portRange } from '../../lib/util/free-ports.ts';
+import { parseBenchFlags } from '../../lib/cli/bench.ts';
+import { chaos_scenario_names } from '../../lib/cli/chaos-scenario-names.ts';
+import { scenario_names } from '../../lib/chaos/scenarios.ts';
+import { isEcho, repeated_signal_window_ms } from '../../lib/cli/signals.ts';
 import { parsePayload } from '../../lib/cli/commit.ts';
 import { UsageError } from '../../lib/cli/exit.ts';
 import { flagInteger, flagSwitch } from '../../lib/cli/flags.ts';
@@ -60,4 +65,37 @@ test('tables pad columns', (t) => {
 
 test('cluster nodes are host:basePort+i', (t) => {
   t.deepEqual(clusterAddrs('127.0.0.1', 8081, 3), ['127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8083']);
+});
+
+test('chaos --help names every scenario the chaos code has, and no other', (t) => {
+  t.deepEqual([...chaos_scenario_names], [...scenario_names]);
+});
+
+test('a repeat of the first shutdown signal within the window is its echo; later, or another signal, is the user insisting', (t) => {
+  const first = { signal: 'SIGINT' as const, at_ms: 1_000 };
+  t.true(isEcho(first, 'SIGINT', 1_000));
+  t.true(isEcho(first, 'SIGINT', 1_000 + repeated_signal_window_ms - 1));
+  t.false(isEcho(first, 'SIGINT', 1_000 + repeated_signal_window_ms));
+  t.false(isEcho(first, 'SIGTERM', 1_001));
+});
+
+test('test ports: 20000-31999 unless TWOPC_TEST_PORT_MIN / _SPAN move them; a bad range is refused', async (t) => {
+  t.deepEqual(portRange({}), { min: port_min_default, span: port_span_default });
+  t.deepEqual(portRange({ TWOPC_TEST_PORT_MIN: '40000', TWOPC_TEST_PORT_SPAN: '50' }), { min: 40_000, span: 50 });
+  t.throws(() => portRange({ TWOPC_TEST_PORT_MIN: 'x' }), { message: /TWOPC_TEST_PORT_MIN must be a whole number/ });
+  t.throws(() => portRange({ TWOPC_TEST_PORT_MIN: '65000', TWOPC_TEST_PORT_SPAN: '1000' }), { message: /within 1024-65535/ });
+  t.throws(() => portRange({ TWOPC_TEST_PORT_MIN: '9990', TWOPC_TEST_PORT_SPAN: '20' }), { message: /one digit count/ });
+  // Real sockets: the ports found lie in the range asked for.
+  const ports = await findFreePorts(3, portRange({ TWOPC_TEST_PORT_MIN: '41000', TWOPC_TEST_PORT_SPAN: '10' }));
+  t.is(ports.length, 3);
+  t.true(ports.every((port) => port >= 41_000 && port < 41_010), ports.join(','));
+  await t.throwsAsync(findFreePorts(11, { min: 41_000, span: 10 }), { message: /do not fit/ });
+});
+
+test('bench --size N is the node count; --nodes N the same; a list or both are refused', (t) => {
+  t.is(parseBenchFlags({ size: '4' }).settings.nodes, 4);
+  t.is(parseBenchFlags({ nodes: '5' }).settings.nodes, 5);
+  t.is(parseBenchFlags({}).settings.nodes, 3);
+  t.throws(() => parseBenchFlags({ nodes: '127.0.0.1:8081,127.0.0.1:8082' }), { instanceOf: UsageError, message: /count of nodes .* --size 3/ });
+  t.throws(() => parseBenchFlags({ size: '3', nodes: '3' }), { instanceOf: UsageError, message: /not both/ });
 });
