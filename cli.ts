@@ -128,6 +128,13 @@ function buildCli(): CAC {
     .example('  $ TWOPC_SECRET_FILE=/run/secrets/twopc_secret twopc health --node node1:8081')
     .action(async (raw: RawFlags) => (await import('./lib/cli/health.ts')).runHealth(raw));
   cli
+    .command('verify', "Compare every replica's digest of what it applied: last sequence, digest and verdict per node (exit 0 only when all agree)")
+    .usage('verify [--nodes A,B,C] [--json]')
+    .option('--nodes <list>', nodes_help)
+    .option('--json', 'One JSON object: the sequence compared and a row per node')
+    .example('  $ twopc verify --nodes 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083')
+    .action(async (raw: RawFlags) => (await import('./lib/cli/verify.ts')).runVerify(raw));
+  cli
     .command('dashboard', 'Serve the live dashboard on loopback; its calls to the cluster are signed with the secret, which stays here')
     .usage('dashboard [--nodes A,B,C] [--port P] [--secret-file PATH]')
     .option('--nodes <list>', nodes_help)

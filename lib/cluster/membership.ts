@@ -19,6 +19,9 @@ export interface PeerReport {
   readonly master: string | undefined;
   /** Times the peer started on its data directory (its `/health` says; absent from older nodes). */
   readonly starts?: number;
+  /** The peer's running digest of its committed log (lib/node/replica-integrity.ts) and the sequence it covers. */
+  readonly digest?: string;
+  readonly digest_sequence?: number;
 }
 
 export interface PeerStatus {

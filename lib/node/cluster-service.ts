@@ -11,6 +11,7 @@ import type { RecoveryService } from './recovery-service.ts';
 import { findUnsettledDecision, knownMaxApplied, startOfTerm } from '../cluster/take-over.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
+import type { DigestMark } from '../storage/replica-digest.ts';
 
 /** Heartbeat ticks a node tolerates being behind a peer before it pulls the missing log. */
 export const behind_ticks_before_pull = 3;
@@ -30,6 +31,8 @@ export interface HealthReport extends PeerReport {
 export class ClusterService {
   private behind_ticks = 0;
   private taking_over = false;
+  /** While a replica repair wipes the store, catch-up waits: it must start from nothing. */
+  private repairing = false;
   private last_pulse_ms: number | undefined;
   /** The highest sequence the nodes that granted this node's last claim had applied. */
   private granted_applied = 0;
@@ -45,12 +48,16 @@ export class ClusterService {
     private readonly onRedrive: (decisions: readonly DecisionRecord[]) => void,
     /** The highest sequence of a COMMIT this node decided that is not settled yet (0: none). */
     private readonly maxDecided: () => number,
+    /** This replica's running digest (lib/node/replica-integrity.ts), for heartbeats. */
+    private readonly digestMark: () => DigestMark | undefined = () => undefined,
   ) {}
 
   /** What this node says about itself to a heartbeat probe. */
   report(): HealthReport {
     const { state, addr, sequences } = this.context;
+    const mark = this.digestMark();
     return {
+      ...(mark !== undefined && { digest: mark.digest, digest_sequence: mark.sequence }),
       addr,
       role: state.role,
       epoch: state.epoch,
@@ -364,7 +371,7 @@ export class ClusterService {
    */
   private async tryCatchUp(): Promise<boolean> {
     const { context } = this;
-    if (!this.reachesMajority()) return false;
+    if (this.repairing || !this.reachesMajority()) return false;
     const source = this.pickCatchUpSource();
     if (source) {
       try {
@@ -377,6 +384,21 @@ export class ClusterService {
     context.state.phase = 'serving';
     context.log.info('serving', { last_sequence: context.sequences.applied_through, epoch: context.state.epoch });
     return true;
+  }
+
+  /**
+   * Stop serving (stepping down as master), run `wipe`, then catch up like a new node: how a
+   * replica whose store contradicts itself or the majority pulls a clean copy.
+   */
+  async repair(reason: string, wipe: () => Promise<void>): Promise<void> {
+    if (this.repairing) return;
+    this.repairing = true;
+    try {
+      this.detach(`replica repair: ${reason}`);
+      await wipe();
+    } finally {
+      this.repairing = false;
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { CoordinatorService } from './coordinator-service.ts';
 import { RecoveryService } from './recovery-service.ts';
 import { ClusterService } from './cluster-service.ts';
 import type { Timer } from '../time/timers.ts';
+import { ReplicaIntegrity } from './replica-integrity.ts';
 
 export interface RoleView {
   readonly addr: string;
@@ -28,6 +29,7 @@ export class TwopcNode {
   readonly coordinator: CoordinatorService;
   readonly recovery: RecoveryService;
   readonly cluster: ClusterService;
+  readonly integrity: ReplicaIntegrity;
   private readonly timers = new Set<Timer>();
   private stopped = false;
 
@@ -35,12 +37,14 @@ export class TwopcNode {
     this.participant = new ParticipantService(context);
     this.coordinator = new CoordinatorService(context, this.participant, (id, sequence) => this.recovery.adoptUnconfirmed(id, sequence));
     this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
+    this.integrity = new ReplicaIntegrity(context, (reason) => this.repair(reason));
     this.cluster = new ClusterService(
       context,
       this.recovery,
       () => this.coordinator.handOffUnconfirmed(),
       (decisions) => this.coordinator.redrive(decisions),
       () => Math.max(this.recovery.maxUnconfirmedSequence(), this.coordinator.maxUndeliveredSequence()),
+      () => this.integrity.current(),
     );
   }
 
@@ -50,6 +54,7 @@ export class TwopcNode {
 
   /** Catch up, start serving, and start the heartbeat, re-delivery and in-doubt timers. */
   async start(): Promise<void> {
+    await this.integrity.start();
     await this.cluster.catchUp();
     await this.recovery.reconcile();
     const { limits } = this.context;
@@ -57,7 +62,21 @@ export class TwopcNode {
     this.every(Math.max(10, Math.floor(limits.heartbeat_interval_ms / 2)), async () => this.cluster.pulse());
     this.every(limits.decision_retry_interval_ms, () => this.coordinator.redeliver());
     this.every(Math.max(100, Math.floor(limits.in_doubt_after_ms / 2)), () => this.recovery.resolveStale());
+    this.every(limits.heartbeat_interval_ms, () => this.integrity.compareWithPeers());
+    this.every(limits.integrity_audit_interval_ms, () => this.integrity.audit());
     await this.cluster.tick();
+  }
+
+  /**
+   * This replica contradicts itself or the majority: stop serving, forget the replica and
+   * pull a clean copy of the whole log (lib/node/replica-integrity.ts).
+   */
+  async repair(reason: string): Promise<void> {
+    this.context.log.warn('replica-repair', { reason });
+    await this.cluster.repair(reason, async () => {
+      await this.participant.resetReplica();
+      this.integrity.forget();
+    });
   }
 
   stop(): void {

@@ -35,6 +35,8 @@ export interface NodeLimits {
   readonly submissions_queued_max: number;
   /** How long a request body may take to arrive once its headers have; then 408 and the connection closes. */
   readonly body_read_timeout_ms: number;
+  /** Pause between two full audits of the replica (digest recomputed, kv checked against the log); each reads the whole store. */
+  readonly integrity_audit_interval_ms: number;
 }
 
 export const default_limits: NodeLimits = Object.freeze({
@@ -53,4 +55,5 @@ export const default_limits: NodeLimits = Object.freeze({
   rounds_in_flight_max: 4,
   submissions_queued_max: 4_096,
   body_read_timeout_ms: 5_000,
+  integrity_audit_interval_ms: 300_000,
 });

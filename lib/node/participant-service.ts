@@ -227,6 +227,20 @@ export class ParticipantService {
     });
   }
 
+  /**
+   * Forget the replica, durably and between two batches: every kv row and committed
+   * transaction goes, nothing counts as applied. The node then pulls the whole log again.
+   */
+  resetReplica(): Promise<void> {
+    return this.queue.run(async () => {
+      const { context } = this;
+      context.participant_log.resetReplica();
+      context.sequences.reset();
+      context.state.max_sequence = 0;
+      context.log.warn('replica-reset', { epoch: context.state.epoch });
+    }, true);
+  }
+
   /** Planted bug `ready-before-durable`: the prepares reach the disk a little after READY went out. */
   private writeLater(prepared: readonly PreparedInput[]): void {
     const write = () => this.context.participant_log.write({ prepared, committed: [], aborted: [] });

@@ -32,6 +32,13 @@ export class SequenceTracker {
     while (this.ahead.delete(this.through + 1)) this.through += 1;
   }
 
+  /** Nothing applied any more: the replica was wiped to pull a clean copy. */
+  reset(): void {
+    this.through = 0;
+    this.highest = 0;
+    this.ahead.clear();
+  }
+
   has(sequence: number): boolean {
     return sequence <= this.through || this.ahead.has(sequence);
   }

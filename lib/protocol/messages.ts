@@ -175,6 +175,11 @@ export const LogPageQuerySchema = v.object({
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/), v.transform(Number), v.minValue(1), v.maxValue(1000))),
 });
 
+/** `GET /cluster/digest?sequence=S`: the replica's digest at S (default: its applied prefix). */
+export const DigestQuerySchema = v.object({
+  sequence: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'sequence must be a sequence number'), v.transform(Number))),
+});
+
 /** One committed transaction as the log hands it to a node catching up. */
 export interface CommittedEntry {
   readonly transaction_id: string;

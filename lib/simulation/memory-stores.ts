@@ -15,6 +15,7 @@ import type { Term } from '../storage/meta.ts';
 import type { KvItem } from '../storage/kv-reads.ts';
 import type { DecisionStore, KvReader, NodeMetaStore, NodeStores, ParticipantStore } from '../storage/stores.ts';
 import { assert } from '../util/assert.ts';
+import { audit_problems_max, checkKvRow, extendDigest, origin_mark, type DigestMark, type ReplicaAudit } from '../storage/replica-digest.ts';
 
 export interface KvEntry {
   readonly value: JsonValue;
@@ -92,6 +93,38 @@ export class DurableState {
     }
   }
 
+  /** The committed log in (after, through], ascending. */
+  listLog(after: number, through: number): readonly CommittedEntry[] {
+    return readLog(this, after, Number.MAX_SAFE_INTEGER).filter((entry) => entry.sequence <= through);
+  }
+
+  /** As participant-log.ts's audit: the digest recomputed from the records, every kv entry checked against the log. */
+  audit(through: number): ReplicaAudit {
+    const problems: string[] = [];
+    let mark: DigestMark = origin_mark;
+    try {
+      mark = through <= 0 ? origin_mark : extendDigest(origin_mark, this.listLog(0, through), through);
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+    for (const [key, entry] of this.kv) {
+      if (problems.length >= audit_problems_max) break;
+      const id = this.committed_at.get(entry.sequence);
+      const record = id === undefined ? undefined : this.records.get(id);
+      const writer = record?.payload === undefined ? undefined : { transaction_id: record.id, sequence: entry.sequence, payload: record.payload };
+      const problem = checkKvRow(key, entry.value === null ? null : JSON.stringify(entry.value), entry.sequence, writer);
+      if (problem !== undefined) problems.push(problem);
+    }
+    return { ...mark, problems };
+  }
+
+  /** As participant-log.ts's resetReplica: every kv entry and every COMMITTED record go. */
+  resetReplica(): void {
+    this.kv.clear();
+    for (const [id, record] of this.records) if (record.state === 'COMMITTED') this.records.delete(id);
+    this.committed_at.clear();
+  }
+
   recordDecisions(records: readonly DecisionRecord[]): void {
     const sequences = new Set<number>();
     for (const record of records) {
@@ -133,6 +166,12 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
         .flatMap((record) => (record.sequence !== undefined && record.sequence > after ? [record.sequence] : []))
         .sort((a, b) => a - b),
     readLog: async (after, limit) => readLog(durable, after, limit),
+    digestThrough: (from, through) => {
+      const start = from ?? origin_mark;
+      return through <= start.sequence ? start : extendDigest(start, durable.listLog(start.sequence, through), through);
+    },
+    audit: (through) => durable.audit(through),
+    resetReplica: () => durable.resetReplica(),
   };
   const decision_log: DecisionStore = {
     recordMany: (records) => durable.recordDecisions(records),

@@ -6,6 +6,7 @@ import type { ParticipantState } from '../protocol/states.ts';
 import type { CommittedEntry } from '../protocol/messages.ts';
 import { assert } from '../util/assert.ts';
 import type { ParticipantStore } from './stores.ts';
+import { audit_problems_max, checkKvRow, extendDigest, origin_mark, type DigestMark, type ReplicaAudit } from './replica-digest.ts';
 
 /** One transaction as this node, a participant, holds it on disk. */
 export interface ParticipantRecord {
@@ -117,6 +118,39 @@ export class ParticipantLog implements ParticipantStore {
     return Number(row?.max ?? 0);
   }
 
+  /** The digest `from` extended over the committed log through `through` (lib/storage/replica-digest.ts). */
+  digestThrough(from: DigestMark | undefined, through: number): DigestMark {
+    assert(this.statements !== undefined, 'digests read through the raw SQLite handle');
+    const start = from ?? origin_mark;
+    if (through <= start.sequence) return start;
+    return extendDigest(start, iterateLog(this.statements.log_range.iterate(start.sequence, through) as Iterable<LogRow>), through);
+  }
+
+  /** Recompute the digest through `through` from the rows, and check every kv row against the log. */
+  audit(through: number): ReplicaAudit {
+    assert(this.statements !== undefined, 'an audit reads through the raw SQLite handle');
+    const problems: string[] = [];
+    let mark: DigestMark = origin_mark;
+    try {
+      mark = this.digestThrough(undefined, through);
+    } catch (error) {
+      problems.push(String(error instanceof Error ? error.message : error));
+    }
+    for (const row of this.statements.kv_writers.iterate() as Iterable<KvWriterRow>) {
+      if (problems.length >= audit_problems_max) break;
+      const writer = row.id === null || row.payload === null ? undefined : { transaction_id: row.id, sequence: row.sequence, payload: JSON.parse(row.payload) as Payload };
+      const problem = checkKvRow(row.key, row.value, row.sequence, writer);
+      if (problem !== undefined) problems.push(problem);
+    }
+    return { ...mark, problems };
+  }
+
+  /** Forget the replica (every kv row, every COMMITTED transaction) in one transaction, to pull a clean copy. */
+  resetReplica(): void {
+    assert(this.statements !== undefined, 'a reset writes through the raw SQLite handle');
+    this.statements.reset();
+  }
+
   /** A page of the committed log after `after`, for a node catching up. */
   async readLog(after: number, limit: number): Promise<readonly CommittedEntry[]> {
     const rows = await this.db
@@ -150,7 +184,28 @@ function toRecord(row: Selectable<TransactionsTable>): ParticipantRecord {
 interface Statements {
   readonly find: import('better-sqlite3').Statement;
   readonly summarize: import('better-sqlite3').Statement;
+  readonly log_range: import('better-sqlite3').Statement;
+  readonly kv_writers: import('better-sqlite3').Statement;
   readonly write: (writes: ParticipantWrites) => void;
+  readonly reset: () => void;
+}
+
+interface LogRow {
+  readonly id: string;
+  readonly sequence: number;
+  readonly payload: string;
+}
+
+interface KvWriterRow {
+  readonly key: string;
+  readonly value: string | null;
+  readonly sequence: number;
+  readonly id: string | null;
+  readonly payload: string | null;
+}
+
+function* iterateLog(rows: Iterable<LogRow>): Iterable<CommittedEntry> {
+  for (const row of rows) yield { transaction_id: row.id, sequence: row.sequence, payload: JSON.parse(row.payload) as Payload };
 }
 
 function prepareStatements(sqlite: Sqlite): Statements {
@@ -184,5 +239,16 @@ function prepareStatements(sqlite: Sqlite): Statements {
     for (const input of writes.aborted) put_aborted.run(input.id, input.coordinator ?? null, input.epoch, input.now_ms);
   });
   const summarize = sqlite.prepare(`select count(*) as count, max(sequence) as max from transactions where state = 'COMMITTED'`);
-  return { find, summarize, write: (writes) => write(writes) };
+  const log_range = sqlite.prepare(`select id, sequence, payload from transactions where state = 'COMMITTED' and sequence > ? and sequence <= ? order by sequence`);
+  const kv_writers = sqlite.prepare(
+    `select kv.key as key, kv.value as value, kv.sequence as sequence, t.id as id, t.payload as payload
+     from kv left join transactions t on t.sequence = kv.sequence and t.state = 'COMMITTED'`,
+  );
+  const delete_kv = sqlite.prepare('delete from kv');
+  const delete_committed = sqlite.prepare(`delete from transactions where state = 'COMMITTED'`);
+  const reset = sqlite.transaction(() => {
+    delete_kv.run();
+    delete_committed.run();
+  });
+  return { find, summarize, log_range, kv_writers, write: (writes) => write(writes), reset: () => reset() };
 }

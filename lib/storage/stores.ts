@@ -11,6 +11,7 @@ import type { ParticipantRecord, ParticipantWrites } from './participant-log.ts'
 import type { DecisionRecord } from './decision-log.ts';
 import type { Term } from './meta.ts';
 import type { KvItem } from './kv-reads.ts';
+import type { DigestMark, ReplicaAudit } from './replica-digest.ts';
 
 /** This node as a participant: table `transactions` and the replica (`kv`) it feeds. */
 export interface ParticipantStore {
@@ -22,6 +23,12 @@ export interface ParticipantStore {
   summarizeCommitted(): { readonly count: number; readonly max: number };
   listCommittedSequences(after: number): Promise<readonly number[]>;
   readLog(after: number, limit: number): Promise<readonly CommittedEntry[]>;
+  /** `from` (undefined: the origin) extended over the committed log through `through` (lib/storage/replica-digest.ts); throws on a gap. */
+  digestThrough(from: DigestMark | undefined, through: number): DigestMark;
+  /** Recompute the digest through `through` from what is stored, and check every kv row against the log. */
+  audit(through: number): ReplicaAudit;
+  /** Forget the replica durably (kv and every COMMITTED transaction), all or none: a clean copy is pulled next. */
+  resetReplica(): void;
 }
 
 /** This node as a coordinator: table `decisions`. */

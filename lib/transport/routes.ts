@@ -5,6 +5,7 @@
 import { H3, type H3Event } from 'h3';
 import {
   ClaimRequestSchema,
+  DigestQuerySchema,
   ViewsRequestSchema,
   KeyParamSchema,
   KvPageQuerySchema,
@@ -150,6 +151,14 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.post('/cluster/claim', async (event) => {
     const answer = await node.cluster.answerClaim(await body(event, ClaimRequestSchema));
     return reply(event, answer.granted ? 200 : 409, answer);
+  });
+
+  // A full audit of this replica (lib/node/replica-integrity.ts): what `twopc verify` compares.
+  app.get('/cluster/digest', async (event) => {
+    const { sequence } = await readQueryAs(event, DigestQuerySchema);
+    const applied = node.context.sequences.applied_through;
+    if (sequence !== undefined && sequence > applied) return reply(event, 409, { error: `sequence ${sequence} is not applied here yet`, last_sequence: applied });
+    return node.integrity.verify(sequence);
   });
 
   app.get('/cluster/terms', async () => ({ terms: await node.context.meta.listTerms() }));

@@ -1,0 +1,132 @@
+/**
+ * Does this replica still hold what it applied, and the same as the others? It keeps a running
+ * digest of its committed log (lib/storage/replica-digest.ts: SHA-256 chained in sequence
+ * order), recomputed from the rows at start and extended as sequences are applied; heartbeats
+ * carry it (`/health`: `digest_sequence`, `digest`). A full audit (the digest recomputed from
+ * the rows, every kv row checked against the log entry that wrote it) runs at start, every
+ * `integrity_audit_interval_ms`, and on demand (`GET /cluster/digest`, `twopc verify`).
+ *
+ * A replica whose audit finds a problem, or whose digest a majority of the membership
+ * contradicts at the same sequence (lib/cluster/digest-vote.ts), is repaired: it stops
+ * serving, forgets its kv rows and committed log in one transaction, and catches up the whole
+ * log again from the master (or the most advanced serving peer), like a new node.
+ */
+import { judgeDigest, type DigestComparison } from '../cluster/digest-vote.ts';
+import type { DigestMark, ReplicaAudit } from '../storage/replica-digest.ts';
+import type { NodeContext } from './context.ts';
+
+/** Marks (sequence → digest) kept to compare with peers' reports at their sequence. */
+export const digest_marks_kept = 1024;
+
+/** What `GET /cluster/digest` answers. */
+export interface DigestAnswer {
+  readonly addr: string;
+  readonly sequence: number;
+  readonly digest: string;
+  readonly last_sequence: number;
+  readonly problems: readonly string[];
+  /** True when this answer started a repair. */
+  readonly repairing: boolean;
+}
+
+export class ReplicaIntegrity {
+  private mark: DigestMark | undefined;
+  private readonly marks = new Map<number, string>();
+
+  constructor(
+    private readonly context: NodeContext,
+    /** Stop serving, forget the replica and pull a clean copy (TwopcNode.repair). */
+    private readonly repair: (reason: string) => Promise<void>,
+  ) {}
+
+  /** At start: audit the store; a replica that contradicts itself is repaired before it catches up. */
+  async start(): Promise<void> {
+    const audit = this.context.participant_log.audit(this.context.sequences.applied_through);
+    this.remember(audit);
+    if (audit.problems.length > 0) await this.repair(`the store contradicts itself: ${audit.problems.join('; ')}`);
+  }
+
+  /** The running digest, extended to the applied prefix; undefined while it cannot be (a gap). */
+  current(): DigestMark | undefined {
+    const through = this.context.sequences.applied_through;
+    const mark = this.mark;
+    if (mark === undefined || mark.sequence > through) return undefined;
+    if (mark.sequence === through) return mark;
+    try {
+      const next = this.context.participant_log.digestThrough(mark, through);
+      this.remember(next);
+      return next;
+    } catch (error) {
+      this.context.log.warn('digest-not-extended', { from: mark.sequence, through, error: String(error) });
+      return undefined;
+    }
+  }
+
+  /** The digest at `sequence` from the nearest kept mark below it; undefined when none is kept. */
+  digestAt(sequence: number): string | undefined {
+    const current = this.current();
+    if (current === undefined || sequence > current.sequence) return undefined;
+    const kept = this.marks.get(sequence);
+    if (kept !== undefined) return kept;
+    let floor: DigestMark | undefined;
+    for (const [at, digest] of this.marks) if (at < sequence && (floor === undefined || at > floor.sequence)) floor = { sequence: at, digest };
+    if (floor === undefined) return undefined;
+    try {
+      return this.context.participant_log.digestThrough(floor, sequence).digest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Compare with what the peers' last heartbeats said; repair if a majority of the membership is against this replica. */
+  async compareWithPeers(): Promise<void> {
+    const { state } = this.context;
+    if (state.phase !== 'serving') return;
+    const comparisons: DigestComparison[] = [];
+    for (const peer of state.peers.values()) {
+      const report = peer.last_report;
+      if (!peer.reachable || report?.digest === undefined || report.digest_sequence === undefined) continue;
+      const own = this.digestAt(report.digest_sequence);
+      if (own !== undefined) comparisons.push({ peer: peer.addr, sequence: report.digest_sequence, peer_digest: report.digest, own_digest: own });
+    }
+    const verdict = judgeDigest(comparisons, state.members.length);
+    if (verdict.kind === 'outvoted') await this.repair(`digest differs from ${verdict.against.join(', ')} at sequence ${verdict.sequence}`);
+  }
+
+  /**
+   * A full audit through `sequence` (default: the applied prefix). Problems, or a recomputed
+   * digest that differs from the running one (a row changed after it was applied), start a
+   * repair; the answer carries the recomputed digest.
+   */
+  verify(sequence = this.context.sequences.applied_through): DigestAnswer {
+    const audit = this.context.participant_log.audit(sequence);
+    const running = this.digestAt(sequence);
+    const problems = running !== undefined && running !== audit.digest && audit.problems.length === 0 ? [`the log at or below sequence ${sequence} changed after it was applied`] : audit.problems;
+    const repairing = problems.length > 0 && this.context.state.phase === 'serving';
+    if (repairing) void this.repair(`audit: ${problems.join('; ')}`).catch((error: unknown) => this.context.log.warn('repair-failed', { error: String(error) }));
+    return { addr: this.context.addr, sequence: audit.sequence, digest: audit.digest, last_sequence: this.context.sequences.applied_through, problems, repairing };
+  }
+
+  /** The periodic audit: the same as `verify`, logged. */
+  async audit(): Promise<void> {
+    if (this.context.state.phase !== 'serving') return;
+    const answer = this.verify();
+    if (answer.problems.length > 0) this.context.log.warn('audit-failed', { problems: answer.problems });
+  }
+
+  /** Forget every mark: the replica was wiped. */
+  forget(): void {
+    this.marks.clear();
+    this.mark = { sequence: 0, digest: this.context.participant_log.digestThrough(undefined, 0).digest };
+  }
+
+  private remember(mark: ReplicaAudit | DigestMark): void {
+    this.mark = { sequence: mark.sequence, digest: mark.digest };
+    this.marks.set(mark.sequence, mark.digest);
+    while (this.marks.size > digest_marks_kept) {
+      const oldest = this.marks.keys().next().value;
+      if (oldest === undefined) break;
+      this.marks.delete(oldest);
+    }
+  }
+}
