@@ -19,7 +19,7 @@ export class NodeHttp {
     const sent = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, body: sent }, Date.now()));
+    if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, node: addr, body: sent }, Date.now()));
     try {
       const response = await fetch(`http://${addr}${path}`, { method, headers, signal: AbortSignal.timeout(timeout_ms), ...(body !== undefined && { body: sent }) });
       const text = await response.text();

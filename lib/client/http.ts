@@ -48,7 +48,7 @@ function sendRequest(agent: Agent, secret: string | undefined, addr: string, pat
   const body = request.body === undefined ? '' : JSON.stringify(request.body);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (request.body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
-  if (secret !== undefined) Object.assign(headers, signRequest(secret, { method, path, body }, Date.now()));
+  if (secret !== undefined) Object.assign(headers, signRequest(secret, { method, path, node: addr, body }, Date.now()));
   const timeout_ms = Math.max(1, Math.round(request.timeout_ms));
   return new Promise((resolve) => {
     let connected = false;

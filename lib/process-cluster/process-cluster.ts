@@ -214,7 +214,7 @@ export class ProcessCluster {
 
   /** A GET from the harness (signed when the cluster has a secret); status 0 when no answer came. */
   async probe(addr: string, path: string, timeout_ms = probe_timeout_ms): Promise<ProbeAnswer> {
-    const headers: Record<string, string> = this.options.secret === undefined ? {} : signRequest(this.options.secret, { method: 'GET', path, body: '' }, Date.now());
+    const headers: Record<string, string> = this.options.secret === undefined ? {} : signRequest(this.options.secret, { method: 'GET', path, node: addr, body: '' }, Date.now());
     try {
       const response = await fetch(`http://${addr}${path}`, { headers, signal: AbortSignal.timeout(timeout_ms) });
       const text = await response.text();

@@ -1,6 +1,7 @@
 /**
- * Request signing: HMAC-SHA256 over the method, the path with its query, a timestamp, a
- * nonce and the SHA-256 of the body (sent as a header). Every request to a node carries the
+ * Request signing: HMAC-SHA256 over the method, the path with its query, the node the
+ * request is for (its address as the membership writes it), a timestamp, a nonce and the
+ * SHA-256 of the body (sent as a header). Every request to a node carries the
  * headers below when the cluster has a secret; peers and the CLI sign alike. Because the body
  * enters only through its digest, a node checks a signature from the headers alone, before it
  * reads any body, and then checks the body against the signed digest.
@@ -11,6 +12,7 @@ export const timestamp_header = 'x-twopc-timestamp';
 export const nonce_header = 'x-twopc-nonce';
 export const signature_header = 'x-twopc-signature';
 export const content_digest_header = 'x-twopc-content-sha256';
+export const node_header = 'x-twopc-node';
 
 /** Shortest cluster secret accepted, in characters. */
 export const secret_min_length_chars = 32;
@@ -21,10 +23,12 @@ export interface SignedParts {
   readonly method: string;
   /** Path with its query string, as sent. */
   readonly path: string;
+  /** The node the request is for, `host:port` as in the membership: a signature is good there only. */
+  readonly node: string;
   readonly body: string;
 }
 
-export type SignatureHeaders = Readonly<Record<typeof timestamp_header | typeof nonce_header | typeof signature_header | typeof content_digest_header, string>>;
+export type SignatureHeaders = Readonly<Record<typeof timestamp_header | typeof nonce_header | typeof signature_header | typeof content_digest_header | typeof node_header, string>>;
 
 export function signRequest(secret: string, parts: SignedParts, now_ms: number, nonce = randomBytes(16).toString('hex')): SignatureHeaders {
   const timestamp = String(now_ms);
@@ -33,6 +37,7 @@ export function signRequest(secret: string, parts: SignedParts, now_ms: number, 
     [timestamp_header]: timestamp,
     [nonce_header]: nonce,
     [content_digest_header]: digest,
+    [node_header]: parts.node,
     [signature_header]: hmac(secret, parts, timestamp, nonce, digest),
   };
 }
@@ -41,15 +46,21 @@ export type Verdict = { readonly ok: true; readonly nonce: string; readonly cont
 
 /**
  * Check a request's signature headers without its body; constant-time on the signature
- * itself. The body, once read, must match `content_sha256` (`bodyMatches`).
+ * itself. `parts.node` is the receiver's own address: a request signed for another node is
+ * refused, and so is one signed before `not_before_ms` (the receiver's start), so a captured
+ * request works neither elsewhere nor after a restart. The body, once read, must match
+ * `content_sha256` (`bodyMatches`).
  */
-export function verifyHeaders(secret: string, parts: Omit<SignedParts, 'body'>, headers: (name: string) => string | null, now_ms: number): Verdict {
+export function verifyHeaders(secret: string, parts: Omit<SignedParts, 'body'>, headers: (name: string) => string | null, now_ms: number, not_before_ms = 0): Verdict {
   const timestamp = headers(timestamp_header);
   const nonce = headers(nonce_header);
   const signature = headers(signature_header);
   const digest = headers(content_digest_header);
   if (timestamp === null || nonce === null || signature === null || digest === null) return { ok: false, reason: 'request is not signed' };
   if (!/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{16,64}$/.test(nonce) || !/^[0-9a-f]{64}$/.test(digest)) return { ok: false, reason: 'malformed signature headers' };
+  const node = headers(node_header);
+  if (node !== null && node !== parts.node) return { ok: false, reason: `signed for another node (${node.slice(0, 300)}), this is ${parts.node}` };
+  if (Number(timestamp) < not_before_ms) return { ok: false, reason: 'signed before this node started' };
   if (Math.abs(now_ms - Number(timestamp)) > signature_window_ms) return { ok: false, reason: 'signature timestamp outside the accepted window' };
   const expected = Buffer.from(hmac(secret, parts, timestamp, nonce, digest), 'hex');
   const given = Buffer.from(signature, 'hex');
@@ -63,8 +74,8 @@ export function bodyMatches(body: string, content_sha256: string): boolean {
 }
 
 /** A whole request at once (headers and body): what a test or a tool that holds the body asks. */
-export function verifyRequest(secret: string, parts: SignedParts, headers: (name: string) => string | null, now_ms: number): Verdict {
-  const verdict = verifyHeaders(secret, parts, headers, now_ms);
+export function verifyRequest(secret: string, parts: SignedParts, headers: (name: string) => string | null, now_ms: number, not_before_ms = 0): Verdict {
+  const verdict = verifyHeaders(secret, parts, headers, now_ms, not_before_ms);
   if (verdict.ok && !bodyMatches(parts.body, verdict.content_sha256)) return { ok: false, reason: 'body does not match its signature' };
   return verdict;
 }
@@ -74,5 +85,5 @@ function digestBody(body: string): string {
 }
 
 function hmac(secret: string, parts: Omit<SignedParts, 'body'>, timestamp: string, nonce: string, content_sha256: string): string {
-  return createHmac('sha256', secret).update(`${parts.method.toUpperCase()}\n${parts.path}\n${timestamp}\n${nonce}\n${content_sha256}`).digest('hex');
+  return createHmac('sha256', secret).update(`${parts.method.toUpperCase()}\n${parts.path}\n${parts.node}\n${timestamp}\n${nonce}\n${content_sha256}`).digest('hex');
 }

@@ -13,13 +13,16 @@ import { ReplayGuard } from '../security/replay-guard.ts';
  * within the route's body limit, checked against its signed digest, and handed on to the
  * route unchanged.
  */
-export function authenticate(secret: string, clock: Clock, limitFor: (path: string) => number): (event: H3Event) => Promise<void> {
+export function authenticate(secret: string, clock: Clock, limitFor: (path: string) => number, addr: string): (event: H3Event) => Promise<void> {
   const replays = new ReplayGuard();
+  // Nonces live in memory only: what was signed before this process started is refused
+  // outright, so a request captured before a restart cannot be replayed after it.
+  const started_ms = clock.now_ms();
   return async (event) => {
     const request = event.req;
     const url = new URL(request.url);
     const now_ms = clock.now_ms();
-    const verdict = verifyHeaders(secret, { method: request.method, path: url.pathname + url.search }, (name) => request.headers.get(name), now_ms);
+    const verdict = verifyHeaders(secret, { method: request.method, path: url.pathname + url.search, node: addr }, (name) => request.headers.get(name), now_ms, started_ms);
     if (!verdict.ok) throw new HTTPError({ status: 401, message: verdict.reason });
     if (!replays.admit(verdict.nonce, now_ms)) throw new HTTPError({ status: 401, message: 'replayed request' });
     const body: Uint8Array<ArrayBuffer> = request.body === null ? new Uint8Array() : await readLimited(event, limitFor(url.pathname));

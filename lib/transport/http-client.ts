@@ -29,7 +29,7 @@ export class PeerClient implements PeerCalls {
     const pool = this.poolFor(addr);
     const text = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-    if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, body: text }, this.clock.now_ms()));
+    if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, node: addr, body: text }, this.clock.now_ms()));
     try {
       const response = await pool.request({
         path,

@@ -88,7 +88,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.use(() => node.cluster.pulse());
   const batch_paths = new Set(['/prepare-batch', '/decide-batch', '/cluster/views']);
   const limitFor = (path: string) => (batch_paths.has(path) ? node.context.limits.batch_body_limit_bytes : limit);
-  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limitFor));
+  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limitFor, node.addr));
 
   app.get('/health', (event) => {
     const report = node.cluster.report();

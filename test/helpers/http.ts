@@ -7,7 +7,7 @@ import { signRequest } from '../../lib/security/signature.ts';
 export async function request<T = any>(addr: string, method: 'GET' | 'POST', path: string, body?: unknown, timeout_ms = 5_000, secret?: string): Promise<{ status: number; body: T }> {
   const sent = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-  if (secret !== undefined) Object.assign(headers, signRequest(secret, { method, path, body: sent }, Date.now()));
+  if (secret !== undefined) Object.assign(headers, signRequest(secret, { method, path, node: addr, body: sent }, Date.now()));
   const response = await fetch(`http://${addr}${path}`, { method, headers, signal: AbortSignal.timeout(timeout_ms), ...(body !== undefined && { body: sent }) });
   const text = await response.text();
   let parsed: unknown = text;

@@ -23,8 +23,8 @@ async function send(addr: string, method: 'GET' | 'POST', path: string, body: st
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-function signed(method: string, path: string, body = '') {
-  return signRequest(secret, { method, path, body }, Date.now());
+function signed(node: string, method: string, path: string, body = '') {
+  return signRequest(secret, { method, path, node, body }, Date.now());
 }
 
 test.serial('peers sign to each other: a transaction commits on every node', async (t) => {
@@ -40,26 +40,26 @@ test.serial('unsigned, badly signed, stale and replayed requests get 401 and cha
   t.is(unsigned.status, 401);
   t.is(unsigned.body['error'], 'request is not signed');
   t.is((await send(master, 'GET', '/kv/vault', undefined, {})).status, 401, 'reads need a signature too');
-  const wrong = signRequest('w'.repeat(40), { method: 'POST', path: '/transactions', body }, Date.now());
+  const wrong = signRequest('w'.repeat(40), { method: 'POST', path: '/transactions', node: master, body }, Date.now());
   t.is((await send(master, 'POST', '/transactions', body, wrong)).status, 401);
-  const other_body = signed('POST', '/transactions', JSON.stringify({ payload: { vault: 'closed' } }));
+  const other_body = signed(master, 'POST', '/transactions', JSON.stringify({ payload: { vault: 'closed' } }));
   t.is((await send(master, 'POST', '/transactions', body, other_body)).status, 401, 'a signature covers the body');
-  const stale = signRequest(secret, { method: 'POST', path: '/transactions', body }, Date.now() - 60_000);
+  const stale = signRequest(secret, { method: 'POST', path: '/transactions', node: master, body }, Date.now() - 60_000);
   t.is((await send(master, 'POST', '/transactions', body, stale)).status, 401);
   const prepare = JSON.stringify({ transaction_id: 'forged-1', payload: { vault: 'robbed' } });
   t.is((await send(cluster.addrs[2]!, 'POST', '/prepare', prepare, {})).status, 401);
 
   const good_body = JSON.stringify({ payload: { vault: 'locked' } });
-  const headers = signed('POST', '/transactions', good_body);
+  const headers = signed(master, 'POST', '/transactions', good_body);
   t.is((await send(master, 'POST', '/transactions', good_body, headers)).status, 200);
   const replay = await send(master, 'POST', '/transactions', good_body, headers);
   t.is(replay.status, 401);
   t.is(replay.body['error'], 'replayed request');
 
   for (const addr of cluster.addrs) {
-    const read = await send(addr, 'GET', '/kv/vault', undefined, signed('GET', '/kv/vault'));
+    const read = await send(addr, 'GET', '/kv/vault', undefined, signed(addr, 'GET', '/kv/vault'));
     t.like(read.body, { value: 'locked' }, addr);
-    const forged = await send(addr, 'GET', '/transactions/forged-1', undefined, signed('GET', '/transactions/forged-1'));
+    const forged = await send(addr, 'GET', '/transactions/forged-1', undefined, signed(addr, 'GET', '/transactions/forged-1'));
     t.is(forged.body['state'], 'UNKNOWN', addr);
   }
 });

@@ -322,17 +322,17 @@ test.serial('signatures: missing, malformed, future, wrong path, wrong method an
     const addr = await signed_cluster.waitForMaster();
     const body = JSON.stringify({ payload: { vault: 'robbed' } });
     const now = Date.now();
-    const good = signRequest(secret, { method: 'POST', path: '/transactions', body }, now);
+    const good = signRequest(secret, { method: 'POST', node: addr, path: '/transactions', body }, now);
     const json = { 'content-type': 'application/json' };
     const cases: readonly (readonly [string, string, string, Record<string, string>])[] = [
       ['nonce header missing', 'POST', '/transactions', { ...json, 'x-twopc-timestamp': good['x-twopc-timestamp'], 'x-twopc-signature': good['x-twopc-signature'] }],
       ['timestamp not a number', 'POST', '/transactions', { ...json, ...good, 'x-twopc-timestamp': 'yesterday' }],
       ['signature not hex', 'POST', '/transactions', { ...json, ...good, 'x-twopc-signature': 'zz'.repeat(32) }],
       ['signature truncated', 'POST', '/transactions', { ...json, ...good, 'x-twopc-signature': good['x-twopc-signature'].slice(0, 32) }],
-      ['timestamp 60 s in the future', 'POST', '/transactions', { ...json, ...signRequest(secret, { method: 'POST', path: '/transactions', body }, now + 60_000) }],
-      ['signed for another path', 'POST', '/transactions', { ...json, ...signRequest(secret, { method: 'POST', path: '/prepare', body }, now) }],
-      ['signed for another method', 'POST', '/transactions', { ...json, ...signRequest(secret, { method: 'PUT', path: '/transactions', body }, now) }],
-      ['signed for another query', 'GET', '/kv?limit=5', signRequest(secret, { method: 'GET', path: '/kv?limit=1', body: '' }, now)],
+      ['timestamp 60 s in the future', 'POST', '/transactions', { ...json, ...signRequest(secret, { method: 'POST', node: addr, path: '/transactions', body }, now + 60_000) }],
+      ['signed for another path', 'POST', '/transactions', { ...json, ...signRequest(secret, { method: 'POST', node: addr, path: '/prepare', body }, now) }],
+      ['signed for another method', 'POST', '/transactions', { ...json, ...signRequest(secret, { method: 'PUT', node: addr, path: '/transactions', body }, now) }],
+      ['signed for another query', 'GET', '/kv?limit=5', signRequest(secret, { method: 'GET', node: addr, path: '/kv?limit=1', body: '' }, now)],
     ];
     const before = JSON.stringify(await signed_cluster.dump(addr));
     for (const [name, method, path, headers] of cases) {
@@ -343,16 +343,16 @@ test.serial('signatures: missing, malformed, future, wrong path, wrong method an
     // A fresh, valid request that reuses an accepted request's nonce is a replay.
     const first_body = JSON.stringify({ payload: { vault: 'locked' } });
     const nonce = 'ab'.repeat(16);
-    t.is((await send(addr, 'POST', '/transactions', first_body, { ...json, ...signRequest(secret, { method: 'POST', path: '/transactions', body: first_body }, Date.now(), nonce) })).status, 200);
-    const reused = await send(addr, 'POST', '/transactions', body, { ...json, ...signRequest(secret, { method: 'POST', path: '/transactions', body }, Date.now(), nonce) });
+    t.is((await send(addr, 'POST', '/transactions', first_body, { ...json, ...signRequest(secret, { method: 'POST', node: addr, path: '/transactions', body: first_body }, Date.now(), nonce) })).status, 200);
+    const reused = await send(addr, 'POST', '/transactions', body, { ...json, ...signRequest(secret, { method: 'POST', node: addr, path: '/transactions', body }, Date.now(), nonce) });
     t.is(reused.status, 401);
     t.is(reused.body['error'], 'replayed request');
     // Signed, but the body is hostile: the signature is no pass for bad input.
     const deep = `{"payload":{"a":${deep_arrays}}}`;
-    assertError(t, await send(addr, 'POST', '/transactions', deep, { ...json, ...signRequest(secret, { method: 'POST', path: '/transactions', body: deep }, Date.now()) }), 400);
+    assertError(t, await send(addr, 'POST', '/transactions', deep, { ...json, ...signRequest(secret, { method: 'POST', node: addr, path: '/transactions', body: deep }, Date.now()) }), 400);
     // A signed request whose body stalls still times out.
     const [host, port] = addr.split(':') as [string, string];
-    const head = `POST /transactions HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n${Object.entries(signRequest(secret, { method: 'POST', path: '/transactions', body: 'x'.repeat(100) }, Date.now())).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n{"payload":`;
+    const head = `POST /transactions HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n${Object.entries(signRequest(secret, { method: 'POST', node: addr, path: '/transactions', body: 'x'.repeat(100) }, Date.now())).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n{"payload":`;
     assertError(t, await rawExchange(addr, head), 408);
     const after = await signed_cluster.dump(addr);
     t.deepEqual(after.map((item) => [item.key, item.value]), [['vault', 'locked']], 'only the one good write landed');

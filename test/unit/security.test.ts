@@ -4,7 +4,7 @@ import { ReplayGuard } from '../../lib/security/replay-guard.ts';
 import { checkBindPolicy } from '../../lib/security/bind-policy.ts';
 
 const secret = 's'.repeat(32);
-const parts: SignedParts = { method: 'POST', path: '/transactions', body: '{"payload":{"a":1}}' };
+const parts: SignedParts = { method: 'POST', path: '/transactions', node: '10.0.0.1:8081', body: '{"payload":{"a":1}}' };
 const now = 1_700_000_000_000;
 const lookup = (headers: Readonly<Record<string, string>>) => (name: string) => headers[name] ?? null;
 
@@ -21,6 +21,17 @@ test('any change to method, path, body, timestamp or secret breaks the signature
   t.like(verifyRequest(secret, { ...parts, method: 'GET' }, lookup(headers), now), { ok: false, reason: 'bad signature' });
   t.like(verifyRequest('t'.repeat(32), parts, lookup(headers), now), { ok: false, reason: 'bad signature' });
   t.like(verifyRequest(secret, parts, lookup({ ...headers, 'x-twopc-timestamp': String(now + 1) }), now), { ok: false, reason: 'bad signature' });
+});
+
+// Issue 14, item 10: a captured signed write was replayed to the new master after a failover,
+// and to the same master after a restart, and committed again.
+test('a signature is good only on the node it names, and only after that node started', (t) => {
+  const headers = signRequest(secret, parts, now);
+  t.like(verifyRequest(secret, { ...parts, node: '10.0.0.2:8081' }, lookup(headers), now), { ok: false, reason: 'signed for another node (10.0.0.1:8081), this is 10.0.0.2:8081' });
+  const { 'x-twopc-node': _named, ...unnamed } = headers;
+  t.like(verifyRequest(secret, { ...parts, node: '10.0.0.2:8081' }, lookup(unnamed), now), { ok: false, reason: 'bad signature' }, 'dropping the header does not help');
+  t.like(verifyRequest(secret, parts, lookup(headers), now + 5, now + 1), { ok: false, reason: 'signed before this node started' });
+  t.like(verifyRequest(secret, parts, lookup(headers), now + 5, now), { ok: true });
 });
 
 test('unsigned, malformed and out-of-window requests are refused', (t) => {
