@@ -308,3 +308,22 @@ test('a reconcile pass that asked before a take-over adopted the decision does n
   t.deepEqual(await s.settle(), []);
   t.deepEqual(s.nodes.map((node) => node.durable.records.get(first.id)?.state), ['COMMITTED', 'COMMITTED', 'COMMITTED']);
 });
+
+// Once found by seed 345: a new master that is behind and cannot pull the log it lacks must
+// not start handing out sequences (it steps down and tries again); once it has caught up by
+// other means (here termination commits the transaction it missed), it starts above them.
+test('a master whose take-over catch-up failed does not hand out a sequence already used', async (t) => {
+  // Termination late enough that the take-over comes first.
+  const s = await Scenario.start({ limits: { in_doubt_after_ms: 5_000 } });
+  s.drop({ from: s.addr(1), to: s.addr(2), label: /^POST \/decide-batch/ });
+  s.drop({ from: s.addr(2), label: /^GET \/cluster\/log/ });
+  const first = s.submit(['a']);
+  t.is(await s.outcome(first.answer), 200);
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  t.is(s.node(2).durable.records.get(first.id)?.state, 'COMMITTED', 'node 2 learnt the commit it missed before leading');
+  const second = s.submit(['b'], 2);
+  t.is(await s.outcome(second.answer), 200);
+  t.not(s.record.acknowledged.get(second.id), s.record.acknowledged.get(first.id));
+  t.deepEqual(await s.settle(), []);
+});
