@@ -6,6 +6,7 @@
 import { exit_codes, UsageError, type ExitCode } from './exit.ts';
 import { flagInteger, flagSwitch, optionalText, type RawFlags } from './flags.ts';
 import { printJson, printLine } from './output.ts';
+import { forced_exit_code, onShutdownSignal } from './signals.ts';
 import { runBench, type BenchSettings } from '../bench/run-bench.ts';
 import { Progress } from '../bench/progress.ts';
 import { formatReport } from '../bench/report.ts';
@@ -82,6 +83,8 @@ export function parseBenchFlags(raw: RawFlags): BenchFlags {
 
 export async function runBenchCommand(raw: RawFlags): Promise<ExitCode> {
   const flags = parseBenchFlags(raw);
+  // Ctrl-C ends the run through process.exit, whose exit hook kills every node it started.
+  void onShutdownSignal().then(() => process.exit(forced_exit_code));
   const progress = new Progress();
   const result = await runBench(flags.settings, progress);
   progress.done();

@@ -61,7 +61,8 @@ export class TwopcNode {
     this.every(limits.heartbeat_interval_ms, () => this.cluster.tick());
     this.every(Math.max(10, Math.floor(limits.heartbeat_interval_ms / 2)), async () => this.cluster.pulse());
     this.every(limits.decision_retry_interval_ms, () => this.coordinator.redeliver());
-    this.every(Math.max(100, Math.floor(limits.in_doubt_after_ms / 2)), () => this.recovery.resolveStale());
+    // The first in-doubt pass runs at once: what a restarted node holds PREPARED is due (resolveStale).
+    this.every(Math.max(100, Math.floor(limits.in_doubt_after_ms / 2)), () => this.recovery.resolveStale(), 0);
     this.every(limits.heartbeat_interval_ms, () => this.integrity.compareWithPeers());
     this.every(limits.integrity_audit_interval_ms, () => this.integrity.audit());
     await this.cluster.tick();
@@ -86,10 +87,12 @@ export class TwopcNode {
     this.timers.clear();
   }
 
-  /** Run `task` every `interval_ms`, never two at once, logging (not throwing) failures. */
-  private every(interval_ms: number, task: () => Promise<void>): void {
+  /** Run `task` every `interval_ms` (the first time after `first_ms`), never two at once, logging (not throwing) failures. */
+  private every(interval_ms: number, task: () => Promise<void>, first_ms = interval_ms): void {
+    let delay_ms = first_ms;
     const schedule = () => {
-      const timer = this.context.timers.after(interval_ms, () => {
+      const timer = this.context.timers.after(delay_ms, () => {
+        delay_ms = interval_ms;
         this.timers.delete(timer);
         void run();
       });

@@ -3,22 +3,25 @@
  * (catch-up and anti-entropy), and resolving PREPARED transactions whose decision never
  * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
  */
-import type { CommittedEntry, TransactionView } from '../protocol/messages.ts';
+import type { CommittedEntry, DecideBatchRequest, TransactionView } from '../protocol/messages.ts';
 import { reconcileDecision, type PeerAnswer } from '../two-phase-commit/termination.ts';
-import { inBatches, judgeBatch, planQuestions, splitResolutions } from '../two-phase-commit/in-doubt-batch.ts';
-import { batch_max_transactions } from '../protocol/messages.ts';
+import { inBatches, judgeBatch, listFenced, planFences, planQuestions, splitResolutions, type BatchOutcome } from '../two-phase-commit/in-doubt-batch.ts';
 import { UnconfirmedDecisions, type Settlement } from '../two-phase-commit/unconfirmed-decisions.ts';
 import { listUnknowableRounds, splitForTakeOver, type InDoubtRound } from '../cluster/take-over.ts';
 import type { NodeContext } from './context.ts';
-import type { ParticipantService } from './participant-service.ts';
+import type { DecideBatchAnswer, ParticipantService } from './participant-service.ts';
 import type { ParticipantRecord } from '../storage/participant-log.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { assert } from '../util/assert.ts';
 
 /** Committed transactions fetched per catch-up request. */
 export const catch_up_page_size = 500;
-/** In-doubt transactions resolved together: one question to each peer and one local write per batch. */
-export const in_doubt_batch_max = batch_max_transactions;
+/**
+ * In-doubt transactions resolved together: one question to each peer and one local write per
+ * batch. A master's round holds as many; each question must be answered within
+ * `peer_query_timeout_ms` even on a busy machine.
+ */
+export const in_doubt_batch_max = 256;
 
 export class RecoveryService {
   /** Transactions being resolved right now, so two passes never work on one. */
@@ -30,6 +33,8 @@ export class RecoveryService {
   private readonly unconfirmed = new UnconfirmedDecisions();
   /** When this process first saw each PREPARED transaction (monotonic ms). */
   private readonly first_seen_ms = new Map<string, number>();
+  /** Until the first pass that ran: what it finds was PREPARED before this process started. */
+  private first_pass = true;
 
   constructor(
     private readonly context: NodeContext,
@@ -164,7 +169,9 @@ export class RecoveryService {
   /**
    * One pass over PREPARED transactions this node has held for `in_doubt_after_ms`. Ages are
    * measured on the monotonic clock from when this process first saw each one, so a wall
-   * clock that jumps (either way) neither hurries nor stalls termination.
+   * clock that jumps (either way) neither hurries nor stalls termination. What the first pass
+   * finds was prepared before a restart, its decision missed while the node was down: it is
+   * due at once.
    */
   async resolveStale(): Promise<void> {
     const { context } = this;
@@ -175,8 +182,10 @@ export class RecoveryService {
     const prepared = await context.participant_log.listPrepared();
     const still = new Set(prepared.map((record) => record.id));
     for (const id of this.first_seen_ms.keys()) if (!still.has(id)) this.first_seen_ms.delete(id);
+    const seen_now_ms = this.first_pass ? now_ms - context.limits.in_doubt_after_ms : now_ms;
+    this.first_pass = false;
     const due = prepared.filter((record) => {
-      const first_seen_ms = this.first_seen_ms.get(record.id) ?? now_ms;
+      const first_seen_ms = this.first_seen_ms.get(record.id) ?? seen_now_ms;
       this.first_seen_ms.set(record.id, first_seen_ms);
       return now_ms - first_seen_ms >= context.limits.in_doubt_after_ms;
     });
@@ -258,10 +267,8 @@ export class RecoveryService {
         context.log.info('in-doubt', { transaction_id: id, resolution: resolution.kind, ...('reason' in resolution && { reason: resolution.reason }) });
       }
       const { commits, aborts, fences } = splitResolutions(judged);
-      if (commits.length > 0 || aborts.length > 0) await this.participant.decideBatch({ commits: [...commits], aborts: [...aborts] });
-      for (const fence of fences) {
-        if (await this.fence(fence.id, fence.addrs)) await this.participant.abort({ transaction_id: fence.id });
-      }
+      const fenced = fences.length > 0 ? await this.fenceAll(fences) : [];
+      if (commits.length > 0 || aborts.length > 0 || fenced.length > 0) await this.participant.decideBatch({ commits: [...commits], aborts: [...aborts, ...fenced] });
     } finally {
       for (const record of records) this.resolving.delete(record.id);
     }
@@ -291,22 +298,35 @@ export class RecoveryService {
     }
   }
 
-  /** Make participants that never prepared `id` remember an abort; true if all did. */
-  private async fence(id: string, addrs: readonly string[]): Promise<boolean> {
-    const message = { transaction_id: id, epoch: this.context.state.epoch };
-    const results = await Promise.all(
-      addrs.map(async (addr) => {
-        if (addr === this.context.addr) return (await this.participant.abort(message)).ok;
-        try {
-          // Over the wire a coordinator message names its sender; a fence of an id never
-          // prepared there is taken from any member (lib/two-phase-commit/participant.ts).
-          const wire = { ...message, coordinator: this.context.addr };
-          return (await this.context.client.call(addr, 'POST', '/abort', wire, this.context.limits.peer_query_timeout_ms)).status === 200;
-        } catch {
-          return false;
-        }
-      }),
+  /**
+   * Make the participants that never prepared a transaction remember an abort (each
+   * participant one message for the whole batch); returns the transactions every participant
+   * of whose fence did.
+   */
+  private async fenceAll(fences: BatchOutcome['fences']): Promise<readonly string[]> {
+    const { context } = this;
+    const epoch = context.state.epoch;
+    const acknowledged = new Map(
+      await Promise.all(
+        [...planFences(fences)].map(async ([addr, ids]) => {
+          const answer = await this.tellAborts(addr, { epoch, commits: [], aborts: [...ids] });
+          return [addr, new Set(ids.filter((_, index) => answer?.aborts[index]?.ok === true))] as const;
+        }),
+      ),
     );
-    return results.every(Boolean);
+    return listFenced(fences, acknowledged);
+  }
+
+  private async tellAborts(addr: string, batch: DecideBatchRequest): Promise<DecideBatchAnswer | undefined> {
+    if (addr === this.context.addr) return this.participant.decideBatch(batch);
+    try {
+      // Over the wire a coordinator message names its sender; a fence of an id never
+      // prepared there is taken from any member (lib/two-phase-commit/participant.ts).
+      const wire = { ...batch, coordinator: this.context.addr };
+      const answer = await this.context.client.call<DecideBatchAnswer>(addr, 'POST', '/decide-batch', wire, this.context.limits.peer_query_timeout_ms);
+      return answer.status === 200 && Array.isArray(answer.body?.aborts) ? answer.body : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }

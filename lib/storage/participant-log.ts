@@ -88,6 +88,7 @@ export class ParticipantLog implements ParticipantStore {
   }
 
   async find(id: string): Promise<ParticipantRecord | undefined> {
+    if (this.statements) return this.findNow(id);
     const row = await this.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toRecord(row) : undefined;
   }

@@ -1,9 +1,10 @@
 /**
  * Resolving in-doubt transactions in batches (a restart may find a thousand): per batch one
  * round of questions — each peer asked once, about every transaction of the batch it may
- * know — then each transaction judged on its own by `resolveInDoubt` (termination.ts), and
- * the commits and aborts written together, one local transaction (one fsync). Pure: the
- * recovery service asks and writes.
+ * know — then each transaction judged on its own by `resolveInDoubt` (termination.ts); the
+ * fences go out as one message per participant, and the commits and aborts (the fenced ones
+ * included) are written together, one local transaction (one fsync). Pure: the recovery
+ * service asks and writes.
  */
 import type { TransactionView } from '../protocol/messages.ts';
 import { resolveInDoubt, type PeerAnswer, type Resolution } from './termination.ts';
@@ -81,6 +82,27 @@ export function splitResolutions(judged: readonly Judged[]): BatchOutcome {
     else waits.push({ id, reason: resolution.reason });
   }
   return { commits, aborts, fences, waits };
+}
+
+/**
+ * The fences' messages: for each participant to fence, every transaction of the batch it must
+ * remember as aborted, in one request (`/decide-batch` aborts, as `/abort` does one).
+ */
+export function planFences(fences: BatchOutcome['fences']): ReadonlyMap<string, readonly string[]> {
+  const messages = new Map<string, string[]>();
+  for (const fence of fences) {
+    for (const addr of fence.addrs) {
+      const ids = messages.get(addr) ?? [];
+      ids.push(fence.id);
+      messages.set(addr, ids);
+    }
+  }
+  return messages;
+}
+
+/** The fenced transactions that every participant of their fence acknowledged: they abort here too. */
+export function listFenced(fences: BatchOutcome['fences'], acknowledged: ReadonlyMap<string, ReadonlySet<string>>): readonly string[] {
+  return fences.filter((fence) => fence.addrs.every((addr) => acknowledged.get(addr)?.has(fence.id) === true)).map((fence) => fence.id);
 }
 
 /** `items` in consecutive batches of at most `size`. */

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { TransactionView } from '../../lib/protocol/messages.ts';
-import { inBatches, judgeBatch, planQuestions, splitResolutions, type InDoubtRecord } from '../../lib/two-phase-commit/in-doubt-batch.ts';
+import { inBatches, judgeBatch, listFenced, planFences, planQuestions, splitResolutions, type InDoubtRecord } from '../../lib/two-phase-commit/in-doubt-batch.ts';
 
 const self = 'n1:1';
 const members = ['n1:1', 'n2:1', 'n3:1'];
@@ -82,4 +82,19 @@ test('batches keep order and hold at most their size', (t) => {
   t.deepEqual(batches.map((batch) => batch.length), [1_024, 1_024, 452]);
   t.deepEqual(batches.flat(), items);
   t.deepEqual(inBatches([], 1_024), []);
+});
+
+test('fences go out as one message per participant, and only a fence every participant acknowledged aborts here', (t) => {
+  const fences = [
+    { id: 'f1', addrs: ['n2:1', 'n3:1'] },
+    { id: 'f2', addrs: ['n2:1'] },
+    { id: 'f3', addrs: ['n3:1'] },
+  ];
+  t.deepEqual(Object.fromEntries(planFences(fences)), { 'n2:1': ['f1', 'f2'], 'n3:1': ['f1', 'f3'] });
+  const acknowledged = new Map([
+    ['n2:1', new Set(['f1', 'f2'])],
+    ['n3:1', new Set(['f3'])],
+  ]);
+  t.deepEqual(listFenced(fences, acknowledged), ['f2', 'f3'], 'f1 waits: n3 did not acknowledge it');
+  t.deepEqual(listFenced(fences, new Map()), [], 'nobody answered: nothing aborts');
 });
