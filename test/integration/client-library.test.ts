@@ -16,7 +16,9 @@ import {
   type TwopcClient,
 } from '../../lib/client/index.ts';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
@@ -105,6 +107,28 @@ test.serial("import { connect } from 'twopc' in a plain Node process: the compil
   const printed = JSON.parse(run.stdout) as { value: unknown; unknown: string };
   t.is(printed.value, 'yes');
   t.is(printed.unknown, 'function');
+});
+
+test.serial('a TypeScript project that depends on twopc type-checks against its declarations (and a wrong type is caught)', async (t) => {
+  const project = mkdtempSync(join(tmpdir(), 'twopc-consumer-'));
+  t.teardown(() => rmSync(project, { recursive: true, force: true }));
+  mkdirSync(join(project, 'node_modules'));
+  symlinkSync(package_dir, join(project, 'node_modules', 'twopc'), 'dir');
+  const source = (extra: string) => [
+    "import { connect, UnknownOutcomeError, type Committed, type Entry } from 'twopc';",
+    "const db = connect({ nodes: ['127.0.0.1:8081'], secret: 'x'.repeat(32) });",
+    "const c: Committed = await db.commit({ k: 'v' }, { id: 'order-42', timeout_ms: 5_000 });",
+    'const r: Entry | undefined = await db.get(\'k\', { min_sequence: c.sequence, node: c.master });',
+    'void r; void UnknownOutcomeError;',
+    extra,
+  ].join('\n');
+  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+  // One run over two files: the right use passes, the wrong one is the only error.
+  writeFileSync(join(project, 'use.mts'), source(''));
+  writeFileSync(join(project, 'misuse.mts'), source('const n: number = c.transaction_id; void n;'));
+  const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(package_dir, 'node_modules/@types'), 'use.mts', 'misuse.mts'];
+  const output = await promisify(execFile)(process.execPath, [tsc, ...flags], { cwd: project, timeout: 120_000 }).then(() => '', (error: { stdout?: string }) => error.stdout ?? 'failed');
+  t.deepEqual(output.trim().split('\n'), ["misuse.mts(6,7): error TS2322: Type 'string' is not assignable to type 'number'."]);
 });
 
 test.serial('typed errors: an abort carries the votes, bad input is refused before sending, unreachable nodes are named', async (t) => {
