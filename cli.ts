@@ -41,14 +41,15 @@ function buildCli(): CAC {
     .action(async (raw: RawFlags) => (await import('./lib/cli/cluster.ts')).runCluster(raw));
   cli
     .command('start-node', 'Run one node in this process')
-    .usage('start-node --addr HOST:PORT [--bind HOST] [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--log-level LEVEL] [--config FILE]')
+    .usage('start-node --addr HOST:PORT [--bind HOST] [--peers A,B] [--data-dir DIR] [--failpoints] [--secret-file PATH] [--client-keys-file PATH] [--log-level LEVEL] [--config FILE]')
     .option('--addr <host:port>', 'Address the node is known by, and listens on unless --bind (default: env TWOPC_ADDR)')
     .option('--bind <host>', 'Listen on this host instead, on the port of --addr (e.g. 0.0.0.0 in a container; needs the secret)')
     .option('--peers <list>', 'The rest of the membership, HOST:PORT,… (the node\'s own address may be listed: it is skipped)')
     .option('--data-dir <dir>', 'Root data directory; the node uses DIR/<host>_<port>/ (default: ./data)')
     .option('--failpoints', 'Enable POST /debug/failpoints (tests only; or env TWOPC_FAILPOINTS=1)')
+    .option('--client-keys-file <path>', 'Client keys (twopc-key:NAME:SECRET lines) that open the client routes only; re-read when it changes; needs the secret (or env TWOPC_CLIENT_KEYS_FILE)')
     .option('--log-level <level>', 'silent, error, warn, info or debug: JSON lines on stderr, pretty on a terminal (default: env TWOPC_LOG_LEVEL, else warn)')
-    .option('--config <file>', 'JSON file with addr, bind, peers, data_dir, secret_file, failpoints, log_level; flags override it')
+    .option('--config <file>', 'JSON file with addr, bind, peers, data_dir, secret_file, client_keys_file, failpoints, log_level; flags override it')
     .example('  $ twopc start-node --addr 127.0.0.1:8081 --peers 127.0.0.1:8082,127.0.0.1:8083')
     .example('  $ twopc start-node --config /etc/twopc/node.json --log-level info')
     .action(async (raw: RawFlags) => (await import('./lib/cli/start-node.ts')).runStartNode(raw));

@@ -20,6 +20,8 @@ export interface NodeOptions {
   readonly failpoints?: boolean;
   /** The cluster secret: when set, every request to and from this node is signed. */
   readonly secret?: string;
+  /** A file of client keys (`twopc-key:NAME:SECRET` lines) that open the client routes only; needs `secret`. */
+  readonly clientKeysFile?: string;
   readonly limits?: Partial<NodeLimits>;
   /** Log level; default the env TWOPC_LOG_LEVEL, else warn. */
   readonly logLevel?: LogLevel;

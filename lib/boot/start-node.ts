@@ -29,6 +29,7 @@ import { random_ids } from './random-ids.ts';
 import { default_limits } from '../node/options.ts';
 import { StartupError, type NodeHandle, type NodeOptions } from './options.ts';
 import { checkBindPolicy } from '../security/bind-policy.ts';
+import { ClientKeys } from '../security/client-keys.ts';
 
 export async function startNode(options: NodeOptions, base_clock: Clock = system_clock): Promise<NodeHandle> {
   const { host: name_host, port } = splitAddr(options.addr);
@@ -36,6 +37,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const clock = new SkewableClock(base_clock);
   const refusal = checkBindPolicy(host, options.secret);
   if (refusal !== undefined) throw new StartupError(refusal);
+  const client_keys = openClientKeys(options);
   const limits = { ...default_limits, ...options.limits };
   const dir = resolveNodeDir(options.dataDir, options.addr);
   // Own the port, then the folder, before anything is written: a start that fails here (the
@@ -100,6 +102,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
       starts,
       clock,
       ...(options.secret !== undefined && { secret: options.secret }),
+      ...(client_keys !== undefined && { client_keys }),
     }),
   );
   let stopping: Promise<void> | undefined;
@@ -176,4 +179,15 @@ function describe(error: unknown): string {
 function crashNow(addr: string): never {
   process.stderr.write(`twopc node ${addr}: crashing at a failpoint\n`);
   process.exit(137);
+}
+
+/** The client keys file, read once now: without a cluster secret, or unreadable or malformed, the node refuses to start. */
+function openClientKeys(options: NodeOptions): ClientKeys | undefined {
+  if (options.clientKeysFile === undefined) return undefined;
+  if (options.secret === undefined) throw new StartupError('client keys need a cluster secret (--secret-file PATH or env TWOPC_SECRET): without one no request is signed');
+  try {
+    return new ClientKeys(options.clientKeysFile, (message) => process.emitWarning(message));
+  } catch (error) {
+    throw new StartupError(`cannot read the client keys: ${describe(error)}`);
+  }
 }

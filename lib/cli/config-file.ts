@@ -1,6 +1,6 @@
 /**
  * `twopc start-node --config FILE`: a JSON file holding the same settings as the flags
- * (`addr`, `bind`, `peers`, `data_dir`, `secret_file`, `failpoints`, `log_level`). Flags given on
+ * (`addr`, `bind`, `peers`, `data_dir`, `secret_file`, `client_keys_file`, `failpoints`, `log_level`). Flags given on
  * the command line override the file. Relative paths in the file are taken from the file's
  * own directory. An unreadable file, bad JSON, an unknown key or a value of the wrong type
  * is a usage error (one line, exit 2) naming the file and the key.
@@ -19,6 +19,7 @@ const config_keys: Readonly<Record<string, { readonly flag: string; readonly kin
   peers: { flag: 'peers', kind: 'addr-list' },
   data_dir: { flag: 'dataDir', kind: 'path' },
   secret_file: { flag: 'secretFile', kind: 'path' },
+  client_keys_file: { flag: 'clientKeysFile', kind: 'path' },
   failpoints: { flag: 'failpoints', kind: 'switch' },
   log_level: { flag: 'logLevel', kind: 'text' },
 };

@@ -24,6 +24,7 @@ export interface StartNodeFlags {
   readonly dataDir: string;
   readonly failpoints: boolean;
   readonly secret: string | undefined;
+  readonly clientKeysFile: string | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -39,6 +40,7 @@ export async function runStartNode(raw: RawFlags): Promise<ExitCode> {
     failpoints: flags.failpoints,
     logLevel: flags.logLevel,
     ...(flags.secret !== undefined && { secret: flags.secret }),
+    ...(flags.clientKeysFile !== undefined && { clientKeysFile: flags.clientKeysFile }),
   });
   printLine(`twopc node ${flags.addr} serving (pid ${process.pid}, data ${flags.dataDir})`);
   await onShutdownSignal();
@@ -64,6 +66,7 @@ export function parseStartNodeFlags(raw: RawFlags, env: NodeJS.ProcessEnv = proc
     dataDir: resolve(optionalText(raw['dataDir'], '--data-dir') ?? data_dir_default),
     failpoints: flagSwitch(raw['failpoints'], env['TWOPC_FAILPOINTS']),
     secret,
+    clientKeysFile: pathOrUndefined(optionalText(raw['clientKeysFile'], '--client-keys-file') ?? nonEmpty(env['TWOPC_CLIENT_KEYS_FILE'])),
     logLevel: parseLogLevel(raw['logLevel'], env),
   };
 }
@@ -75,6 +78,10 @@ function parseBindHost(text: string): string {
     throw new UsageError(`bad --bind "${text}": expected a host name or IP address, without a port (the port is --addr's)`);
   }
   return host;
+}
+
+function pathOrUndefined(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(path);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -23,6 +23,7 @@ import type { TwopcNode } from '../node/node.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { authenticate } from './authenticate.ts';
+import type { ClientKeys } from '../security/client-keys.ts';
 import { answerMetrics, type MetricsExposition } from './metrics.ts';
 import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
@@ -39,6 +40,8 @@ export interface RouteOptions {
   readonly starts: number;
   /** With a cluster secret, every request must be signed (401 otherwise). */
   readonly secret?: string;
+  /** Client keys this node accepts on the client routes (lib/security/client-keys.ts). */
+  readonly client_keys?: ClientKeys;
   /** With failpoints, the clock `POST /debug/clock` moves. */
   readonly clock?: SkewableClock;
 }
@@ -88,7 +91,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.use(() => node.cluster.pulse());
   const batch_paths = new Set(['/prepare-batch', '/decide-batch', '/cluster/views']);
   const limitFor = (path: string) => (batch_paths.has(path) ? node.context.limits.batch_body_limit_bytes : limit);
-  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limitFor, node.addr));
+  if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limitFor, node.addr, options.client_keys));
 
   app.get('/health', (event) => {
     const report = node.cluster.report();

@@ -4,16 +4,25 @@
  * restart; client keys open the client routes only.
  */
 import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
-import { request } from '../helpers/http.ts';
+import { request, waitFor } from '../helpers/http.ts';
+import { runTwopc } from '../helpers/cli-process.ts';
+import { connect } from '../../lib/client/connect.ts';
 import { rawExchange } from '../helpers/raw-http.ts';
 import { signRequest } from '../../lib/security/signature.ts';
 
 const secret = 'credentials-test-secret-0123456789abcdef';
+const alice = `twopc-key:alice:${'a1'.repeat(24)}`;
+const bob = `twopc-key:bob:${'b2'.repeat(24)}`;
+const keys_file = join(mkdtempSync(join(tmpdir(), 'twopc-keys-')), 'client-keys');
 let cluster: ProcessCluster;
 
 test.before(async () => {
-  cluster = await ProcessCluster.start({ size: 3, env: { TWOPC_SECRET: secret }, secret });
+  writeFileSync(keys_file, `# the operator's client keys\n${alice}\n`);
+  cluster = await ProcessCluster.start({ size: 3, env: { TWOPC_SECRET: secret, TWOPC_CLIENT_KEYS_FILE: keys_file }, secret });
 });
 
 test.after.always(async (t) => {
@@ -79,4 +88,52 @@ test.serial('a captured signed write replayed to another node, or to the same no
   t.is(after_restart.body['error'], 'signed before this node started');
   const data = await cluster.checkConsistent();
   t.deepEqual(data.find((item) => item.key === 'price')?.value, 'new');
+});
+
+// Issue 14, item 9: with a secret, any client could send what only a peer should.
+test.serial('a client key commits and reads through the library and the CLI, opens no peer route, and is rotated without a restart', async (t) => {
+  const master = await cluster.waitForMaster();
+  const db = connect({ nodes: cluster.addrs, secret: alice });
+  t.teardown(() => db.close());
+  const committed = await db.commit({ owner: 'alice' });
+  t.true(committed.sequence > 0);
+  t.like(await db.get('owner'), { value: 'alice' });
+  const nodes = cluster.addrs.join(',');
+  const cli = await runTwopc(['commit', '--nodes', nodes, '--payload', '{"by":"cli-with-a-key"}'], { env: { TWOPC_SECRET: alice } });
+  t.is(cli.code, 0, cli.stderr);
+  const status = await runTwopc(['status', '--nodes', nodes, '--json'], { env: { TWOPC_SECRET: alice } });
+  t.is(status.code, 0, status.stderr);
+
+  const epoch = (await request(master, 'GET', '/health', undefined, 5_000, alice)).body.epoch as number;
+  const slave = cluster.addrs.find((addr) => addr !== master)!;
+  const peer_routes: readonly (readonly [string, string, unknown])[] = [
+    ['POST', '/prepare', { transaction_id: 'by-key', payload: { owner: 'mallory' }, epoch, coordinator: master }],
+    ['POST', '/prepare-batch', { epoch, coordinator: master, transactions: [{ transaction_id: 'by-key', payload: { owner: 'mallory' } }] }],
+    ['POST', '/commit', { transaction_id: 'by-key', sequence: 99, epoch, coordinator: master }],
+    ['POST', '/cluster/claim', { epoch: epoch + 1, candidate: slave }],
+    ['POST', '/cluster/leave', { addr: master }],
+    ['GET', '/cluster/log', undefined],
+  ];
+  for (const [method, path, body] of peer_routes) {
+    const answer = await request(slave, method as 'GET' | 'POST', path, body, 5_000, alice);
+    t.is(answer.status, 403, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+    t.regex(String(answer.body.error), /client routes only/);
+  }
+  t.is((await request(slave, 'GET', '/transactions/by-key', undefined, 5_000, secret)).body.state, 'UNKNOWN');
+  t.is((await request(slave, 'GET', '/health', undefined, 5_000, secret)).body.epoch, epoch, 'the claim moved nothing');
+  const unknown = await request(master, 'GET', '/health', undefined, 5_000, `twopc-key:mallory:${'m3'.repeat(24)}`);
+  t.is(unknown.status, 401);
+  t.is(unknown.body.error, 'unknown client key');
+
+  // Rotation: bob's key is added and alice's revoked in the file; no node restarts.
+  writeFileSync(keys_file, `${bob}\n`);
+  await waitFor('bob accepted and alice refused on every node', async () => {
+    const answers = await Promise.all(cluster.addrs.flatMap((addr) => [request(addr, 'GET', '/role', undefined, 5_000, bob), request(addr, 'GET', '/role', undefined, 5_000, alice)]));
+    return answers.every((answer, index) => answer.status === (index % 2 === 0 ? 200 : 401));
+  });
+  const with_bob = connect({ nodes: cluster.addrs, secret: bob });
+  t.teardown(() => with_bob.close());
+  t.true((await with_bob.commit({ owner: 'bob' })).sequence > committed.sequence);
+  const data = await cluster.checkConsistent();
+  t.deepEqual(data.find((item) => item.key === 'owner')?.value, 'bob');
 });

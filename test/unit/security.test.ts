@@ -2,6 +2,7 @@ import test from 'ava';
 import { signRequest, signature_window_ms, verifyRequest, type SignedParts } from '../../lib/security/signature.ts';
 import { ReplayGuard } from '../../lib/security/replay-guard.ts';
 import { checkBindPolicy } from '../../lib/security/bind-policy.ts';
+import { isClientRoute, parseClientKeys, parseCredential } from '../../lib/security/client-keys.ts';
 
 const secret = 's'.repeat(32);
 const parts: SignedParts = { method: 'POST', path: '/transactions', node: '10.0.0.1:8081', body: '{"payload":{"a":1}}' };
@@ -56,4 +57,44 @@ test('binding off loopback needs a secret of at least 32 characters', (t) => {
   t.regex(checkBindPolicy('0.0.0.0', undefined) ?? '', /secret/);
   t.is(checkBindPolicy('0.0.0.0', secret), undefined);
   t.regex(checkBindPolicy('127.0.0.1', 'short') ?? '', /at least 32/);
+});
+
+test('a client key line is a credential of its own; a keys file names each key once', (t) => {
+  const key = `twopc-key:alice:${'k'.repeat(32)}`;
+  t.deepEqual(parseCredential(key), { kind: 'client-key', name: 'alice', secret: 'k'.repeat(32) });
+  t.deepEqual(parseCredential(secret), { kind: 'cluster', secret });
+  t.is(parseCredential('twopc-key:alice:short'), undefined);
+  t.deepEqual([...parseClientKeys(`# keys\n\n${key}\n`, 'keys')], [['alice', 'k'.repeat(32)]]);
+  t.throws(() => parseClientKeys(`${key}\n${key}\n`, 'keys'), { message: /line 2 names the key alice a second time/ });
+  t.throws(() => parseClientKeys('not a key\n', 'keys'), { message: /line 1 is not a client key/ });
+  const headers = signRequest(key, parts, now);
+  t.is(headers['x-twopc-key'], 'alice');
+  t.like(verifyRequest(secret, parts, lookup(headers), now, 0, (name) => (name === 'alice' ? 'k'.repeat(32) : undefined)), { ok: true, key: 'alice' });
+  t.like(verifyRequest(secret, parts, lookup(headers), now), { ok: false, reason: 'unknown client key' });
+  t.like(verifyRequest(secret, parts, lookup({ ...headers, 'x-twopc-key': 'bob' }), now, 0, () => 'k'.repeat(32)), { ok: false, reason: 'bad signature' });
+});
+
+const routes: readonly (readonly [string, string, boolean])[] = [
+  ['POST', '/transactions', true],
+  ['GET', '/transactions/t1', true],
+  ['GET', '/kv/a', true],
+  ['GET', '/kv', true],
+  ['GET', '/health', true],
+  ['GET', '/role', true],
+  ['GET', '/metrics', true],
+  ['GET', '/', true],
+  ['GET', '/dashboard/data', true],
+  ['POST', '/prepare', false],
+  ['POST', '/commit', false],
+  ['POST', '/abort', false],
+  ['POST', '/prepare-batch', false],
+  ['POST', '/decide-batch', false],
+  ['POST', '/cluster/claim', false],
+  ['POST', '/cluster/join', false],
+  ['GET', '/cluster/log', false],
+  ['POST', '/debug/failpoints', false],
+  ['POST', '/kv/a', false],
+];
+test('client keys open the client routes only', (t) => {
+  for (const [method, path, client] of routes) t.is(isClientRoute(method, path), client, `${method} ${path}`);
 });
