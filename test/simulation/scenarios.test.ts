@@ -327,3 +327,20 @@ test('a master whose take-over catch-up failed does not hand out a sequence alre
   t.not(s.record.acknowledged.get(second.id), s.record.acknowledged.get(first.id));
   t.deepEqual(await s.settle(), []);
 });
+
+// Once found by seeds 69 and 223: a deposed master's COMMIT that reached nobody is withdrawn
+// when it returns, so the next master must not count its sequence as used (from the deposed
+// master's last report, say): that would leave a hole in the sequences.
+test('a COMMIT decision a deposed master withdraws leaves no hole: the next master does not count it as used', async (t) => {
+  const s = await Scenario.start();
+  s.drop({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const lost = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(lost.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  s.isolate(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
+  const next = s.submit(['b'], 2);
+  t.is(await s.outcome(next.answer), 200);
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(1).durable.decisions.get(lost.id)?.decision, 'ABORT', 'node 1 withdrew its decision');
+  t.is(s.record.acknowledged.get(next.id), 1, 'and the next master used its sequence');
+});

@@ -55,13 +55,11 @@ for (const bug of planted_bug_names) {
 // seed that showed it then. Those seeds no longer replay those situations (the simulation now
 // runs the real services, and a seed names a run of the current code), so each row is only one
 // more seed checked for its rules until it is rewritten as a scripted scenario
-// (scenarios.test.ts), as seeds 2, 19, 45, 49, 141, 191, 207, 345, 382, 2378 and 2746 were.
+// (scenarios.test.ts), as seeds 2, 19, 45, 49, 69, 141, 191, 207, 223, 345, 382, 2378 and 2746 were.
 const seed_regressions: readonly { readonly seed: number; readonly situation: string; readonly rules?: readonly string[] }[] = [
   { seed: 137, situation: 'presumed abort never aborts a transaction another master committed under the same id', rules: ['all-or-nothing'] },
-  { seed: 69, situation: 'a reservation withdrawn by a deposed master leaves no gap: the next master does not learn it as used', rules: ['sequences-contiguous'] },
   { seed: 80, situation: 'an id aborted by a coordinator that voted ABORT itself is not committed by a retry while a replica holds it ABORTED', rules: ['all-or-nothing', 'replicas-identical'] },
   { seed: 199, situation: 'a retried id still PREPARED from an earlier round that committed is not committed again at a new sequence', rules: ['one-sequence-per-transaction'] },
-  { seed: 223, situation: "a new master does not take a deposed master's withdrawn reservation from its stale report as used", rules: ['sequences-contiguous'] },
   { seed: 4586, situation: 'a new master learns the sequences applied by the replicas that granted its epoch, not only from health reports' },
   { seed: 6428, situation: 'a withdrawn COMMIT decision is never applied by a participant that heard of it earlier (views mask unconfirmed commits)' },
   { seed: 507, situation: 'a take-over does not leave a hole where a concurrent reconcile pass withdraws a decision' },
