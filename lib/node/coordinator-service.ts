@@ -12,8 +12,11 @@
  */
 import type { AbortRequest, CommitRequest, DecideBatchRequest, PrepareBatchRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
 import type { Payload } from '../protocol/payload.ts';
+import type { TransactionState } from '../protocol/states.ts';
 import { judgeTransaction, listRecipients, summarizeVotes, type Ballot, type Outcome, type Standing, type Verdict } from '../two-phase-commit/round-verdict.ts';
 import { answerKnown, answerWhileInFlight, type ResubmitAnswer } from '../two-phase-commit/resubmit.ts';
+import { isAbortFinal, judgeAbortedEarlier, type AbortedEarlierAnswer, type MemberAnswer } from '../two-phase-commit/abort-finality.ts';
+import { already_committed_error } from '../two-phase-commit/participant.ts';
 import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
@@ -75,6 +78,8 @@ export class CoordinatorService {
     private readonly participant: ParticipantService,
     /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService). */
     private readonly handOff: (id: string, sequence: number | undefined) => void,
+    /** Asks the other members about an aborted id, and makes some remember its abort (RecoveryService). */
+    private readonly cluster: AbortQuestions,
   ) {
     this.sequencer = new Sequencer(context.state, context.timers);
   }
@@ -177,10 +182,32 @@ export class CoordinatorService {
   private async answerKnown(id: string, payload: Payload): Promise<SubmitAnswer | undefined> {
     const [decision, record] = await Promise.all([this.context.decision_log.find(id), this.context.participant_log.find(id)]);
     const resubmit = answerKnown({ ...(decision && { decision }), ...(record && { record }) }, payload);
-    return resubmit.kind === 'new-round' ? undefined : this.answerResubmit(id, resubmit);
+    if (resubmit.kind === 'new-round') return undefined;
+    if (resubmit.kind !== 'ask-cluster') return this.answerResubmit(id, resubmit);
+    const answer = await this.askAbortedEarlier(id, record?.state);
+    this.context.log.info('resubmit-asked-cluster', { transaction_id: id, answer: answer.kind });
+    return this.answerResubmit(id, answer.kind === 'fence' ? { kind: 'in-doubt' } : answer);
   }
 
-  private answerResubmit(id: string, resubmit: Exclude<ResubmitAnswer, { kind: 'new-round' | 'join' }>): SubmitAnswer {
+  /**
+   * An id aborted here, resubmitted: what became of it in the cluster (a later master may
+   * have committed a retry of it). Members that never saw it are made to remember the abort
+   * when that makes it final (lib/two-phase-commit/abort-finality.ts).
+   */
+  private async askAbortedEarlier(id: string, own_state: TransactionState | undefined): Promise<AbortedEarlierAnswer> {
+    const { context } = this;
+    const own: MemberAnswer = { addr: context.addr, view: { state: own_state ?? 'UNKNOWN' } };
+    const answers = [own, ...(await this.cluster.askMembers(id))];
+    const first = judgeAbortedEarlier(answers, context.state.members.length);
+    if (first.kind !== 'fence') return first;
+    const fenced = new Set(await this.cluster.rememberAbortAt(id, first.addrs));
+    return judgeAbortedEarlier(
+      answers.map((answer) => (fenced.has(answer.addr) ? { addr: answer.addr, view: { state: 'ABORTED' } } : answer)),
+      context.state.members.length,
+    );
+  }
+
+  private answerResubmit(id: string, resubmit: Exclude<ResubmitAnswer, { kind: 'new-round' | 'join' | 'ask-cluster' }>): SubmitAnswer {
     switch (resubmit.kind) {
       case 'refuse-reused-id':
         return refuseReusedId(id);
@@ -399,8 +426,10 @@ export class CoordinatorService {
       if (!message) messages.set(addr, (message = { commits: [], aborts: [] }));
       return message;
     };
+    const abort_recipients = new Map<string, number>();
     const abortAt = (id: string, recipients: readonly string[]) => {
       const remote = recipients.filter((addr) => addr !== here);
+      abort_recipients.set(id, remote.length);
       const message: AbortRequest = { transaction_id: id, epoch, coordinator: here };
       pendings.set(id, { kind: 'abort', message, addrs: new Set(remote), remote_recipients: 0, remote_acks: 0, local_pending: recipients.includes(here) });
       for (const addr of remote) address(addr).aborts.push(id);
@@ -429,22 +458,37 @@ export class CoordinatorService {
       context.log.info('committed-earlier', { transaction_id: id, sequence: verdict.sequence, epoch });
     }
     for (const { submission, ballots, verdict } of withdrawn) abortAt(submission.id, listRecipients(verdict, participants, ballots));
-    await Promise.all([...messages].map(([addr, message]) => this.sendDecisions(addr, { epoch, coordinator: here, ...message }, pendings)));
+    // Aborts a participant refused because it committed the id (a later round of a retry did):
+    // never the client's answer (a retry asks the cluster and learns the commit).
+    const superseded = new Set<string>();
+    await Promise.all([...messages].map(([addr, message]) => this.sendDecisions(addr, { epoch, coordinator: here, ...message }, pendings, superseded)));
     try {
       await this.applyHere(epoch, [...pendings.values()]);
     } finally {
       // A cluster of one: applied here (or failed to be), nobody else to tell.
       if (run && run.acks_needed === 0) run.release();
     }
+    const remembering = new Map([...pendings].map(([id, pending]) => [id, superseded.has(id) ? 0 : countRemembering(pending, abort_recipients.get(id) ?? 0)]));
     for (const pending of pendings.values()) this.remember(pending);
     for (const { submission, ballots, outcome, sequence } of decided) {
       submission.answer(
         outcome.decision === 'ABORT'
-          ? { http_status: 409, body: { transaction_id: submission.id, status: 'ABORTED', reason: outcome.reason, votes: summarizeVotes(ballots) } }
+          ? this.answerAborted(submission.id, outcome.reason, ballots, remembering.get(submission.id) ?? 0)
           : this.answerCommitted(submission.id, sequence, pendings.get(submission.id), participants),
       );
     }
     for (const { submission, verdict } of settled) submission.answer(this.answerCommitted(submission.id, verdict.sequence, pendings.get(submission.id), participants));
+  }
+
+  /**
+   * A fresh ABORT decision is the client's answer only once a majority remembers it; until
+   * then a later master could commit a retry of the id (issue 14 item 13): in doubt.
+   */
+  private answerAborted(id: string, reason: string, ballots: readonly Ballot[], remembering: number): SubmitAnswer {
+    if (!isAbortFinal(remembering, this.context.state.members.length)) {
+      return { http_status: 503, body: { error: `aborted (${reason}) but not yet known to a majority of the membership; retry to learn the outcome`, master: this.context.addr, in_doubt: true } };
+    }
+    return { http_status: 409, body: { transaction_id: id, status: 'ABORTED', reason, votes: summarizeVotes(ballots) } };
   }
 
   private answerCommitted(id: string, sequence: number | undefined, pending: PendingDelivery | undefined, participants: readonly string[]): SubmitAnswer {
@@ -460,7 +504,7 @@ export class CoordinatorService {
    * newer epoch) leaves that one for re-delivery, which the participant acknowledges once it
    * has resolved the transaction by asking the cluster.
    */
-  private async sendDecisions(addr: string, message: DecideBatchRequest, pendings: ReadonlyMap<string, PendingDelivery>): Promise<void> {
+  private async sendDecisions(addr: string, message: DecideBatchRequest, pendings: ReadonlyMap<string, PendingDelivery>, superseded?: Set<string>): Promise<void> {
     let answer: DecideBatchAnswer | undefined;
     try {
       const reply = await this.context.client.call<DecideBatchAnswer>(addr, 'POST', '/decide-batch', message, this.context.limits.decision_timeout_ms);
@@ -472,6 +516,14 @@ export class CoordinatorService {
     const note = (id: string, result: DecisionAnswer | undefined) => {
       const pending = pendings.get(id);
       if (!pending || !result) return;
+      if (!result.ok && pending.kind === 'abort' && result.error === already_committed_error) {
+        // A later round committed the client's retry of this id there: the cluster's log
+        // superseded this abort, which nobody must be sent again (issue 14 item 13).
+        this.context.log.warn('abort-superseded', { transaction_id: id, peer: addr });
+        pending.addrs.delete(addr);
+        superseded?.add(id);
+        return;
+      }
       if (!result.ok) {
         this.context.log.info('decision-refused', { transaction_id: id, peer: addr, error: result.error });
         return;
@@ -589,6 +641,20 @@ export class CoordinatorService {
 /** The refusal of a submit whose id is known with other writes: nothing of it is applied. */
 function refuseReusedId(id: string): SubmitAnswer {
   return { http_status: 422, body: { error: `transaction id ${id} was already used with other writes; a new transaction needs a new id`, transaction_id: id } };
+}
+
+/** How many nodes hold an ABORT applied after its first delivery (this one included). */
+function countRemembering(pending: PendingDelivery, remote_recipients: number): number {
+  if (pending.kind !== 'abort') return 0;
+  return remote_recipients - pending.addrs.size + (pending.local_pending ? 0 : 1);
+}
+
+/** What the coordinator asks of the cluster about an aborted id (RecoveryService answers). */
+export interface AbortQuestions {
+  /** Every other member's view of `id`. */
+  readonly askMembers: (id: string) => Promise<readonly MemberAnswer[]>;
+  /** Make `addrs` remember an abort of `id`; gives the ones that did. */
+  readonly rememberAbortAt: (id: string, addrs: readonly string[]) => Promise<readonly string[]>;
 }
 
 /** Split one participant's re-deliveries by the epoch each decision was made in. */

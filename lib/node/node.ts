@@ -35,7 +35,12 @@ export class TwopcNode {
 
   constructor(readonly context: NodeContext) {
     this.participant = new ParticipantService(context);
-    this.coordinator = new CoordinatorService(context, this.participant, (id, sequence) => this.recovery.adoptUnconfirmed(id, sequence));
+    this.coordinator = new CoordinatorService(
+      context,
+      this.participant,
+      (id, sequence) => this.recovery.adoptUnconfirmed(id, sequence),
+      { askMembers: (id) => this.recovery.askMembers(id), rememberAbortAt: (id, addrs) => this.recovery.rememberAbortAt(id, addrs) },
+    );
     this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
     this.integrity = new ReplicaIntegrity(context, (reason) => this.repair(reason));
     this.cluster = new ClusterService(

@@ -289,6 +289,11 @@ export class RecoveryService {
     return new Map(one_by_one.flatMap((answer, index) => (answer.view === undefined ? [] : [[ids[index] as string, answer.view] as const])));
   }
 
+  /** What every other member says of `id` (undefined views: no answer). */
+  askMembers(id: string): Promise<readonly PeerAnswer[]> {
+    return Promise.all(this.context.state.members.filter((addr) => addr !== this.context.addr).map((addr) => this.ask(addr, id)));
+  }
+
   private async ask(addr: string, id: string): Promise<PeerAnswer> {
     try {
       const answer = await this.context.client.call<TransactionView>(addr, 'GET', `/transactions/${encodeURIComponent(id)}`, undefined, this.context.limits.peer_query_timeout_ms);
@@ -328,5 +333,12 @@ export class RecoveryService {
     } catch {
       return undefined;
     }
+  }
+
+  /** Make `addrs` remember an abort of `id` (a later prepare of it then votes ABORT); gives the ones that did. */
+  async rememberAbortAt(id: string, addrs: readonly string[]): Promise<readonly string[]> {
+    const epoch = this.context.state.epoch;
+    const results = await Promise.all(addrs.map(async (addr) => (await this.tellAborts(addr, { epoch, commits: [], aborts: [id] }))?.aborts[0]?.ok === true));
+    return addrs.filter((_, index) => results[index]);
   }
 }

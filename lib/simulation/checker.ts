@@ -1,6 +1,6 @@
 /**
  * The invariants checked once a run has quiesced (faults stopped, network healed, every node
- * up): every acknowledged commit on every replica, replicas identical and equal to a replay
+ * up): every acknowledged commit on every replica, no refused one on any, replicas identical and equal to a replay
  * of their committed log, sequences 1..N with one transaction each, no value nobody wrote,
  * nothing half-applied or left PREPARED. Online checks (one transaction a sequence, one
  * master an epoch) are made by the World as the run goes.
@@ -67,6 +67,10 @@ function checkKvIsReplay(node: SimNode, clients: ClientRecord, violate: Violate)
 }
 
 function checkAcknowledged(nodes: readonly SimNode[], clients: ClientRecord, violate: Violate): void {
+  for (const id of clients.refused) {
+    const holders = nodes.filter((node) => node.durable.records.get(id)?.state === 'COMMITTED').map((node) => node.addr);
+    if (holders.length > 0) violate('aborted-is-not-applied', `${id} was answered ABORTED but is COMMITTED on ${holders.join(', ')}`);
+  }
   for (const [id, sequence] of clients.acknowledged) {
     if (clients.refused.has(id)) violate('one-answer', `${id} was answered both COMMITTED and ABORTED`);
     for (const node of nodes) {

@@ -111,6 +111,9 @@ export function stepCommit(view: ParticipantView, request: CommitRequest): Commi
   return { kind: 'apply' };
 }
 
+/** An abort's refusal by a participant that committed the id (a later round of it did): the abort is superseded. */
+export const already_committed_error = 'transaction is already committed here';
+
 export type AbortStep =
   | { readonly kind: 'acknowledge' }
   /** Mark ABORTED and release the transaction's locks. */
@@ -121,7 +124,7 @@ export type AbortStep =
 
 export function stepAbort(view: ParticipantView, request: AbortRequest): AbortStep {
   if (view.state === 'ABORTED') return { kind: 'acknowledge' };
-  if (view.state === 'COMMITTED') return { kind: 'reject', status: 409, error: 'transaction is already committed here' };
+  if (view.state === 'COMMITTED') return { kind: 'reject', status: 409, error: already_committed_error };
   if (request.epoch !== undefined && request.epoch < view.epoch) return { kind: 'reject', status: 409, error: 'stale epoch' };
   // Another member's fence (in-doubt resolution: "you never prepared it; never do") may be
   // remembered; releasing a prepared transaction is the master's word only.

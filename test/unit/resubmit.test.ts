@@ -26,23 +26,31 @@ const table: readonly { readonly state: string; readonly known: KnownTransaction
     other: { kind: 'refuse-reused-id' },
   },
   {
+    // Final only once a majority remembers it, and a later master may have committed a retry.
     state: 'aborted by this coordinator after preparing it here',
     known: { decision: { decision: 'ABORT', participants }, record: { state: 'ABORTED', payload: writes, participants } },
-    same: { kind: 'aborted' },
+    same: { kind: 'ask-cluster' },
     other: { kind: 'refuse-reused-id' },
   },
   {
     state: 'aborted here as a participant',
     known: { record: { state: 'ABORTED', payload: writes } },
-    same: { kind: 'aborted' },
+    same: { kind: 'ask-cluster' },
     other: { kind: 'refuse-reused-id' },
   },
   {
     // A remembered abort holds no writes to compare: the id's outcome is ABORTED either way.
     state: 'an abort remembered before any prepare arrived',
     known: { record: { state: 'ABORTED' } },
-    same: { kind: 'aborted' },
-    other: { kind: 'aborted' },
+    same: { kind: 'ask-cluster' },
+    other: { kind: 'ask-cluster' },
+  },
+  {
+    // Issue 14 item 13: its own ABORT of an earlier round, superseded by a later master's commit of the retry.
+    state: 'aborted by this coordinator, then committed here by a later round of the id',
+    known: { decision: { decision: 'ABORT', participants }, record: { state: 'COMMITTED', payload: writes, sequence: 16, participants } },
+    same: { kind: 'committed', sequence: 16, participants },
+    other: { kind: 'refuse-reused-id' },
   },
   {
     state: 'in doubt here (prepared, no decision)',

@@ -1,0 +1,30 @@
+/**
+ * Scripted situations of issue 14 ("Survive a hostile world") on the simulation: each
+ * rebuilds what an attack or chaos run found, on the node's real services, and checks the
+ * rule it is named for.
+ */
+import test from 'ava';
+import { Scenario } from '../../lib/simulation/scenario.ts';
+
+// Issue 14 item 13 (chaos partition-2-3): a master cut off mid-round decides ABORT for an id
+// and can tell nobody; the next master commits that id on the client's retry. Neither the
+// first master's answer nor, once it leads again, its answer to a retry may say "aborted",
+// and its stale abort must not be re-sent for ever to replicas that committed the id.
+test('an ABORT nobody remembers is not the client\'s answer, and a later master\'s commit of the retry wins over it', async (t) => {
+  const s = await Scenario.start();
+  s.drop({ from: s.addr(1), label: /^POST \/prepare-batch/, times: 2 });
+  const decide = s.drop({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'ABORT', 'node 1 decides ABORT, heard by nobody');
+  s.isolate(1);
+  t.is(await s.outcome(first.answer), 200, 'the client\'s retries reach the next master, which commits the id');
+  t.false(s.record.refused.has(first.id), 'nobody answered it ABORTED');
+  const sequence = s.record.acknowledged.get(first.id);
+  s.release(decide);
+  s.heal();
+  await s.until(() => s.isAcceptingWrites(1) && s.state(1).phase === 'serving', 'node 1 leads again');
+  t.is(await s.outcome(s.resubmit(first.id, 1)), 200, 'a retry on the returning master hears the commit');
+  t.is(s.record.acknowledged.get(first.id), sequence);
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(1).node?.coordinator.undelivered_count, 0, 'the superseded abort is no longer re-sent');
+});
