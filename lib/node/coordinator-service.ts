@@ -17,6 +17,8 @@ import { judgeTransaction, listRecipients, summarizeVotes, type Ballot, type Out
 import { answerKnown, answerWhileInFlight, type ResubmitAnswer } from '../two-phase-commit/resubmit.ts';
 import { isAbortFinal, judgeAbortedEarlier, type AbortedEarlierAnswer, type MemberAnswer } from '../two-phase-commit/abort-finality.ts';
 import { already_committed_error } from '../two-phase-commit/participant.ts';
+import { splitDecisions } from '../two-phase-commit/decision-batches.ts';
+import { batch_max_transactions } from '../protocol/messages.ts';
 import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
@@ -461,7 +463,11 @@ export class CoordinatorService {
     // Aborts a participant refused because it committed the id (a later round of a retry did):
     // never the client's answer (a retry asks the cluster and learns the commit).
     const superseded = new Set<string>();
-    await Promise.all([...messages].map(([addr, message]) => this.sendDecisions(addr, { epoch, coordinator: here, ...message }, pendings, superseded)));
+    await Promise.all(
+      [...messages].map(async ([addr, message]) => {
+        for (const batch of splitDecisions(message, batch_max_transactions)) await this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded);
+      }),
+    );
     try {
       await this.applyHere(epoch, [...pendings.values()]);
     } finally {
@@ -509,6 +515,11 @@ export class CoordinatorService {
     try {
       const reply = await this.context.client.call<DecideBatchAnswer>(addr, 'POST', '/decide-batch', message, this.context.limits.decision_timeout_ms);
       if (reply.status === 200 && Array.isArray(reply.body?.commits) && Array.isArray(reply.body.aborts)) answer = reply.body;
+      else {
+        // Refused whole (a 4xx names why): never silently; it stays owed and is sent again.
+        const error = (reply.body as { error?: unknown } | undefined)?.error;
+        this.context.log.warn('decisions-refused', { peer: addr, status: reply.status, error: typeof error === 'string' ? error : 'malformed answer', commits: message.commits.length, aborts: message.aborts.length });
+      }
     } catch {
       answer = undefined;
     }
@@ -622,13 +633,16 @@ export class CoordinatorService {
           }
         }
       }
-      // Each decision keeps the epoch it was made in.
+      // Each decision keeps the epoch it was made in; a backlog goes in messages the
+      // participant accepts, one after another.
       await Promise.all(
-        [...messages].map(([addr, message]) =>
-          Promise.all(
-            groupByEpoch(message, pendings).map((part) => this.sendDecisions(addr, { coordinator: this.context.addr, ...part }, pendings)),
-          ),
-        ),
+        [...messages].map(async ([addr, message]) => {
+          for (const { epoch: part_epoch, ...part } of groupByEpoch(message, pendings)) {
+            for (const batch of splitDecisions(part, batch_max_transactions)) {
+              await this.sendDecisions(addr, { coordinator: this.context.addr, ...(part_epoch !== undefined && { epoch: part_epoch }), ...batch }, pendings);
+            }
+          }
+        }),
       );
       await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'));
       for (const [id, pending] of pendings) if (isDelivered(pending)) this.undelivered.delete(id);

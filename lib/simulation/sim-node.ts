@@ -7,6 +7,7 @@
  * the same disk. A pause holds every event of the node until it resumes.
  */
 import type { PeerResponse } from '../node/peer-calls.ts';
+import { DecideBatchRequestSchema, parseMessage, PrepareBatchRequestSchema } from '../protocol/messages.ts';
 import { openNode } from '../node/open-node.ts';
 import type { TwopcNode } from '../node/node.ts';
 import { Failpoints } from '../node/failpoints.ts';
@@ -160,10 +161,15 @@ export class SimNode implements Server {
           const report = node.cluster.report();
           return { status: report.phase === 'serving' ? 200 : 503, body: { status: report.phase === 'serving' ? 'ok' : report.phase, ...report } };
         }
-        case 'POST /prepare-batch':
-          return ok({ votes: await node.participant.prepareBatch(body as never) });
-        case 'POST /decide-batch':
-          return ok(await node.participant.decideBatch(body as never));
+        // Batch bodies are validated as the real routes do (a batch over the limit gets 400).
+        case 'POST /prepare-batch': {
+          const batch = parseMessage(PrepareBatchRequestSchema, body);
+          return batch.ok ? ok({ votes: await node.participant.prepareBatch(batch.value) }) : refuse(batch.error);
+        }
+        case 'POST /decide-batch': {
+          const batch = parseMessage(DecideBatchRequestSchema, body);
+          return batch.ok ? ok(await node.participant.decideBatch(batch.value)) : refuse(batch.error);
+        }
         case 'POST /commit':
           return answerDecision(await node.participant.commit(body as never));
         case 'POST /abort':
@@ -205,6 +211,10 @@ export class SimNode implements Server {
 
 function ok(body: unknown): PeerResponse {
   return { status: 200, body };
+}
+
+function refuse(error: string): PeerResponse {
+  return { status: 400, body: { error } };
 }
 
 function answerDecision(answer: DecisionAnswer): PeerResponse {

@@ -28,3 +28,25 @@ test('an ABORT nobody remembers is not the client\'s answer, and a later master\
   t.deepEqual(await s.settle(), []);
   t.is(s.node(1).node?.coordinator.undelivered_count, 0, 'the superseded abort is no longer re-sent');
 });
+
+// Issue 14 item 1: a replica that missed more decisions than one batch may carry (1,024) is
+// re-sent them in batches within the limit; a refused batch is not ignored. Before, the
+// whole backlog went in one /decide-batch, the replica refused it (400), a commit stuck in
+// it was never confirmed, and every later transaction aborted waiting for a sequence.
+test('a backlog of more decisions than one batch carries reaches the replica, and the cluster keeps committing', async (t) => {
+  const s = await Scenario.start();
+  const prepares = s.drop({ to: s.addr(3), label: /^POST \/prepare-batch/ });
+  const decisions = s.drop({ to: s.addr(3), label: /^POST \/decide-batch/ });
+  const aborted = Array.from({ length: 1_100 }, (_, index) => s.submit([`k${index}`]));
+  const answers = await s.outcome(Promise.all(aborted.map(({ answer }) => answer)));
+  t.true(answers.every((status) => status === 409), 'node 3 never votes: each aborts');
+  t.true((s.node(1).node?.coordinator.undelivered_count ?? 0) > 1_024, 'node 3 owes more than one batch of aborts');
+  s.release(prepares);
+  const stuck = s.submit(['a']);
+  t.is(await s.outcome(stuck.answer), 200, 'a commit node 3 misses joins its backlog');
+  s.release(decisions);
+  const after = s.submit(['b']);
+  t.is(await s.outcome(after.answer), 200, 'the next commit gets a sequence: the backlog was delivered');
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(1).node?.coordinator.undelivered_count, 0);
+});
