@@ -21,6 +21,7 @@ import { createApp } from '../transport/routes.ts';
 import { listenHttp } from '../transport/http-server.ts';
 import { real_timers } from '../time/timers.ts';
 import { Failpoints } from '../node/failpoints.ts';
+import { withDiskFaults } from '../node/store-faults.ts';
 import { createLogger, levelFromEnv, stderrIsTerminal } from './logger.ts';
 import { metricsSourceOf, PrometheusMetrics } from './metrics.ts';
 import { openNode } from '../node/open-node.ts';
@@ -63,6 +64,13 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const assembled = await (async () => {
     // How often this node started on this data directory: /health and the dashboard show it.
     const starts = await meta.countStart();
+    const failpoints = new Failpoints(() => crashNow(options.addr), real_timers);
+    const stores = {
+      participant_log: new ParticipantLog(database.db, database.sqlite),
+      decision_log: new DecisionLog(database.db, database.sqlite),
+      meta,
+      kv: new KvReads(database.db),
+    };
     const node = await openNode({
       addr: options.addr,
       peers: options.peers,
@@ -71,14 +79,10 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
       timers: real_timers,
       ids: random_ids,
       client,
-      stores: {
-        participant_log: new ParticipantLog(database.db, database.sqlite),
-        decision_log: new DecisionLog(database.db, database.sqlite),
-        meta,
-        kv: new KvReads(database.db),
-      },
+      // The `disk-write` failpoint can only be armed through `--failpoints`.
+      stores: options.failpoints === true ? withDiskFaults(stores, failpoints) : stores,
       metrics,
-      failpoints: new Failpoints(() => crashNow(options.addr), real_timers),
+      failpoints,
       createLog: (epoch) =>
         createLogger(options.addr, {
           level: options.logLevel ?? levelFromEnv(),

@@ -22,6 +22,8 @@ export interface PeerReport {
   /** The peer's running digest of its committed log (lib/node/replica-integrity.ts) and the sequence it covers. */
   readonly digest?: string;
   readonly digest_sequence?: number;
+  /** Why the peer's store failed, while it has (it is then not alive). */
+  readonly store_fault?: string;
 }
 
 export interface PeerStatus {

@@ -58,6 +58,7 @@ export class ClusterService {
     const mark = this.digestMark();
     return {
       ...(mark !== undefined && { digest: mark.digest, digest_sequence: mark.sequence }),
+      ...(state.store_fault !== undefined && { store_fault: state.store_fault.reason }),
       addr,
       role: state.role,
       epoch: state.epoch,
@@ -79,6 +80,7 @@ export class ClusterService {
     const { context } = this;
     await this.probeAll();
     await this.adoptPeerEpochs();
+    if (context.state.phase === 'store-failed') await this.retryStore();
     if (context.state.phase === 'serving' && !this.reachesMajority()) this.detach('lost contact with the majority');
     if (context.state.phase === 'catching-up') await this.tryCatchUp();
     await this.elect();
@@ -384,6 +386,28 @@ export class ClusterService {
     context.state.phase = 'serving';
     context.log.info('serving', { last_sequence: context.sequences.applied_through, epoch: context.state.epoch });
     return true;
+  }
+
+  /**
+   * The store failed (lib/node/store-faults.ts): a master steps down; a disk that may recover
+   * is tried with one small durable write, and once it lands the node catches up what it
+   * missed and serves again. A damaged file stays out until a restart's check refuses it.
+   */
+  private async retryStore(): Promise<void> {
+    const { context } = this;
+    const { state } = context;
+    const fault = state.store_fault;
+    if (state.role === 'MASTER') this.stepDown(fault?.reason ?? 'store failed');
+    if (fault === undefined || !fault.transient) return;
+    try {
+      await context.meta.writeEpoch(state.epoch);
+    } catch {
+      return;
+    }
+    if (state.phase !== 'store-failed') return;
+    state.store_fault = undefined;
+    state.phase = 'catching-up';
+    context.log.info('store-recovered', { reason: fault.reason, epoch: state.epoch });
   }
 
   /**

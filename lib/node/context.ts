@@ -12,6 +12,7 @@ import type { NodePhase, Role } from '../protocol/states.ts';
 import type { Logger } from './logger.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { EpochGrant } from '../cluster/election.ts';
+import type { StoreFault } from './store-faults.ts';
 
 /**
  * The one mutable record of what this node currently believes. Only the services in
@@ -36,6 +37,8 @@ export interface NodeState {
   granted: EpochGrant | undefined;
   /** As master: the epoch it won. A master whose epoch moves past it must step down. */
   term: number | undefined;
+  /** Why the store failed (phase `store-failed`, lib/node/store-faults.ts); undefined while it works. */
+  store_fault: StoreFault | undefined;
 }
 
 /**

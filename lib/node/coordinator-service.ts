@@ -29,6 +29,7 @@ import type { DecisionRecord } from '../storage/decision-log.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
 import { decideAfterFirstDelivery, highestUnappliedSequence, isDelivered, isKnownOnlyHere, isUnappliedElsewhere, type PendingDelivery } from '../two-phase-commit/pending-delivery.ts';
+import { noteStoreFault } from './store-faults.ts';
 
 export type SubmitAnswer =
   | { readonly http_status: 200; readonly body: { transaction_id: string; status: 'COMMITTED'; sequence: number; participants: readonly string[] } }
@@ -322,6 +323,7 @@ export class CoordinatorService {
       context.decision_log.recordMany(records);
     } catch (error) {
       reservation?.cancel();
+      noteStoreFault(context, error);
       throw error;
     }
     // Decided and not yet delivered: reported in `max_decided` from this moment on.

@@ -14,6 +14,8 @@ export const failpoint_names = [
   'after-decision-persist',
   'before-decision-send',
   'after-first-commit',
+  // The disk: every store write fails as an fsync EIO would (lib/node/store-faults.ts).
+  'disk-write',
 ] as const;
 export type FailpointName = (typeof failpoint_names)[number];
 
@@ -58,6 +60,11 @@ export class Failpoints {
 
   list(): Readonly<Record<string, string>> {
     return Object.fromEntries([...this.armed].map(([name, action]) => [name, action.kind === 'delay' ? `delay:${action.duration_ms}` : action.kind]));
+  }
+
+  /** Is `name` armed with `abort`? For steps that cannot wait (a synchronous store write). */
+  isArmed(name: FailpointName): boolean {
+    return this.armed.get(name)?.kind === 'abort';
   }
 
   async hit(name: FailpointName): Promise<void> {

@@ -12,6 +12,7 @@ import { RecoveryService } from './recovery-service.ts';
 import { ClusterService } from './cluster-service.ts';
 import type { Timer } from '../time/timers.ts';
 import { ReplicaIntegrity } from './replica-integrity.ts';
+import { noteStoreFault } from './store-faults.ts';
 
 export interface RoleView {
   readonly addr: string;
@@ -109,6 +110,7 @@ export class TwopcNode {
         await task();
       } catch (error) {
         this.context.log.warn('background-task-failed', { error: String(error) });
+        noteStoreFault(this.context, error);
       }
       if (!this.stopped) schedule();
     };

@@ -61,6 +61,7 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
     max_sequence: sequences.max_applied,
     granted: await meta.readGrant(),
     term: undefined,
+    store_fault: undefined,
   };
   const context: NodeContext = {
     addr,

@@ -15,7 +15,8 @@ import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
 import { SerialQueue } from '../util/serial-queue.ts';
 import { isSamePayload } from '../protocol/payload.ts';
-import type { AbortInput, CommitInput, PreparedInput } from '../storage/participant-log.ts';
+import type { AbortInput, CommitInput, ParticipantWrites, PreparedInput } from '../storage/participant-log.ts';
+import { noteStoreFault } from './store-faults.ts';
 
 export type DecisionAnswer =
   | { readonly ok: true; readonly status: 'COMMITTED' | 'ABORTED' }
@@ -132,6 +133,7 @@ export class ParticipantService {
     } catch (error) {
       for (const input of prepared) context.locks.release(input.id);
       context.log.warn('prepare-persist-failed', { transactions: prepared.length, error: String(error) });
+      noteStoreFault(context, error);
       return votes.map((vote) => (vote.status === 'READY' ? { status: 'ABORT', reason: 'storage error' } : vote));
     }
     for (const input of prepared) context.log.info('prepared', { transaction_id: input.id, epoch: context.state.epoch });
@@ -182,7 +184,7 @@ export class ParticipantService {
     if (refused === undefined && batch.epoch !== undefined && committed.length + aborted.length > 0) await adoptEpoch(context, batch.epoch);
     if (committed.length > 0) await context.failpoints.hit('before-commit-apply');
     if (aborted.length > 0) await context.failpoints.hit('before-abort-apply');
-    context.participant_log.write({ prepared: [], committed, aborted });
+    this.persist({ prepared: [], committed, aborted });
     for (const entry of committed) {
       this.noteApplied(entry.sequence);
       context.locks.release(entry.transaction_id);
@@ -217,7 +219,7 @@ export class ParticipantService {
         seen.add(entry.transaction_id);
         committed.push({ ...entry, epoch: record?.epoch ?? context.state.epoch, now_ms, ...(record?.coordinator !== undefined && { coordinator: record.coordinator }) });
       }
-      context.participant_log.write({ prepared: [], committed, aborted: [] });
+      this.persist({ prepared: [], committed, aborted: [] });
       for (const entry of committed) {
         this.noteApplied(entry.sequence);
         context.locks.release(entry.transaction_id);
@@ -255,6 +257,16 @@ export class ParticipantService {
     for (const entry of committed) {
       this.noteApplied(entry.sequence);
       context.log.info('committed', { transaction_id: entry.transaction_id, sequence: entry.sequence, epoch: context.state.epoch });
+    }
+  }
+
+  /** Write a batch; a store fault takes the node out of the alive set before the error goes on. */
+  private persist(writes: ParticipantWrites): void {
+    try {
+      this.context.participant_log.write(writes);
+    } catch (error) {
+      noteStoreFault(this.context, error);
+      throw error;
     }
   }
 

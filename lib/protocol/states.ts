@@ -27,7 +27,7 @@ export type TransactionState = 'INIT' | ParticipantState | 'UNKNOWN';
 export type Role = 'MASTER' | 'SLAVE';
 
 /** Life of a node process: it votes, serves reads as current and may lead only while `serving`. */
-export type NodePhase = 'starting' | 'catching-up' | 'serving' | 'stopping';
+export type NodePhase = 'starting' | 'catching-up' | 'serving' | 'store-failed' | 'stopping';
 
 /** Why a participant or coordinator refused. Stable strings: clients and tests match on them. */
 export type AbortReason =

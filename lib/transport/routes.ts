@@ -20,6 +20,7 @@ import {
   WirePrepareRequestSchema,
 } from '../protocol/messages.ts';
 import type { TwopcNode } from '../node/node.ts';
+import { noteStoreFault } from '../node/store-faults.ts';
 import { failpoint_names, parseFailpointAction, type FailpointName } from '../node/failpoints.ts';
 import { readBodyAs, readParamsAs, readQueryAs, refuse } from './validate.ts';
 import { authenticate } from './authenticate.ts';
@@ -82,6 +83,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
       if (status === 413 || status === 415 || status === 401 || status === 403) return json(status, { error: error.message }, { connection: 'close' });
       if (status >= 400 && status < 500) return json(status, { error: error.message });
       node.context.log.warn('request-failed', { error: String(error.cause ?? error) });
+      noteStoreFault(node.context, error.cause ?? error);
       return json(500, { error: 'internal error' });
     },
   });
