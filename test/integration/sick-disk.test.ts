@@ -19,7 +19,8 @@ test('a slave that cannot persist leaves the alive set, the majority commits, an
   t.teardown(() => cluster.stop());
   const master = await cluster.waitForMaster();
   const victim = cluster.addrs.find((addr) => addr !== master)!;
-  t.is((await cluster.submit({ before: 1 })).status, 200);
+  const before = await cluster.submit({ before: 1 });
+  t.is(before.status, 200, JSON.stringify(before.body));
 
   await setDisk(victim, 'abort');
   // The first round that reaches the sick disk may abort on its vote; then it is out.
