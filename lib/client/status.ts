@@ -52,12 +52,3 @@ export async function readNodeStatus(transport: Transport, addr: string, timeout
 export function readClusterStatus(transport: Transport, nodes: readonly string[], timeout_ms: number = status_timeout_ms): Promise<readonly NodeStatus[]> {
   return Promise.all(nodes.map((addr) => readNodeStatus(transport, addr, timeout_ms)));
 }
-
-/**
- * Pure: can the cluster take writes, as the answering nodes see it? False when some node
- * answered and none of them reaches a majority.
- */
-export function clusterHasMajority(statuses: readonly NodeStatus[]): boolean {
-  const answered = statuses.filter((status) => status.reachable);
-  return answered.length === 0 || answered.some((status) => status.majority !== false);
-}
