@@ -6,7 +6,7 @@
  */
 import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, type EpochGrant } from '../cluster/election.ts';
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
-import { adoptEpoch, listAlive, type NodeContext } from './context.ts';
+import { adoptEpoch, listAlive, reachesMajority, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
 import { findUnsettledDecision, knownMaxApplied, startOfTerm } from '../cluster/take-over.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
@@ -81,7 +81,7 @@ export class ClusterService {
     await this.probeAll();
     await this.adoptPeerEpochs();
     if (context.state.phase === 'store-failed') await this.retryStore();
-    if (context.state.phase === 'serving' && !this.reachesMajority()) this.detach('lost contact with the majority');
+    if (context.state.phase === 'serving' && !reachesMajority(context)) this.detach('lost contact with the majority');
     if (context.state.phase === 'catching-up') await this.tryCatchUp();
     await this.elect();
     await this.pullIfBehind();
@@ -373,7 +373,7 @@ export class ClusterService {
    */
   private async tryCatchUp(): Promise<boolean> {
     const { context } = this;
-    if (this.repairing || !this.reachesMajority()) return false;
+    if (this.repairing || !reachesMajority(context)) return false;
     const source = this.pickCatchUpSource();
     if (source) {
       try {
@@ -436,11 +436,6 @@ export class ClusterService {
     this.context.log.warn('detached', { reason, epoch: state.epoch });
   }
 
-  /** This node and the peers that answer probes make a strict majority of the membership. */
-  private reachesMajority(): boolean {
-    const reachable = [...this.context.state.peers.values()].filter((peer) => peer.reachable).length;
-    return hasMajority(reachable + 1, this.context.state.members.length);
-  }
 
   /** A pause this long and peers may have counted this node dead (their misses came back fast). */
   private pauseLimitMs(): number {

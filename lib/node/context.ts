@@ -11,7 +11,7 @@ import type { PeerStatus } from '../cluster/membership.ts';
 import type { NodePhase, Role } from '../protocol/states.ts';
 import type { Logger } from './logger.ts';
 import type { NodeMetrics } from './metrics.ts';
-import type { EpochGrant } from '../cluster/election.ts';
+import { hasMajority, type EpochGrant } from '../cluster/election.ts';
 import type { StoreFault } from './store-faults.ts';
 
 /**
@@ -69,6 +69,12 @@ export interface NodeContext {
 }
 
 /** The alive members as this node sees them, itself included while it is serving. */
+/** This node and the peers that answer probes (serving or catching up) make a strict majority of the membership. */
+export function reachesMajority(context: NodeContext): boolean {
+  const reachable = [...context.state.peers.values()].filter((peer) => peer.reachable).length;
+  return hasMajority(reachable + 1, context.state.members.length);
+}
+
 export function listAlive(context: NodeContext): readonly string[] {
   const alive = [...context.state.peers.values()].filter((peer) => peer.alive).map((peer) => peer.addr);
   if (context.state.phase === 'serving') alive.push(context.addr);

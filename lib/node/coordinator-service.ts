@@ -23,7 +23,7 @@ import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from './peer-calls.ts';
-import { listAlive, type NodeContext } from './context.ts';
+import { listAlive, reachesMajority, type NodeContext } from './context.ts';
 import type { DecideBatchAnswer, DecisionAnswer, ParticipantService } from './participant-service.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import { FailpointAbort } from './failpoints.ts';
@@ -135,7 +135,7 @@ export class CoordinatorService {
     const master = state.master ?? null;
     if (state.role !== 'MASTER') {
       if (master !== null) return { http_status: 421, body: { error: 'not master', master } };
-      const error = this.reachesMajority()
+      const error = reachesMajority(this.context)
         ? 'no master elected yet; retry shortly'
         : 'this node does not reach a majority of the membership: writes are refused until it does (reads are served marked stale)';
       return { http_status: 503, body: { error, master } };
@@ -154,11 +154,6 @@ export class CoordinatorService {
     const answer = this.answerOrQueue(id, request).finally(() => this.in_flight.delete(id));
     this.in_flight.set(id, { payload: request.payload, answer });
     return answer;
-  }
-
-  private reachesMajority(): boolean {
-    const reachable = [...this.context.state.peers.values()].filter((peer) => peer.reachable).length;
-    return hasMajority(reachable + 1, this.context.state.members.length);
   }
 
   private async answerOrQueue(id: string, request: SubmitRequest): Promise<SubmitAnswer> {

@@ -9,7 +9,7 @@
  * is still stepped, voted and decided on its own.
  */
 import type { AbortRequest, CommitRequest, CommittedEntry, DecideBatchRequest, PrepareBatchRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
-import { checkOrigin, stepAbort, stepCommit, stepPrepare, type LeaderView, type OriginRefusal, type ParticipantView } from '../two-phase-commit/participant.ts';
+import { checkOrigin, stepAbort, stepCommit, stepLearn, stepPrepare, type LeaderView, type OriginRefusal, type ParticipantView } from '../two-phase-commit/participant.ts';
 import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
@@ -210,12 +210,13 @@ export class ParticipantService {
       const committed: CommitInput[] = [];
       const seen = new Set<string>();
       for (const entry of entries) {
-        if (context.sequences.has(entry.sequence) || seen.has(entry.transaction_id)) continue;
-        const record = context.participant_log.findNow(entry.transaction_id);
-        if (record?.state === 'COMMITTED') continue;
-        // The log is the cluster's word: an abort here was an earlier round of a retried id
-        // (its client never heard it committed), and the retry's commit supersedes it.
-        if (record?.state === 'ABORTED') context.log.warn('abort-superseded', { transaction_id: entry.transaction_id, sequence: entry.sequence });
+        const sequence_applied = context.sequences.has(entry.sequence);
+        const id_seen = seen.has(entry.transaction_id);
+        // Read only when it can matter (the hot path of a long catch-up).
+        const record = sequence_applied || id_seen ? undefined : context.participant_log.findNow(entry.transaction_id);
+        const step = stepLearn(record?.state, sequence_applied, id_seen);
+        if (step.kind === 'skip') continue;
+        if (step.superseding_abort) context.log.warn('abort-superseded', { transaction_id: entry.transaction_id, sequence: entry.sequence });
         seen.add(entry.transaction_id);
         committed.push({ ...entry, epoch: record?.epoch ?? context.state.epoch, now_ms, ...(record?.coordinator !== undefined && { coordinator: record.coordinator }) });
       }

@@ -146,3 +146,20 @@ function ready(): PrepareStep {
 function refuse(reason: AbortReason): PrepareStep {
   return { kind: 'answer', response: { status: 'ABORT', reason } };
 }
+
+export type LearnStep =
+  | { readonly kind: 'skip' }
+  /** Apply the logged commit; `superseding_abort` when this node holds the id ABORTED. */
+  | { readonly kind: 'apply'; readonly superseding_abort: boolean };
+
+/**
+ * A committed transaction learnt from a peer's log (catch-up, anti-entropy). One already
+ * applied here (its sequence or its id) is skipped. The log is the cluster's word: a
+ * transaction held PREPARED here takes the logged commit, and an abort here was an earlier
+ * round of a retried id (its client never heard it committed), which the retry's commit
+ * supersedes (once seed 141: the coordinator that aborted the only prepare never caught up).
+ */
+export function stepLearn(state: ParticipantState | undefined, sequence_applied_here: boolean, id_seen_in_batch: boolean): LearnStep {
+  if (sequence_applied_here || id_seen_in_batch || state === 'COMMITTED') return { kind: 'skip' };
+  return { kind: 'apply', superseding_abort: state === 'ABORTED' };
+}

@@ -1,6 +1,7 @@
 import test from 'ava';
-import { checkOrigin, stepAbort, stepCommit, stepPrepare, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
+import { checkOrigin, stepAbort, stepCommit, stepLearn, stepPrepare, type LearnStep, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
 import { epoch_claim_lead_max } from '../../lib/protocol/messages.ts';
+import type { ParticipantState } from '../../lib/protocol/states.ts';
 
 const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolder: () => undefined, isMember: (addr) => addr !== 'outsider:1' };
 const prepare = { transaction_id: 't1', payload: { a: 1, b: null }, epoch: 3 };
@@ -101,3 +102,19 @@ test('a decision from a sender that may not coordinate is refused, except a fenc
   t.deepEqual(stepAbort(refused, { transaction_id: 't1', epoch: 5 }), { kind: 'remember' });
   t.like(stepAbort({ ...free, origin_refused: 'epoch too far ahead' }, { transaction_id: 't1', epoch: 5 }), { kind: 'reject', status: 409 });
 });
+
+const learn_table: readonly { readonly rule: string; readonly state: ParticipantState | undefined; readonly sequence_applied: boolean; readonly id_seen: boolean; readonly step: LearnStep }[] = [
+  { rule: 'a logged commit unknown here is applied', state: undefined, sequence_applied: false, id_seen: false, step: { kind: 'apply', superseding_abort: false } },
+  { rule: 'a logged commit of a transaction held PREPARED here is applied: the log is the cluster\'s word', state: 'PREPARED', sequence_applied: false, id_seen: false, step: { kind: 'apply', superseding_abort: false } },
+  // Once seed 141: a coordinator that aborted an id only it had prepared never caught up after a retry committed it elsewhere.
+  { rule: 'a logged commit supersedes an abort here (an earlier round of a retried id)', state: 'ABORTED', sequence_applied: false, id_seen: false, step: { kind: 'apply', superseding_abort: true } },
+  { rule: 'a logged commit already committed here is skipped', state: 'COMMITTED', sequence_applied: false, id_seen: false, step: { kind: 'skip' } },
+  { rule: 'a logged commit at a sequence applied here is skipped', state: undefined, sequence_applied: true, id_seen: false, step: { kind: 'skip' } },
+  { rule: 'a logged commit of an id already applied earlier in the same page is skipped', state: undefined, sequence_applied: false, id_seen: true, step: { kind: 'skip' } },
+];
+
+for (const row of learn_table) {
+  test(row.rule, (t) => {
+    t.deepEqual(stepLearn(row.state, row.sequence_applied, row.id_seen), row.step);
+  });
+}
