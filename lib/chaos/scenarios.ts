@@ -35,12 +35,37 @@ function failpointCrash(name: string, description: string, failpoint: string, on
   };
 }
 
+/** A node's disk fails (every store write, as EIO or a full disk would) for a few seconds under load, then recovers. */
+function sickDisk(name: string, description: string, failpoint: 'disk-write' | 'disk-full', on: 'master' | 'slave'): Scenario {
+  return {
+    name,
+    description,
+    size: 3,
+    needs_netns: false,
+    prepare: (cluster) => requireFailpoint(cluster, failpoint),
+    inject: async (context) => {
+      const master = await currentMaster(context);
+      const target = on === 'master' ? master : context.random.pick(slavesOf(context, master));
+      if (!(await setFailpoint(context.cluster, target, failpoint, 'abort'))) throw new Error(`could not arm ${failpoint} on ${target}`);
+      context.fault(`${failpoint} on ${target}`);
+      try {
+        await sleep(context.random.int(2_000, 3_000));
+      } finally {
+        await setFailpoint(context.cluster, target, failpoint, 'off');
+      }
+      context.progress(`the disk of ${target} recovered`);
+    },
+  };
+}
+
 export const scenarios: readonly Scenario[] = [
   failpointCrash('participant-kill-before-prepare-persist', 'a slave crashes before it persists its prepare vote, then restarts', 'before-prepare-vote', 'slave'),
   failpointCrash('participant-kill-after-prepare-persist', 'a slave crashes right after persisting PREPARED, then restarts', 'after-prepare-persist', 'slave'),
   failpointCrash('master-kill-before-decision', 'the master crashes after collecting votes, before deciding', 'after-prepare-votes', 'master'),
   failpointCrash('master-kill-after-decision', 'the master crashes right after persisting its decision', 'after-decision-persist', 'master'),
   failpointCrash('master-kill-after-first-commit', 'the master crashes after the first participant applied the commit', 'after-first-commit', 'master'),
+  sickDisk('disk-error', 'every store write of a slave fails (fsync EIO) for about 2.5 s, then the disk recovers', 'disk-write', 'slave'),
+  sickDisk('disk-full', "the master's disk is full for about 2.5 s (it steps down), then has room again", 'disk-full', 'master'),
   {
     name: 'master-sigkill',
     description: 'SIGKILL the master under load and restart it, twice',

@@ -8,6 +8,8 @@ export const chaos_scenario_names: readonly string[] = Object.freeze([
   'master-kill-before-decision',
   'master-kill-after-decision',
   'master-kill-after-first-commit',
+  'disk-error',
+  'disk-full',
   'master-sigkill',
   'master-pause',
   'participant-pause',

@@ -14,8 +14,9 @@ export const failpoint_names = [
   'after-decision-persist',
   'before-decision-send',
   'after-first-commit',
-  // The disk: every store write fails as an fsync EIO would (lib/node/store-faults.ts).
+  // The disk: every store write fails as an fsync EIO would, or as on a full disk (lib/node/store-faults.ts).
   'disk-write',
+  'disk-full',
 ] as const;
 export type FailpointName = (typeof failpoint_names)[number];
 

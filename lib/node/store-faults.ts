@@ -8,8 +8,9 @@
  * - the file is damaged (`SQLITE_CORRUPT*`, `SQLITE_NOTADB`): the node leaves the alive set
  *   for good; a restart runs the start-up check, which refuses the file and names it.
  *
- * `disk-write` (a failpoint, `--failpoints` only) makes every store write fail as an fsync
- * EIO would, until it is turned off: how tests make a disk fail without a tmpfs.
+ * `disk-write` and `disk-full` (failpoints, `--failpoints` only) make every store write fail
+ * as an fsync EIO or a full disk would, until turned off: how tests and `twopc chaos` make a
+ * disk fail without a tmpfs.
  */
 import type { NodeStores } from '../storage/stores.ts';
 import type { NodeContext } from './context.ts';
@@ -49,10 +50,16 @@ export function noteStoreFault(context: NodeContext, error: unknown): boolean {
   return true;
 }
 
-/** An error as SQLite raises it when fsync fails. */
+/** An error as SQLite raises it when fsync fails, or (`SQLITE_FULL`) when the disk is full. */
 export class DiskWriteError extends Error {
   override readonly name = 'DiskWriteError';
-  readonly code = 'SQLITE_IOERR_FSYNC';
+
+  constructor(
+    message: string,
+    readonly code: 'SQLITE_IOERR_FSYNC' | 'SQLITE_FULL' = 'SQLITE_IOERR_FSYNC',
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -62,6 +69,7 @@ export class DiskWriteError extends Error {
 export function withDiskFaults(stores: NodeStores, failpoints: Failpoints): NodeStores {
   const check = () => {
     if (failpoints.isArmed('disk-write')) throw new DiskWriteError('disk I/O error (failpoint disk-write)');
+    if (failpoints.isArmed('disk-full')) throw new DiskWriteError('database or disk is full (failpoint disk-full)', 'SQLITE_FULL');
   };
   const { participant_log, decision_log, meta, kv } = stores;
   return {
