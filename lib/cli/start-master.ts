@@ -76,7 +76,7 @@ export function joinWarnings(nodes: readonly string[], probes: readonly RoleProb
     return members.length === 1 && writes > 0 ? [`${probe.addr} (${writes} commit${writes === 1 ? '' : 's'})`] : [];
   });
   if (alone.length > 0 && nodes.length > 1) {
-    warnings.push(`${alone.join(', ')} already took writes as a cluster of one: joining does not merge separate histories (join fresh nodes or former members; see README, "Decisions where the contract is silent")`);
+    warnings.push(`${alone.join(', ')} already took writes as a cluster of one: joining does not merge separate histories (join fresh nodes or former members; see docs/OPERATING.md, "Details and defaults")`);
   }
   return warnings;
 }

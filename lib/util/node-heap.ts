@@ -5,7 +5,7 @@
  * entrypoint. V8 reads these when a heap is created: `v8.setFlagsFromString` later has no effect.
  *
  * The young generation is what grows under load: by default a semi-space may reach 16 MB
- * (young generation 48 MB) and V8 keeps it. Measured with `twopc bench` (README, Performance):
+ * (young generation 48 MB) and V8 keeps it. Measured with `twopc bench` (bench/README.md):
  * a 2 MB semi-space takes ~15 MB off an idle node and more under load, for a few percent of
  * throughput (more frequent scavenges).
  */
