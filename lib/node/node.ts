@@ -11,6 +11,10 @@ import { CoordinatorService } from './coordinator-service.ts';
 import { RecoveryService } from './recovery-service.ts';
 import { ClusterService } from './cluster-service.ts';
 import type { Timer } from '../time/timers.ts';
+import { judgeRead, type ReadStanding } from '../cluster/read-standing.ts';
+
+/** How often a read waiting for the master's take-over looks again. */
+const read_take_over_poll_interval_ms = 5;
 import { ReplicaIntegrity } from './replica-integrity.ts';
 import { noteStoreFault } from './store-faults.ts';
 
@@ -115,6 +119,26 @@ export class TwopcNode {
       if (!this.stopped) schedule();
     };
     schedule();
+  }
+
+  /**
+   * How this node may answer a read now (lib/cluster/read-standing.ts): a master still taking
+   * over is waited for, at most `read_take_over_wait_ms`, so that a read on the master sees
+   * every write the previous one acknowledged.
+   */
+  async awaitReadStanding(): Promise<Exclude<ReadStanding, 'taking-over'> | 'stale'> {
+    const { clock, limits, state, timers } = this.context;
+    const deadline_ms = clock.monotonic_ms() + limits.read_take_over_wait_ms;
+    let standing = judgeRead(state);
+    if (standing !== 'taking-over') return standing;
+    while (standing === 'taking-over' && clock.monotonic_ms() < deadline_ms) {
+      await timers.sleep(read_take_over_poll_interval_ms);
+      standing = judgeRead(state);
+    }
+    // Asked as the master: current only if this node completed its take-over meanwhile
+    // (a node that stepped down instead answers what it holds, marked stale).
+    if (standing === 'stopping') return standing;
+    return state.role === 'MASTER' && standing === 'current' ? 'current' : 'stale';
   }
 
   roleView(): RoleView {

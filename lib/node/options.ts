@@ -35,6 +35,8 @@ export interface NodeLimits {
   readonly submissions_queued_max: number;
   /** How long a request body may take to arrive once its headers have; then 408 and the connection closes. */
   readonly body_read_timeout_ms: number;
+  /** Longest a read on a master still taking over waits for the take-over to complete; then it is answered marked stale. */
+  readonly read_take_over_wait_ms: number;
   /** Pause between two full audits of the replica (digest recomputed, kv checked against the log); each reads the whole store. */
   readonly integrity_audit_interval_ms: number;
 }
@@ -56,4 +58,5 @@ export const default_limits: NodeLimits = Object.freeze({
   submissions_queued_max: 4_096,
   body_read_timeout_ms: 5_000,
   integrity_audit_interval_ms: 300_000,
+  read_take_over_wait_ms: 2_000,
 });

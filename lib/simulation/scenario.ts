@@ -182,6 +182,12 @@ export class Scenario {
     return this.client.submit({ id, payload }, this.addr(to));
   }
 
+  /** Read `key` on node `n` (`GET /kv/:key`), as a client does; gives the HTTP status and body (undefined: no answer). */
+  async read(key: string, n: number): Promise<{ readonly status: number; readonly body: { readonly value?: unknown; readonly stale?: boolean } } | undefined> {
+    const answer = this.world.call<{ value?: unknown; stale?: boolean }>(this.client, this.addr(n), 'GET', `/kv/${encodeURIComponent(key)}`, undefined, this.world.options.client_timeout_ms);
+    return this.outcome(answer.catch(() => undefined));
+  }
+
   /** Violations the world saw so far (online checks: one transaction a sequence, one master an epoch). */
   get violations(): readonly Violation[] {
     return this.world.violations;

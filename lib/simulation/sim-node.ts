@@ -156,6 +156,7 @@ export class SimNode implements Server {
     const params = new URLSearchParams(query);
     try {
       if (method === 'GET' && route.startsWith('/transactions/')) return ok(await node.viewTransaction(decodeURIComponent(route.slice('/transactions/'.length))));
+      if (method === 'GET' && route.startsWith('/kv/')) return await readKey(node, decodeURIComponent(route.slice('/kv/'.length)));
       switch (`${method} ${route}`) {
         case 'GET /health': {
           const report = node.cluster.report();
@@ -211,6 +212,16 @@ export class SimNode implements Server {
 
 function ok(body: unknown): PeerResponse {
   return { status: 200, body };
+}
+
+/** `GET /kv/:key` as lib/transport/routes.ts answers it: a read a node cannot vouch for is marked stale. */
+async function readKey(node: TwopcNode, key: string): Promise<PeerResponse> {
+  const standing = await node.awaitReadStanding();
+  if (standing === 'stopping') return { status: 503, body: { error: 'node is stopping; read from another node' } };
+  const stale = standing === 'stale';
+  const item = await node.context.kv.get(key);
+  if (!item) return { status: 404, body: { error: 'key not found', key, ...(stale && { stale }) } };
+  return ok(stale ? { ...item, stale } : item);
 }
 
 function refuse(error: string): PeerResponse {

@@ -132,7 +132,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     const { key } = await readParamsAs(event, KeyParamSchema);
     const behind = await awaitApplied(node, (await readQueryAs(event, MinSequenceQuerySchema)).min_sequence);
     if (behind !== undefined) return reply(event, 503, { error: behind });
-    const stale = readsAreStale(node);
+    const stale = await readsAreStale(node);
     const item = await node.context.kv.get(key);
     if (!item) return reply(event, 404, { error: 'key not found', key, ...(stale && { stale }) });
     return stale ? { ...item, stale } : item;
@@ -142,7 +142,7 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     const query = await readQueryAs(event, KvPageQuerySchema);
     const behind = await awaitApplied(node, (await readQueryAs(event, MinSequenceQuerySchema)).min_sequence);
     if (behind !== undefined) return reply(event, 503, { error: behind });
-    const stale = readsAreStale(node);
+    const stale = await readsAreStale(node);
     const page = await node.context.kv.page(query.after, query.limit ?? 100);
     const last = page.items.at(-1);
     return { items: page.items, ...(page.more && last && { next: last.key }), ...(stale && { stale }) };
@@ -220,12 +220,13 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
 
 /**
  * A node that is not serving (catching up, or cut off from the majority) still answers
- * reads, but marks them `stale: true`: they may miss commits made elsewhere.
+ * reads, but marks them `stale: true`: they may miss commits made elsewhere. So does a
+ * master whose take-over is not complete within a bounded wait (`awaitReadStanding`).
  */
-function readsAreStale(node: TwopcNode): boolean {
-  const phase = node.context.state.phase;
-  if (phase === 'stopping') throw refuse(503, 'node is stopping; read from another node');
-  return phase !== 'serving';
+async function readsAreStale(node: TwopcNode): Promise<boolean> {
+  const standing = await node.awaitReadStanding();
+  if (standing === 'stopping') throw refuse(503, 'node is stopping; read from another node');
+  return standing === 'stale';
 }
 
 /** Re-run the election without holding the request: a take-over can take a few heartbeats. */

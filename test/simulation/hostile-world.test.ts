@@ -50,3 +50,28 @@ test('a backlog of more decisions than one batch carries reaches the replica, an
   t.deepEqual(await s.settle(), []);
   t.is(s.node(1).node?.coordinator.undelivered_count, 0);
 });
+
+// Issue 14 item 15 (a linearizability checker found it): the lowest-address node comes back,
+// is named master, and answers a read before its take-over has applied what the previous
+// master acknowledged. A master serves reads as current only once its take-over is complete;
+// until then it waits (bounded) or marks the read stale, as a catching-up node does.
+test('a node named master does not serve a read that misses what the previous master acknowledged', async (t) => {
+  const s = await Scenario.start();
+  t.is(await s.outcome(s.submit(['a']).answer), 200);
+  s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 takes over');
+  s.restart(1);
+  await s.until(() => s.node(1).node?.context.state.phase === 'serving', 'node 1 caught up');
+  const decisions = s.hold({ to: s.addr(1), label: /^POST \/decide-batch/ });
+  const log = s.hold({ from: s.addr(1), label: /^GET \/cluster\/log/ });
+  const second = s.submit(['a'], 2);
+  t.is(await s.outcome(second.answer), 200, 'node 2 acknowledges a write node 1 has not applied');
+  await s.until(() => s.state(1).role === 'MASTER', 'node 1 is named master');
+  const read = await s.read('a', 1);
+  t.true(read?.body.value === second.id || read?.body.stale === true || read === undefined || read.status >= 500, `a read on the master misses the acknowledged write: ${JSON.stringify(read)}`);
+  s.release(decisions);
+  s.release(log);
+  await s.until(() => s.isAcceptingWrites(1), 'node 1 completes its take-over');
+  t.like((await s.read('a', 1))?.body, { value: second.id });
+  t.deepEqual(await s.settle(), []);
+});
