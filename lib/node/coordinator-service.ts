@@ -72,6 +72,8 @@ export class CoordinatorService {
   private readonly sequencer: Sequencer;
   /** Submissions waiting for a round. */
   private queue: Submission[] = [];
+  /** Payload bytes of the submissions in `queue`. */
+  private queued_bytes = 0;
   private rounds_running = 0;
   /** COMMIT decisions on disk whose first delivery is still under way, with their sequences. */
   private readonly first_delivery = new Map<string, number>();
@@ -160,11 +162,14 @@ export class CoordinatorService {
     // Only an id the client chose can have a past; a fresh UUID cannot.
     const known = request.transaction_id === undefined ? undefined : await this.answerKnown(id, request.payload);
     if (known) return known;
-    if (this.queue.length >= this.context.limits.submissions_queued_max) return this.answerBusy();
+    const size_bytes = estimateSize(request.payload);
+    const { limits } = this.context;
+    if (this.queue.length >= limits.submissions_queued_max || this.queued_bytes + size_bytes > limits.submissions_queued_max_bytes) return this.answerBusy();
     return this.context.metrics.timeRound(
       () =>
         new Promise<SubmitAnswer>((answer) => {
-          this.queue.push({ id, payload: request.payload, size_bytes: estimateSize(request.payload), answer });
+          this.queue.push({ id, payload: request.payload, size_bytes, answer });
+          this.queued_bytes += size_bytes;
           this.startRounds();
         }),
     );
@@ -172,7 +177,7 @@ export class CoordinatorService {
 
   /** The queue is full: nothing of this submission was prepared, the client may send it again. */
   private answerBusy(): SubmitAnswer {
-    const error = `master busy: ${this.context.limits.submissions_queued_max} submissions already wait for a round; retry shortly`;
+    const error = `master busy: ${this.queue.length} submissions (${this.queued_bytes} bytes) already wait for a round; retry shortly`;
     return { http_status: 503, body: { error, master: this.context.state.master ?? null } };
   }
 
@@ -250,6 +255,7 @@ export class CoordinatorService {
     }
     const round = this.queue.slice(0, count);
     this.queue = this.queue.slice(count);
+    for (const submission of round) this.queued_bytes -= submission.size_bytes;
     return round;
   }
 

@@ -33,6 +33,8 @@ export interface NodeLimits {
    * at once. Bounds the memory a flood of clients can take (each waits with its payload).
    */
   readonly submissions_queued_max: number;
+  /** Payload bytes (JSON) of the submissions waiting for a round, at most; past it, 503 as above. */
+  readonly submissions_queued_max_bytes: number;
   /** How long a request body may take to arrive once its headers have; then 408 and the connection closes. */
   readonly body_read_timeout_ms: number;
   /** Longest a read on a master still taking over waits for the take-over to complete; then it is answered marked stale. */
@@ -56,6 +58,7 @@ export const default_limits: NodeLimits = Object.freeze({
   batch_max_payload_bytes: 4 * 1024 * 1024,
   rounds_in_flight_max: 4,
   submissions_queued_max: 4_096,
+  submissions_queued_max_bytes: 16 * 1024 * 1024,
   body_read_timeout_ms: 5_000,
   integrity_audit_interval_ms: 300_000,
   read_take_over_wait_ms: 2_000,
