@@ -43,7 +43,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
   const dir = resolveNodeDir(options.dataDir, options.addr);
   // Own the port, then the folder, before anything is written: a start that fails here (the
   // address or the folder is another node's) leaves both as they were.
-  const server = await listenHttp(undefined, host, port, limits.body_read_timeout_ms).catch((error: unknown) => {
+  const server = await listenHttp(undefined, host, port, limits.body_read_timeout_ms, options.secret !== undefined).catch((error: unknown) => {
     throw new StartupError(`cannot listen on ${options.addr}: ${describe(error)}`);
   });
   const opened = await openOwnedStores(dir, options.addr).catch(async (error: unknown) => {

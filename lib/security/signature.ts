@@ -14,6 +14,8 @@ export const nonce_header = 'x-twopc-nonce';
 export const signature_header = 'x-twopc-signature';
 export const content_digest_header = 'x-twopc-content-sha256';
 export const node_header = 'x-twopc-node';
+/** Carried by a node's own peer calls: how a cluster without a secret counts peer connections apart (lib/transport/connection-guard.ts). */
+export const peer_header = 'x-twopc-peer';
 /** Present when a client key signed: the key's name (lib/security/client-keys.ts). */
 export const key_header = 'x-twopc-key';
 

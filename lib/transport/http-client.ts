@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { signRequest } from '../security/signature.ts';
+import { peer_header, signRequest } from '../security/signature.ts';
 import type { Clock } from '../time/clock.ts';
 import { PeerUnreachable, type PeerCalls, type PeerResponse } from '../node/peer-calls.ts';
 
@@ -28,7 +28,7 @@ export class PeerClient implements PeerCalls {
     if (this.closed) throw new PeerUnreachable(addr, 'client closed');
     const pool = this.poolFor(addr);
     const text = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    const headers: Record<string, string> = body === undefined ? { [peer_header]: '1' } : { 'content-type': 'application/json', [peer_header]: '1' };
     if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, node: addr, body: text }, this.clock.now_ms()));
     try {
       const response = await pool.request({

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { listen, type Listener } from 'listhen';
 import { toNodeHandler, type H3 } from 'h3';
 import { default_limits } from '../node/options.ts';
+import { default_connection_limits, guardConnections, type ConnectionLimits } from './connection-guard.ts';
+import { key_header, peer_header, signature_header } from '../security/signature.ts';
 
 export interface HttpServer {
   readonly url: string;
@@ -18,9 +20,17 @@ export interface HttpServer {
  * first and every request answered 503 until `serve(app)`: a node binds before it writes
  * anything to its folder, so a start on a busy port changes nothing.
  */
-export async function listenHttp(app: H3 | undefined, host: string, port: number, body_read_timeout_ms = default_limits.body_read_timeout_ms): Promise<HttpServer> {
+export async function listenHttp(
+  app: H3 | undefined,
+  host: string,
+  port: number,
+  body_read_timeout_ms = default_limits.body_read_timeout_ms,
+  signed = false,
+  connection_limits: ConnectionLimits = default_connection_limits,
+): Promise<HttpServer> {
   let current: NodeHandler = app === undefined ? answerStarting : toNodeHandler(app);
-  const handler = withBodyDeadline((req, res) => current(req, res), body_read_timeout_ms);
+  let guarded: NodeHandler = withBodyDeadline((req, res) => current(req, res), body_read_timeout_ms);
+  const handler: NodeHandler = (req, res) => guarded(req, res);
   const listener: Listener = await listen(handler, {
     hostname: host,
     port,
@@ -41,6 +51,7 @@ export async function listenHttp(app: H3 | undefined, host: string, port: number
   }
   dropShutdownTracker(server, handler);
   server.on('clientError', answerClientError);
+  guarded = guardConnections(server, guarded, connection_limits, (req, res) => isPeerRequest(req, res, signed));
   return {
     url: `http://${host}:${port}`,
     serve: (ready) => {
@@ -48,6 +59,16 @@ export async function listenHttp(app: H3 | undefined, host: string, port: number
     },
     close: () => closeServer(server),
   };
+}
+
+/**
+ * A request that proves its connection a peer's: with a secret, signed with the cluster
+ * secret (not a client key) and not refused; without one (loopback, where every local
+ * process is trusted anyway), one of a node's own peer calls.
+ */
+function isPeerRequest(req: IncomingMessage, res: ServerResponse, signed: boolean): boolean {
+  if (!signed) return req.headers[peer_header] !== undefined;
+  return req.headers[signature_header] !== undefined && req.headers[key_header] === undefined && res.statusCode !== 401 && res.statusCode !== 403;
 }
 
 function answerStarting(_req: IncomingMessage, res: ServerResponse): void {

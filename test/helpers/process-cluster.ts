@@ -16,6 +16,8 @@ export interface ClusterOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** The cluster secret: every node is given it, and the harness signs its own requests with it. */
   readonly secret?: string;
+  /** A command prefix per node (e.g. `prlimit --nofile=N`). */
+  readonly prefix?: (addr: string) => readonly string[];
 }
 
 export class ProcessCluster extends NodeProcessCluster {
@@ -26,6 +28,7 @@ export class ProcessCluster extends NodeProcessCluster {
       ...(options.failpoints !== undefined && { failpoints: options.failpoints }),
       ...(options.secret !== undefined && { secret: options.secret }),
       ...(options.env !== undefined && { env: options.env }),
+      ...(options.prefix !== undefined && { prefix: options.prefix }),
     });
     await cluster.startAndWait();
     return cluster;
