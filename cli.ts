@@ -10,8 +10,6 @@ import { cac, type CAC } from 'cac';
 import { describeError, exit_codes, exitCodeOf, UsageError, type ExitCode } from './lib/cli/exit.ts';
 import type { RawFlags } from './lib/cli/flags.ts';
 import { warnLine } from './lib/cli/output.ts';
-import { signRequestsWith } from './lib/cli/http.ts';
-import { readSecret } from './lib/cli/secret.ts';
 import { optionalText } from './lib/cli/flags.ts';
 import { package_root } from './lib/util/package-root.ts';
 import { chaos_scenario_names } from './lib/cli/chaos-scenario-names.ts';
@@ -158,6 +156,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     const parsed = cli.parse([...argv], { run: false });
     if (parsed.options['help'] === true || parsed.options['version'] === true) return exit_codes.ok;
     if (cli.matchedCommand === undefined) return reportMissingCommand(cli, parsed.args[0]);
+    // The request code (the client library) loads only for a command, never for --help.
+    const [{ signRequestsWith }, { readSecret }] = await Promise.all([import('./lib/cli/http.ts'), import('./lib/cli/secret.ts')]);
     signRequestsWith(readSecret(optionalText(parsed.options['secretFile'], '--secret-file')));
     return (await cli.runMatchedCommand()) as ExitCode;
   } catch (error) {
