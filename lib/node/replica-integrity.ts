@@ -17,6 +17,10 @@ import type { NodeContext } from './context.ts';
 
 /** Marks (sequence → digest) kept to compare with peers' reports at their sequence. */
 export const digest_marks_kept = 1024;
+/** Rows an audit reads before it lets the node answer heartbeats and requests again. */
+export const audit_rows_per_step = 1_000;
+/** Most problems an audit lists. */
+export const audit_problems_max = 5;
 
 /** What `GET /cluster/digest` answers. */
 export interface DigestAnswer {
@@ -32,6 +36,8 @@ export interface DigestAnswer {
 export class ReplicaIntegrity {
   private mark: DigestMark | undefined;
   private readonly marks = new Map<number, string>();
+  /** Bumped by every wipe: an audit that saw one midway is void. */
+  private generation = 0;
 
   constructor(
     private readonly context: NodeContext,
@@ -41,7 +47,8 @@ export class ReplicaIntegrity {
 
   /** At start: audit the store; a replica that contradicts itself is repaired before it catches up. */
   async start(): Promise<void> {
-    const audit = this.context.participant_log.audit(this.context.sequences.applied_through);
+    const audit = await this.runAudit(this.context.sequences.applied_through);
+    if (audit === undefined) return;
     this.remember(audit);
     if (audit.problems.length > 0) await this.repair(`the store contradicts itself: ${audit.problems.join('; ')}`);
   }
@@ -98,8 +105,9 @@ export class ReplicaIntegrity {
    * digest that differs from the running one (a row changed after it was applied), start a
    * repair; the answer carries the recomputed digest.
    */
-  verify(sequence = this.context.sequences.applied_through): DigestAnswer {
-    const audit = this.context.participant_log.audit(sequence);
+  async verify(sequence = this.context.sequences.applied_through): Promise<DigestAnswer | undefined> {
+    const audit = await this.runAudit(sequence);
+    if (audit === undefined) return undefined;
     const running = this.digestAt(sequence);
     const problems = running !== undefined && running !== audit.digest && audit.problems.length === 0 ? [`the log at or below sequence ${sequence} changed after it was applied`] : audit.problems;
     const repairing = problems.length > 0 && this.context.state.phase === 'serving';
@@ -110,14 +118,47 @@ export class ReplicaIntegrity {
   /** The periodic audit: the same as `verify`, logged. */
   async audit(): Promise<void> {
     if (this.context.state.phase !== 'serving') return;
-    const answer = this.verify();
-    if (answer.problems.length > 0) this.context.log.warn('audit-failed', { problems: answer.problems });
+    const answer = await this.verify();
+    if (answer !== undefined && answer.problems.length > 0) this.context.log.warn('audit-failed', { problems: answer.problems });
   }
 
   /** Forget every mark: the replica was wiped. */
   forget(): void {
+    this.generation += 1;
     this.marks.clear();
     this.mark = { sequence: 0, digest: this.context.participant_log.digestThrough(undefined, 0).digest };
+  }
+
+  /**
+   * Recompute the digest through `through` from the rows and check every kv row against the
+   * log, `audit_rows_per_step` rows at a time, letting heartbeats and requests run between
+   * steps (a large store read in one go would look like a paused node). Undefined when the
+   * replica was wiped meanwhile.
+   */
+  private async runAudit(through: number): Promise<ReplicaAudit | undefined> {
+    const { participant_log, timers } = this.context;
+    const generation = this.generation;
+    const problems: string[] = [];
+    let mark = participant_log.digestThrough(undefined, 0);
+    try {
+      while (mark.sequence < through) {
+        mark = participant_log.digestThrough(mark, Math.min(through, mark.sequence + audit_rows_per_step));
+        await timers.sleep(0);
+        if (generation !== this.generation) return undefined;
+      }
+    } catch (error) {
+      if (generation !== this.generation) return undefined;
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+    let after: string | undefined;
+    do {
+      const page = participant_log.checkKv(after, audit_rows_per_step);
+      problems.push(...page.problems);
+      after = page.next;
+      await timers.sleep(0);
+      if (generation !== this.generation) return undefined;
+    } while (after !== undefined && problems.length < audit_problems_max);
+    return { ...mark, problems: problems.slice(0, audit_problems_max) };
   }
 
   private remember(mark: ReplicaAudit | DigestMark): void {

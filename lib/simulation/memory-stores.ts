@@ -15,7 +15,7 @@ import type { Term } from '../storage/meta.ts';
 import type { KvItem } from '../storage/kv-reads.ts';
 import type { DecisionStore, KvReader, NodeMetaStore, NodeStores, ParticipantStore } from '../storage/stores.ts';
 import { assert } from '../util/assert.ts';
-import { audit_problems_max, checkKvRow, extendDigest, origin_mark, type DigestMark, type ReplicaAudit } from '../storage/replica-digest.ts';
+import { checkKvRow, extendDigest, origin_mark, type KvCheckPage } from '../storage/replica-digest.ts';
 
 export interface KvEntry {
   readonly value: JsonValue;
@@ -98,24 +98,21 @@ export class DurableState {
     return readLog(this, after, Number.MAX_SAFE_INTEGER).filter((entry) => entry.sequence <= through);
   }
 
-  /** As participant-log.ts's audit: the digest recomputed from the records, every kv entry checked against the log. */
-  audit(through: number): ReplicaAudit {
+  /** As participant-log.ts's checkKv: a page of kv entries in key order, each checked against the log entry that wrote it. */
+  checkKv(after: string | undefined, limit: number): KvCheckPage {
+    const keys = [...this.kv.keys()].filter((key) => after === undefined || key > after).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
     const problems: string[] = [];
-    let mark: DigestMark = origin_mark;
-    try {
-      mark = through <= 0 ? origin_mark : extendDigest(origin_mark, this.listLog(0, through), through);
-    } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
-    }
-    for (const [key, entry] of this.kv) {
-      if (problems.length >= audit_problems_max) break;
+    for (const key of keys) {
+      const entry = this.kv.get(key);
+      if (entry === undefined) continue;
       const id = this.committed_at.get(entry.sequence);
       const record = id === undefined ? undefined : this.records.get(id);
       const writer = record?.payload === undefined ? undefined : { transaction_id: record.id, sequence: entry.sequence, payload: record.payload };
       const problem = checkKvRow(key, entry.value === null ? null : JSON.stringify(entry.value), entry.sequence, writer);
       if (problem !== undefined) problems.push(problem);
     }
-    return { ...mark, problems };
+    const last = keys.at(-1);
+    return { problems, ...(keys.length === limit && last !== undefined && { next: last }) };
   }
 
   /** As participant-log.ts's resetReplica: every kv entry and every COMMITTED record go. */
@@ -170,7 +167,7 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
       const start = from ?? origin_mark;
       return through <= start.sequence ? start : extendDigest(start, durable.listLog(start.sequence, through), through);
     },
-    audit: (through) => durable.audit(through),
+    checkKv: (after, limit) => durable.checkKv(after, limit),
     resetReplica: () => durable.resetReplica(),
   };
   const decision_log: DecisionStore = {

@@ -6,7 +6,7 @@ import type { ParticipantState } from '../protocol/states.ts';
 import type { CommittedEntry } from '../protocol/messages.ts';
 import { assert } from '../util/assert.ts';
 import type { ParticipantStore } from './stores.ts';
-import { audit_problems_max, checkKvRow, extendDigest, origin_mark, type DigestMark, type ReplicaAudit } from './replica-digest.ts';
+import { checkKvRow, extendDigest, origin_mark, type DigestMark, type KvCheckPage } from './replica-digest.ts';
 
 /** One transaction as this node, a participant, holds it on disk. */
 export interface ParticipantRecord {
@@ -127,23 +127,18 @@ export class ParticipantLog implements ParticipantStore {
     return extendDigest(start, iterateLog(this.statements.log_range.iterate(start.sequence, through) as Iterable<LogRow>), through);
   }
 
-  /** Recompute the digest through `through` from the rows, and check every kv row against the log. */
-  audit(through: number): ReplicaAudit {
-    assert(this.statements !== undefined, 'an audit reads through the raw SQLite handle');
+  /** Check up to `limit` kv rows after `after` against the log entries that wrote them. */
+  checkKv(after: string | undefined, limit: number): KvCheckPage {
+    assert(this.statements !== undefined, 'a check reads through the raw SQLite handle');
+    const rows = this.statements.kv_writers.all(after ?? '', limit) as KvWriterRow[];
     const problems: string[] = [];
-    let mark: DigestMark = origin_mark;
-    try {
-      mark = this.digestThrough(undefined, through);
-    } catch (error) {
-      problems.push(String(error instanceof Error ? error.message : error));
-    }
-    for (const row of this.statements.kv_writers.iterate() as Iterable<KvWriterRow>) {
-      if (problems.length >= audit_problems_max) break;
+    for (const row of rows) {
       const writer = row.id === null || row.payload === null ? undefined : { transaction_id: row.id, sequence: row.sequence, payload: JSON.parse(row.payload) as Payload };
       const problem = checkKvRow(row.key, row.value, row.sequence, writer);
       if (problem !== undefined) problems.push(problem);
     }
-    return { ...mark, problems };
+    const last = rows.at(-1);
+    return { problems, ...(rows.length === limit && last !== undefined && { next: last.key }) };
   }
 
   /** Forget the replica (every kv row, every COMMITTED transaction) in one transaction, to pull a clean copy. */
@@ -243,7 +238,8 @@ function prepareStatements(sqlite: Sqlite): Statements {
   const log_range = sqlite.prepare(`select id, sequence, payload from transactions where state = 'COMMITTED' and sequence > ? and sequence <= ? order by sequence`);
   const kv_writers = sqlite.prepare(
     `select kv.key as key, kv.value as value, kv.sequence as sequence, t.id as id, t.payload as payload
-     from kv left join transactions t on t.sequence = kv.sequence and t.state = 'COMMITTED'`,
+     from kv left join transactions t on t.sequence = kv.sequence and t.state = 'COMMITTED'
+     where kv.key > ? order by kv.key limit ?`,
   );
   const delete_kv = sqlite.prepare('delete from kv');
   const delete_committed = sqlite.prepare(`delete from transactions where state = 'COMMITTED'`);

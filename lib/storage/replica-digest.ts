@@ -24,8 +24,11 @@ export interface ReplicaAudit extends DigestMark {
   readonly problems: readonly string[];
 }
 
-/** Most problems an audit lists. */
-export const audit_problems_max = 5;
+/** One page of the kv check: the problems found, and the key to go on after (absent on the last page). */
+export interface KvCheckPage {
+  readonly problems: readonly string[];
+  readonly next?: string;
+}
 
 export function chainDigest(previous: DigestMark, entry: CommittedEntry): DigestMark {
   const payload = Object.keys(entry.payload)

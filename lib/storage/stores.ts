@@ -11,7 +11,7 @@ import type { ParticipantRecord, ParticipantWrites } from './participant-log.ts'
 import type { DecisionRecord } from './decision-log.ts';
 import type { Term } from './meta.ts';
 import type { KvItem } from './kv-reads.ts';
-import type { DigestMark, ReplicaAudit } from './replica-digest.ts';
+import type { DigestMark, KvCheckPage } from './replica-digest.ts';
 
 /** This node as a participant: table `transactions` and the replica (`kv`) it feeds. */
 export interface ParticipantStore {
@@ -25,8 +25,8 @@ export interface ParticipantStore {
   readLog(after: number, limit: number): Promise<readonly CommittedEntry[]>;
   /** `from` (undefined: the origin) extended over the committed log through `through` (lib/storage/replica-digest.ts); throws on a gap. */
   digestThrough(from: DigestMark | undefined, through: number): DigestMark;
-  /** Recompute the digest through `through` from what is stored, and check every kv row against the log. */
-  audit(through: number): ReplicaAudit;
+  /** Check up to `limit` kv rows after key `after` (in key order) against the log entries that wrote them; `next` is where to go on. */
+  checkKv(after: string | undefined, limit: number): KvCheckPage;
   /** Forget the replica durably (kv and every COMMITTED transaction), all or none: a clean copy is pulled next. */
   resetReplica(): void;
 }

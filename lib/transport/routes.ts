@@ -163,7 +163,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     const { sequence } = await readQueryAs(event, DigestQuerySchema);
     const applied = node.context.sequences.applied_through;
     if (sequence !== undefined && sequence > applied) return reply(event, 409, { error: `sequence ${sequence} is not applied here yet`, last_sequence: applied });
-    return node.integrity.verify(sequence);
+    const answer = await node.integrity.verify(sequence);
+    return answer ?? reply(event, 503, { error: 'this replica is being repaired; ask again', last_sequence: node.context.sequences.applied_through });
   });
 
   app.get('/cluster/terms', async () => ({ terms: await node.context.meta.listTerms() }));
