@@ -7,6 +7,7 @@
 import { killAllOwned } from '../process-cluster/owned-process.ts';
 import { ProcessCluster, removeAllClusterData } from '../process-cluster/process-cluster.ts';
 import { NodeHttp, sleep } from './node-http.ts';
+import { unmountAllTmpfs, unmountTmpfs } from './tmpfs.ts';
 
 /** Where the nodes live: their addresses and, per node, a command prefix (`ip netns exec NS`). */
 export interface Placement {
@@ -18,6 +19,7 @@ export interface Placement {
 /** SIGKILL every node process and remove every data dir (Ctrl-C, or exit after an error). */
 export function abandonAllClusters(): void {
   killAllOwned();
+  unmountAllTmpfs();
   removeAllClusterData();
 }
 
@@ -25,6 +27,10 @@ const node_output_kept_chars = 20_000;
 
 export class ChaosCluster extends ProcessCluster {
   readonly http: NodeHttp;
+  /** Folders a scenario mounted a file system on (lib/chaos/tmpfs.ts): unmounted once the nodes are gone. */
+  readonly mounts: string[] = [];
+  /** Why no file system could be mounted, when a scenario tried and was refused. */
+  mount_refused: string | undefined;
 
   constructor(readonly placement: Placement) {
     super(placement.addrs, {
@@ -35,6 +41,13 @@ export class ChaosCluster extends ProcessCluster {
       ...(placement.secret !== undefined && { secret: placement.secret }),
     });
     this.http = new NodeHttp(placement.secret);
+  }
+
+  /** Stop every node, unmount what a scenario mounted, then remove the data dir. */
+  override async stop(grace_ms = 5_000): Promise<void> {
+    await Promise.all(this.addrs.map((addr) => this.kill(addr, 'SIGTERM', grace_ms)));
+    for (const dir of this.mounts.splice(0)) unmountTmpfs(dir);
+    await super.stop(grace_ms);
   }
 
   /** Resume and restart whatever a fault left paused or dead. */

@@ -112,3 +112,66 @@ export async function partitionFor(context: FaultContext, side_a: readonly strin
   netns.heal();
   context.progress('partition healed');
 }
+
+/** How long a node whose disk failed may take to say so (`/health` 503 store-failed), and to serve again once it recovers. */
+const store_fault_wait_ms = 15_000;
+const rejoin_wait_ms = 30_000;
+
+/** A disk fault on one node: how to make its store writes fail, and how to make them land again. */
+export interface DiskFault {
+  readonly what: string;
+  readonly fail: () => Promise<void>;
+  readonly recover: () => Promise<void>;
+}
+
+/**
+ * Make `addr`'s disk fail for about `duration_ms` under load, then recover it, and check what
+ * issue 14 item 2 asks: the node leaves the alive set saying why, the others commit without
+ * it (at least one acknowledged commit while it is out, waited for a little past the
+ * duration, since a master's failure costs an election first), and it serves again by itself.
+ * Throws (a `stuck` finding) when any of that does not happen; the disk recovers in any case.
+ */
+export async function sickDiskFor(context: FaultContext, addr: string, disk: DiskFault, duration_ms: number): Promise<void> {
+  const committed = () => context.workload.attempts.filter((attempt) => attempt.outcome === 'committed').length;
+  const started = Date.now();
+  let recovered = false;
+  const recover = async () => {
+    if (recovered) return;
+    recovered = true;
+    await disk.recover();
+  };
+  try {
+    await disk.fail();
+    context.fault(`${disk.what} on ${addr} for ${duration_ms} ms`);
+    const fault = await pollHealth(context.cluster, addr, store_fault_wait_ms, (health) => (health.status === 503 && health.body?.status === 'store-failed' ? String(health.body.store_fault) : undefined));
+    if (fault === undefined) throw new Error(`${addr} did not leave the alive set within ${store_fault_wait_ms} ms of ${disk.what}`);
+    context.progress(`${addr} out after ${Date.now() - started} ms: ${fault}`);
+    const committed_before = committed();
+    await sleep(Math.max(0, started + duration_ms - Date.now()));
+    const deadline = Date.now() + store_fault_wait_ms;
+    while (committed() === committed_before && Date.now() < deadline) await sleep(100);
+    const during = committed() - committed_before;
+    if (during === 0) throw new Error(`no commit was acknowledged while ${addr} could not persist`);
+    context.progress(`${during} commits acknowledged while ${addr} could not persist`);
+    await recover();
+    const recovered_at = Date.now();
+    context.progress(`${addr} disk recovered`);
+    const back = await pollHealth(context.cluster, addr, rejoin_wait_ms, (health) => (health.status === 200 ? true : undefined));
+    if (back === undefined) throw new Error(`${addr} did not serve again within ${rejoin_wait_ms} ms of its disk recovering`);
+    context.progress(`${addr} rejoined by itself ${Date.now() - recovered_at} ms after its disk recovered`);
+  } finally {
+    await recover();
+  }
+}
+
+/** Poll `addr`'s /health until `accept` returns something (bounded). */
+async function pollHealth<T>(cluster: ChaosCluster, addr: string, timeout_ms: number, accept: (health: { readonly status: number; readonly body: any }) => T | undefined): Promise<T | undefined> {
+  const deadline = Date.now() + timeout_ms;
+  while (Date.now() < deadline) {
+    const health = await cluster.http.get(addr, '/health', 1_000);
+    const accepted = health.kind === 'answer' ? accept(health) : undefined;
+    if (accepted !== undefined) return accepted;
+    await sleep(100);
+  }
+  return undefined;
+}

@@ -95,6 +95,12 @@ async function runOnce(scenario: Scenario, run_index: number, seed: number, prog
   const { placement, layout } = await placementFor(scenario);
   const cluster = new ChaosCluster(placement);
   try {
+    try {
+      scenario.before_start?.(cluster);
+    } catch (error) {
+      if (error instanceof ScenarioSkipped) return { kind: 'skipped', reason: error.message };
+      throw error;
+    }
     cluster.startAll();
     try {
       await cluster.waitForAgreement(startup_timeout_ms);

@@ -4,9 +4,11 @@
  * nodes (`prepare`, throwing ScenarioSkipped when something is missing); `inject` runs the
  * faults and leaves healing to the runner, which also heals whatever a scenario left broken.
  */
-import { crashAt, currentMaster, killAndRestart, partitionFor, pauseFor, requireClockRoute, requireFailpoint, setClockOffset, setFailpoint, slavesOf, type FaultContext } from './faults.ts';
+import { crashAt, currentMaster, killAndRestart, partitionFor, pauseFor, requireClockRoute, requireFailpoint, setClockOffset, setFailpoint, sickDiskFor, slavesOf, type DiskFault, type FaultContext } from './faults.ts';
 import { meddle } from './meddler.ts';
 import { sleep } from './node-http.ts';
+import { fillUp, MountRefused, mountTmpfs, resizeTmpfs, tmpfs_growth_bytes, tmpfs_start_bytes, unmountTmpfs, usedBytes } from './tmpfs.ts';
+import { resolveNodeDir } from '../storage/database.ts';
 import type { ChaosCluster } from './cluster.ts';
 
 export interface Scenario {
@@ -14,6 +16,8 @@ export interface Scenario {
   readonly description: string;
   readonly size: number;
   readonly needs_netns: boolean;
+  /** Before the nodes start (a file system under their data folders); may throw ScenarioSkipped. */
+  readonly before_start?: (cluster: ChaosCluster) => void;
   readonly prepare: (cluster: ChaosCluster) => Promise<void>;
   readonly inject: (context: FaultContext) => Promise<void>;
 }
@@ -35,26 +39,45 @@ function failpointCrash(name: string, description: string, failpoint: string, on
   };
 }
 
-/** A node's disk fails (every store write, as EIO or a full disk would) for a few seconds under load, then recovers. */
-function sickDisk(name: string, description: string, failpoint: 'disk-write' | 'disk-full', on: 'master' | 'slave'): Scenario {
+/** How long a sick disk stays sick. */
+const sick_disk_min_ms = 2_500;
+const sick_disk_max_ms = 4_000;
+
+/** The node whose disk a disk scenario makes sick: a slave on even runs, the master on odd ones. */
+async function diskVictim(context: FaultContext): Promise<string> {
+  const master = await currentMaster(context);
+  return context.run_index % 2 === 0 ? context.random.pick(slavesOf(context, master)) : master;
+}
+
+/** Every store write of `addr` fails through a failpoint: `disk-write` as fsync EIO, `disk-full` as SQLITE_FULL. */
+function failingWrites(context: FaultContext, addr: string, failpoint: 'disk-write' | 'disk-full'): DiskFault {
+  const turn = async (action: 'abort' | 'off') => {
+    if (!(await setFailpoint(context.cluster, addr, failpoint, action))) throw new Error(`could not turn ${failpoint} ${action} on ${addr}`);
+  };
+  return { what: `every store write failing (${failpoint}=abort)`, fail: () => turn('abort'), recover: () => turn('off') };
+}
+
+/** Each node's data folder a tmpfs of its own; where mount is refused, say why and mount none. */
+function mountTmpfsPerNode(cluster: ChaosCluster): void {
+  try {
+    for (const addr of cluster.addrs) {
+      const dir = resolveNodeDir(cluster.data_dir, addr);
+      mountTmpfs(dir, tmpfs_start_bytes);
+      cluster.mounts.push(dir);
+    }
+  } catch (error) {
+    if (!(error instanceof MountRefused)) throw error;
+    for (const dir of cluster.mounts.splice(0)) unmountTmpfs(dir);
+    cluster.mount_refused = error.message;
+  }
+}
+
+/** The tmpfs at `dir` fills up with a ballast file; it recovers by growing. */
+function fullTmpfs(context: FaultContext, dir: string): DiskFault {
   return {
-    name,
-    description,
-    size: 3,
-    needs_netns: false,
-    prepare: (cluster) => requireFailpoint(cluster, failpoint),
-    inject: async (context) => {
-      const master = await currentMaster(context);
-      const target = on === 'master' ? master : context.random.pick(slavesOf(context, master));
-      if (!(await setFailpoint(context.cluster, target, failpoint, 'abort'))) throw new Error(`could not arm ${failpoint} on ${target}`);
-      context.fault(`${failpoint} on ${target}`);
-      try {
-        await sleep(context.random.int(2_000, 3_000));
-      } finally {
-        await setFailpoint(context.cluster, target, failpoint, 'off');
-      }
-      context.progress(`the disk of ${target} recovered`);
-    },
+    what: `its ${tmpfs_start_bytes / 1024 / 1024} MiB tmpfs filled up (ENOSPC)`,
+    fail: async () => context.progress(`a ballast of ${(fillUp(dir) / 1024 / 1024).toFixed(1)} MiB fills ${dir}`),
+    recover: async () => resizeTmpfs(dir, usedBytes(dir) + tmpfs_growth_bytes),
   };
 }
 
@@ -64,8 +87,32 @@ export const scenarios: readonly Scenario[] = [
   failpointCrash('master-kill-before-decision', 'the master crashes after collecting votes, before deciding', 'after-prepare-votes', 'master'),
   failpointCrash('master-kill-after-decision', 'the master crashes right after persisting its decision', 'after-decision-persist', 'master'),
   failpointCrash('master-kill-after-first-commit', 'the master crashes after the first participant applied the commit', 'after-first-commit', 'master'),
-  sickDisk('disk-error', 'every store write of a slave fails (fsync EIO) for about 2.5 s, then the disk recovers', 'disk-write', 'slave'),
-  sickDisk('disk-full', "the master's disk is full for about 2.5 s (it steps down), then has room again", 'disk-full', 'master'),
+  {
+    name: 'disk-error',
+    description: "one node's store writes fail as fsync EIO for about 3 s (failpoint disk-write), then the disk recovers; a slave on even runs, the master on odd ones",
+    size: 3,
+    needs_netns: false,
+    prepare: (cluster) => requireFailpoint(cluster, 'disk-write'),
+    inject: async (context) => {
+      const victim = await diskVictim(context);
+      await sickDiskFor(context, victim, failingWrites(context, victim, 'disk-write'), context.random.int(sick_disk_min_ms, sick_disk_max_ms));
+    },
+  },
+  {
+    name: 'disk-full',
+    description: "one node's disk is full for about 3 s, then has room again; a slave on even runs, the master on odd ones. Each data folder is a small tmpfs that fills up (ENOSPC) and then grows (remount); where mount is refused, failpoint disk-full",
+    size: 3,
+    needs_netns: false,
+    before_start: mountTmpfsPerNode,
+    prepare: async (cluster) => (cluster.mounts.length > 0 ? undefined : requireFailpoint(cluster, 'disk-full')),
+    inject: async (context) => {
+      const victim = await diskVictim(context);
+      const dir = resolveNodeDir(context.cluster.data_dir, victim);
+      const disk = context.cluster.mounts.includes(dir) ? fullTmpfs(context, dir) : failingWrites(context, victim, 'disk-full');
+      if (context.cluster.mount_refused !== undefined) context.progress(`no tmpfs (${context.cluster.mount_refused}); failpoint disk-full instead`);
+      await sickDiskFor(context, victim, disk, context.random.int(sick_disk_min_ms, sick_disk_max_ms));
+    },
+  },
   {
     name: 'master-sigkill',
     description: 'SIGKILL the master under load and restart it, twice',
