@@ -180,7 +180,8 @@ export class ClusterService {
       await context.meta.recordTerm({ epoch, master: context.addr, since: context.clock.now_ms() });
       context.log.info('elected', { epoch, members: state.members });
       await this.waitForOldMasterToYield(epoch);
-      const ahead = this.furthestAheadPeer();
+      // Planted bug `reuse-sequence-at-take-over` also skips the take-over's catch-up.
+      const ahead = context.bugs['reuse-sequence-at-take-over'] ? undefined : this.furthestAheadPeer();
       if (ahead) {
         try {
           await this.recovery.pullLog(ahead);

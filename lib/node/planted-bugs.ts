@@ -15,7 +15,7 @@ export const planted_bug_names = [
   'lead-without-majority-grants',
   /** A node grants an epoch it already granted to another candidate. */
   'grant-epoch-twice',
-  /** A new master starts its term from the sequences it applied itself, whatever its peers report. */
+  /** A new master skips its catch-up and starts its term from the sequences it applied itself, whatever its peers report. */
   'reuse-sequence-at-take-over',
 ] as const;
 export type PlantedBugName = (typeof planted_bug_names)[number];

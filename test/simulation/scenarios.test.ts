@@ -11,6 +11,7 @@ test('an acknowledged commit is on every replica, also after its master crashes 
   const first = s.submit(['a']);
   t.is(await s.outcome(first.answer), 200);
   s.crash(1);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
   const second = s.submit(['a'], 2);
   t.is(await s.outcome(second.answer), 200);
   t.deepEqual(await s.settle(), []);
@@ -105,6 +106,7 @@ test('a master paused past the heartbeat limit is replaced, and on resuming deta
   t.is(await s.outcome(s.submit(['a']).answer), 200);
   const epoch = s.state(1).epoch;
   s.pause(1, 3_000);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
   const during = s.submit(['a'], 2);
   t.is(await s.outcome(during.answer), 200, 'node 2 takes over while node 1 is frozen');
   t.true(s.state(2).epoch > epoch);
