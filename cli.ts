@@ -142,7 +142,7 @@ function buildCli(): CAC {
     .example('  $ twopc dashboard --secret-file ./secret   # then open http://127.0.0.1:8090/')
     .action(async (raw: RawFlags) => (await import('./lib/cli/dashboard.ts')).runDashboard(raw));
   // One definition for every command, so each --help lists it once.
-  cli.option('--secret-file <path>', 'Cluster secret, at least 32 characters (or env TWOPC_SECRET_FILE naming a file, or env TWOPC_SECRET): signs every request; a node needs one to bind off loopback');
+  cli.option('--secret-file <path>', 'Cluster secret, at least 32 characters, or a client key line (or env TWOPC_SECRET_FILE naming a file, or env TWOPC_SECRET): signs every request; a node needs the secret to bind off loopback');
   for (const example of global_examples) cli.example(example);
   cli.help();
   cli.version(version);
