@@ -14,10 +14,6 @@ export class EventQueue {
   /** Pending events, latest first: the next one is popped off the end. */
   private readonly events: SimEvent[] = [];
 
-  get size(): number {
-    return this.events.length;
-  }
-
   push(at_ms: number, label: string, run: () => boolean | void): void {
     // After every event due at the same time or earlier: ties keep the order they came in.
     let low = 0;

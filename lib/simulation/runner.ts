@@ -129,7 +129,7 @@ class FaultInjector {
     this.active = false;
     this.world.network.heal();
     this.world.network.setFaults(quiet_network);
-    for (const node of this.nodes) if (!node.up) this.restart(node);
+    for (const node of this.nodes) if (!node.up) node.start();
   }
 
   private injectOne(): void {
@@ -143,7 +143,7 @@ class FaultInjector {
       node.crash();
       this.crashes += 1;
       this.world.schedule(random.int(options.restart_delay_min_ms, options.restart_delay_max_ms), `${node.addr} restart`, () => {
-        if (this.active && !node.up) this.restart(node);
+        if (this.active && !node.up) node.start();
       });
     } else if (roll < 0.8) {
       const both_ways = roll < 0.65;
@@ -165,10 +165,6 @@ class FaultInjector {
       this.world.note('heal');
       network.heal();
     }
-  }
-
-  private restart(node: SimNode): void {
-    node.start();
   }
 }
 

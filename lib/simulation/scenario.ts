@@ -1,16 +1,9 @@
 /**
  * Scripted scenarios: rebuild a situation step by step on the simulated world (the real
- * services, a quiet network, no random faults) without depending on what a seed does.
- * A test starts a cluster, then crashes, pauses, partitions (one way or both), drops or
- * holds messages, submits, advances time, heals, and checks:
- *
- *   const s = await Scenario.start();          // 3 nodes; node 1 leads epoch 1
- *   s.drop({ to: s.addr(3), label: /decide-batch/ });
- *   const answer = s.submit(['a']);             // runs as time advances
- *   await s.advance(100);
- *   s.crash(1);
- *   …
- *   t.deepEqual(await s.settle(), []);         // heal, restart, quiesce, check every invariant
+ * services, a quiet network, no random faults) without depending on what a seed does: start
+ * a cluster, then crash, pause, cut links (one way or both), drop or hold messages, submit,
+ * advance time, and `settle` (heal, restart, quiesce, check every invariant). See
+ * test/simulation/scenarios.test.ts.
  */
 import { checkQuiesced } from './checker.ts';
 import { createNodes } from './runner.ts';

@@ -22,11 +22,7 @@ export function createClientRecord(): ClientRecord {
   return { submitted: new Map(), acknowledged: new Map(), refused: new Set() };
 }
 
-interface SubmitBody {
-  readonly sequence?: number;
-  readonly reason?: string;
-  readonly master?: string | null;
-}
+type SubmitBody = { readonly sequence?: number; readonly reason?: string; readonly master?: string | null };
 
 export class SimClient implements Endpoint {
   readonly incarnation = 0;
