@@ -64,9 +64,16 @@ export class TwopcNode {
 
   /** Catch up, start serving, and start the heartbeat, re-delivery and in-doubt timers. */
   async start(): Promise<void> {
-    await this.integrity.start();
     await this.cluster.catchUp();
     await this.recovery.reconcile();
+    // The start-up audit (the digest recomputed over every committed row) runs beside the
+    // node, a step at a time, not before it serves: on a store of a million transactions it
+    // takes tens of seconds, and a restart must serve within 2 s. It starts once the first
+    // catch-up is done, so a repair it may start never races that catch-up. A file SQLite or
+    // twopc finds inconsistent was refused before this (checkStore, lib/boot/start-node.ts).
+    // Until the audit ends heartbeats carry no digest; a replica it finds contradicting itself
+    // is repaired then, as one a periodic audit finds.
+    void this.integrity.start().catch((error: unknown) => this.context.log.warn('audit-failed', { error: String(error) }));
     const { limits } = this.context;
     this.every(limits.heartbeat_interval_ms, () => this.cluster.tick());
     this.every(Math.max(10, Math.floor(limits.heartbeat_interval_ms / 2)), async () => this.cluster.pulse());

@@ -1,9 +1,9 @@
 /**
  * Does this replica still hold what it applied, and the same as the others? It keeps a running
  * digest of its committed log (lib/storage/replica-digest.ts: SHA-256 chained in sequence
- * order), recomputed from the rows at start and extended as sequences are applied; heartbeats
+ * order), recomputed from the rows after start-up (beside the serving node) and extended as sequences are applied; heartbeats
  * carry it (`/health`: `digest_sequence`, `digest`). A full audit (the digest recomputed from
- * the rows, every kv row checked against the log entry that wrote it) runs at start, every
+ * the rows, every kv row checked against the log entry that wrote it) runs after start-up, every
  * `integrity_audit_interval_ms`, and on demand (`GET /cluster/digest`, `twopc verify`).
  *
  * A replica whose audit finds a problem, or whose digest a majority of the membership
@@ -45,7 +45,7 @@ export class ReplicaIntegrity {
     private readonly repair: (reason: string) => Promise<void>,
   ) {}
 
-  /** At start: audit the store; a replica that contradicts itself is repaired before it catches up. */
+  /** After start-up: audit the store beside the serving node; a replica that contradicts itself is repaired. */
   async start(): Promise<void> {
     const audit = await this.runAudit(this.context.sequences.applied_through);
     if (audit === undefined) return;
