@@ -16,6 +16,7 @@ import type { KvItem } from '../storage/kv-reads.ts';
 import type { DecisionStore, KvReader, NodeMetaStore, NodeStores, ParticipantStore } from '../storage/stores.ts';
 import { assert } from '../util/assert.ts';
 import { checkKvRow, extendDigest, origin_mark, type KvCheckPage } from '../storage/replica-digest.ts';
+import type { DiskFaults } from './disk-faults.ts';
 
 export interface KvEntry {
   readonly value: JsonValue;
@@ -145,13 +146,18 @@ export class DurableState {
 
 /**
  * The stores one incarnation of a node uses. `disk` makes an asynchronous write land after
- * simulated disk time, or never if the node crashes first.
+ * simulated disk time, or never if the node crashes first. While `faults` says the disk is
+ * failing, every write throws before it changes anything (a rolled-back SQLite transaction).
  */
-export function openMemoryStores(durable: DurableState, disk: (write: () => void) => Promise<void>): NodeStores {
+export function openMemoryStores(durable: DurableState, disk: (write: () => void) => Promise<void>, faults: DiskFaults): NodeStores {
+  const sync = <A extends unknown[], R>(write: (...args: A) => R) => (...args: A): R => {
+    faults.checkWrite();
+    return write(...args);
+  };
   const participant_log: ParticipantStore = {
     findNow: (id) => durable.records.get(id),
     find: async (id) => durable.records.get(id),
-    write: (writes) => durable.write(writes),
+    write: sync((writes) => durable.write(writes)),
     listPrepared: async () => durable.listPrepared(),
     summarizeCommitted: () => {
       const sequences = durable.listCommitted().map((record) => record.sequence ?? 0);
@@ -168,10 +174,10 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
       return through <= start.sequence ? start : extendDigest(start, durable.listLog(start.sequence, through), through);
     },
     checkKv: (after, limit) => durable.checkKv(after, limit),
-    resetReplica: () => durable.resetReplica(),
+    resetReplica: sync(() => durable.resetReplica()),
   };
   const decision_log: DecisionStore = {
-    recordMany: (records) => durable.recordDecisions(records),
+    recordMany: sync((records) => durable.recordDecisions(records)),
     find: async (id) => durable.decisions.get(id),
     listUnapplied: async () =>
       [...durable.decisions.values()]

@@ -33,6 +33,12 @@ export interface SimOptions {
   readonly limits: NodeLimits;
   /** Longest an asynchronous store write takes; a crash before it lands loses it. */
   readonly disk_write_max_ms: number;
+  /** Whether the random faults include sick disks (writes failing with ENOSPC or EIO for a while, slow fsyncs). */
+  readonly disk_faults: boolean;
+  /** Longest a node's disk fails its writes (ENOSPC, EIO) or fsyncs slowly, in one disk fault. */
+  readonly disk_fault_duration_max_ms: number;
+  /** Most extra time one write takes while fsyncs are slow. */
+  readonly slow_fsync_max_ms: number;
   /** Longest a node is frozen by a pause fault (SIGSTOP). */
   readonly pause_max_ms: number;
   readonly network: NetworkFaults;
@@ -95,6 +101,9 @@ export const default_sim_options: Omit<SimOptions, 'seed'> = Object.freeze({
   client_think_max_ms: 300,
   client_retry_backoff_ms: 200,
   disk_write_max_ms: 3,
+  disk_faults: true,
+  disk_fault_duration_max_ms: 3_000,
+  slow_fsync_max_ms: 500,
   pause_max_ms: 2_000,
   bugs: no_planted_bugs,
   trace: false,

@@ -104,6 +104,7 @@ function isAcceptingWrites(nodes: readonly SimNode[]): boolean {
 class FaultInjector {
   crashes = 0;
   partitions = 0;
+  disk_faults = 0;
   private active = true;
 
   constructor(
@@ -129,6 +130,7 @@ class FaultInjector {
     this.active = false;
     this.world.network.heal();
     this.world.network.setFaults(quiet_network);
+    for (const node of this.nodes) node.disk_faults.heal();
     for (const node of this.nodes) if (!node.up) node.start();
   }
 
@@ -161,10 +163,23 @@ class FaultInjector {
           network.restore(other, node.addr);
         }
       });
+    } else if (roll < 0.9 && options.disk_faults) {
+      this.injectDiskFault(node);
     } else {
       this.world.note('heal');
       network.heal();
     }
+  }
+
+  /** A sick disk for a while: writes failing with ENOSPC or EIO, or slow fsyncs. */
+  private injectDiskFault(node: SimNode): void {
+    const { random, options } = this.world;
+    const fault = random.pick(['ENOSPC', 'EIO', 'slow-fsync'] as const);
+    const duration_ms = random.int(100, options.disk_fault_duration_max_ms);
+    const slow_extra_ms = fault === 'slow-fsync' ? random.int(50, options.slow_fsync_max_ms) : 0;
+    this.disk_faults += 1;
+    this.world.note(`disk-fault ${node.addr} ${fault} for ${duration_ms} ms${slow_extra_ms > 0 ? ` (+${slow_extra_ms} ms a write)` : ''}`);
+    node.disk_faults.inject(fault, duration_ms, slow_extra_ms);
   }
 }
 

@@ -11,6 +11,7 @@ import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
 import { createClientRecord, SimClient, type ClientRecord } from './sim-client.ts';
 import { SimNode } from './sim-node.ts';
 import type { MessageRule } from './network.ts';
+import type { DiskFault } from './disk-faults.ts';
 import { World, type Violation } from './world.ts';
 import type { NodeState } from '../node/context.ts';
 import { assert } from '../util/assert.ts';
@@ -120,6 +121,12 @@ export class Scenario {
 
   pause(n: number, duration_ms: number): void {
     this.node(n).pause(duration_ms);
+  }
+
+  /** Node `n`'s disk fails every write (ENOSPC, EIO) or fsyncs slowly (`extra_ms` a write) for `duration_ms`. */
+  failDisk(n: number, fault: DiskFault, duration_ms: number, extra_ms = 0): void {
+    this.world.note(`disk-fault ${this.addr(n)} ${fault} for ${duration_ms} ms`);
+    this.node(n).disk_faults.inject(fault, duration_ms, extra_ms);
   }
 
   /** Cut the link from node `from` to node `to` (one way). */

@@ -18,6 +18,7 @@ import type { Clock } from '../time/clock.ts';
 import type { Timer, Timers } from '../time/timers.ts';
 import { propagateJoin, propagateLeave } from '../transport/membership-gossip.ts';
 import { DurableState, openMemoryStores } from './memory-stores.ts';
+import { DiskFaults } from './disk-faults.ts';
 import type { Server, World } from './world.ts';
 
 /** The wall clock reads simulated time after this instant (2026-01-01). */
@@ -32,6 +33,8 @@ export class SimNode implements Server {
   /** Every event of this node waits until then. */
   paused_until_ms = 0;
   readonly durable = new DurableState();
+  /** The machine's disk: it may fail writes or fsync slowly for a while, across restarts. */
+  readonly disk_faults: DiskFaults;
   node: TwopcNode | undefined;
   private disk_free_at_ms = 0;
 
@@ -39,7 +42,9 @@ export class SimNode implements Server {
     readonly world: World,
     readonly addr: string,
     readonly peers: readonly string[],
-  ) {}
+  ) {
+    this.disk_faults = new DiskFaults(() => world.now_ms);
+  }
 
   /** Start (or restart): build a TwopcNode over what is on disk, listen, catch up, serve. */
   start(): void {
@@ -62,24 +67,27 @@ export class SimNode implements Server {
       timers,
       ids: { newTransactionId: () => `${this.addr}/${incarnation}/${(ids += 1)}` },
       client: { call: (addr, method, path, body, timeout_ms) => world.call(this, addr, method, path, body, timeout_ms) },
-      stores: openMemoryStores(this.durable, (write) => this.writeToDisk(write)),
+      stores: openMemoryStores(this.durable, (write) => this.writeToDisk(write), this.disk_faults),
       metrics: this.createMetrics(),
       failpoints: new Failpoints(() => {
         throw new Error('the simulation arms no failpoints');
       }, timers),
       createLog: () => this.createLog(),
       bugs: world.options.bugs,
-    }).then((node) => {
-      if (incarnation !== this.incarnation) return;
-      this.node = node;
-      this.listening = true;
-      return node.start().catch((error: unknown) => {
-        // A node that cannot start exits (start-node.ts): here it crashes, and is restarted later.
+    })
+      .then((node) => {
+        if (incarnation !== this.incarnation) return;
+        this.node = node;
+        this.listening = true;
+        return node.start();
+      })
+      .catch((error: unknown) => {
+        // A node that cannot open its stores or start exits (start-node.ts): here it
+        // crashes, and is restarted later.
         if (incarnation !== this.incarnation) return;
         this.note(`start-failed ${String(error)}`);
         this.crash();
       });
-    });
   }
 
   /** Lose everything in memory and every write not yet on disk. */
@@ -118,12 +126,17 @@ export class SimNode implements Server {
   /** An asynchronous store write: it lands after simulated disk time, in order, unless the node crashes first. */
   private writeToDisk(write: () => void): Promise<void> {
     const { world } = this;
-    const done_at_ms = Math.max(world.now_ms, this.disk_free_at_ms) + world.random.int(0, world.options.disk_write_max_ms);
+    const done_at_ms = Math.max(world.now_ms, this.disk_free_at_ms) + world.random.int(0, world.options.disk_write_max_ms) + this.disk_faults.extraFsyncMs();
     this.disk_free_at_ms = done_at_ms;
-    return new Promise((resolve) =>
+    return new Promise((resolve, reject) =>
       this.schedule(done_at_ms - world.now_ms, 'disk', () => {
-        write();
-        resolve();
+        try {
+          this.disk_faults.checkWrite();
+          write();
+          resolve();
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
       }),
     );
   }

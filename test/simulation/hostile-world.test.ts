@@ -75,3 +75,28 @@ test('a node named master does not serve a read that misses what the previous ma
   t.like((await s.read('a', 1))?.body, { value: second.id });
   t.deepEqual(await s.settle(), []);
 });
+
+// The simulated world's sick disks (lib/simulation/disk-faults.ts): a replica whose writes
+// fail for a while (a full disk) leaves the alive set, the majority keeps committing without
+// it, and once the disk recovers it catches up and rejoins by itself.
+test('a replica whose disk is full for a while does not stop the majority, and rejoins by itself', async (t) => {
+  const s = await Scenario.start();
+  s.failDisk(3, 'ENOSPC', 3_000);
+  // The first write to meet the sick disk aborts there (ABORT 'storage error'); after that
+  // the replica is out of the alive set and the majority commits without it.
+  await s.outcome(s.submit(['a']).answer);
+  await s.until(() => s.state(1).peers.get(s.addr(3))?.alive === false, 'node 3 is out of the alive set');
+  const after = s.submit(['b']);
+  t.is(await s.outcome(after.answer), 200, 'the majority commits without the sick replica');
+  await s.until(() => s.state(3).phase === 'serving' && s.state(1).peers.get(s.addr(3))?.alive === true, 'node 3 rejoins once its disk recovers');
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(3).durable.records.get(after.id)?.state, 'COMMITTED', 'it caught up what it missed');
+});
+
+test('slow fsyncs on the master slow it down but lose nothing', async (t) => {
+  const s = await Scenario.start();
+  s.failDisk(1, 'slow-fsync', 2_000, 400);
+  const answers = [s.submit(['a']), s.submit(['b'])].map(({ answer }) => answer);
+  t.deepEqual(await s.outcome(Promise.all(answers)), [200, 200]);
+  t.deepEqual(await s.settle(), []);
+});

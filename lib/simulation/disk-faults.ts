@@ -1,0 +1,54 @@
+/**
+ * A simulated node's sick disk: for a while every store write fails as SQLite reports a full
+ * disk (ENOSPC: SQLITE_FULL) or an I/O error (EIO: SQLITE_IOERR), rolled back whole as a
+ * failed SQLite transaction is; or fsyncs are slow, so asynchronous writes take longer to
+ * land. The disk belongs to the node's machine: it stays sick across a crash and restart.
+ */
+export type DiskFault = 'ENOSPC' | 'EIO' | 'slow-fsync';
+
+/** What a failing write throws, as better-sqlite3 reports it. */
+const fault_messages: Readonly<Record<Exclude<DiskFault, 'slow-fsync'>, string>> = {
+  ENOSPC: 'SQLITE_FULL: database or disk is full',
+  EIO: 'SQLITE_IOERR: disk I/O error',
+};
+
+/** The error's `code`, as better-sqlite3's SqliteError carries it (lib/node/store-faults.ts reads it). */
+const fault_codes: Readonly<Record<Exclude<DiskFault, 'slow-fsync'>, string>> = { ENOSPC: 'SQLITE_FULL', EIO: 'SQLITE_IOERR' };
+
+export class DiskFaults {
+  private failing: Exclude<DiskFault, 'slow-fsync'> | undefined;
+  private failing_until_ms = 0;
+  private slow_until_ms = 0;
+  private slow_extra_ms = 0;
+
+  constructor(private readonly now_ms: () => number) {}
+
+  /** From now on, for `duration_ms`: writes fail (ENOSPC, EIO) or fsyncs take up to `slow_extra_ms` more. */
+  inject(fault: DiskFault, duration_ms: number, slow_extra_ms = 0): void {
+    if (fault === 'slow-fsync') {
+      this.slow_until_ms = this.now_ms() + duration_ms;
+      this.slow_extra_ms = slow_extra_ms;
+    } else {
+      this.failing = fault;
+      this.failing_until_ms = this.now_ms() + duration_ms;
+    }
+  }
+
+  /** Throw as the failing write would, if the disk is failing now. */
+  checkWrite(): void {
+    if (this.failing !== undefined && this.now_ms() < this.failing_until_ms) {
+      throw Object.assign(new Error(fault_messages[this.failing]), { code: fault_codes[this.failing] });
+    }
+  }
+
+  /** Extra time an fsync takes now (0 when the disk is healthy). */
+  extraFsyncMs(): number {
+    return this.now_ms() < this.slow_until_ms ? this.slow_extra_ms : 0;
+  }
+
+  /** Healthy again at once. */
+  heal(): void {
+    this.failing_until_ms = 0;
+    this.slow_until_ms = 0;
+  }
+}
