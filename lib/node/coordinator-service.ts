@@ -468,7 +468,7 @@ export class CoordinatorService {
     const superseded = new Set<string>();
     await Promise.all(
       [...messages].map(async ([addr, message]) => {
-        for (const batch of splitDecisions(message, batch_max_transactions)) await this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded);
+        await Promise.all(splitDecisions(message, batch_max_transactions).map((batch) => this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded)));
       }),
     );
     try {
@@ -637,14 +637,14 @@ export class CoordinatorService {
         }
       }
       // Each decision keeps the epoch it was made in; a backlog goes in messages the
-      // participant accepts, one after another.
+      // participant accepts.
       await Promise.all(
         [...messages].map(async ([addr, message]) => {
-          for (const { epoch: part_epoch, ...part } of groupByEpoch(message, pendings)) {
-            for (const batch of splitDecisions(part, batch_max_transactions)) {
-              await this.sendDecisions(addr, { coordinator: this.context.addr, ...(part_epoch !== undefined && { epoch: part_epoch }), ...batch }, pendings);
-            }
-          }
+          const batches = groupByEpoch(message, pendings).flatMap(({ epoch: part_epoch, ...part }) =>
+            splitDecisions(part, batch_max_transactions).map((batch) => ({ coordinator: this.context.addr, ...(part_epoch !== undefined && { epoch: part_epoch }), ...batch })),
+          );
+          // Sent together: an unreachable participant costs one timeout a pass, not one a batch.
+          await Promise.all(batches.map((batch) => this.sendDecisions(addr, batch, pendings)));
         }),
       );
       await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'));

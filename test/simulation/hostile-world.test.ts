@@ -45,6 +45,7 @@ test('a backlog of more decisions than one batch carries reaches the replica, an
   const stuck = s.submit(['a']);
   t.is(await s.outcome(stuck.answer), 200, 'a commit node 3 misses joins its backlog');
   s.release(decisions);
+  await s.until(() => s.node(1).node?.coordinator.undelivered_count === 0, 'node 3 acknowledges the whole backlog');
   const after = s.submit(['b']);
   t.is(await s.outcome(after.answer), 200, 'the next commit gets a sequence: the backlog was delivered');
   t.deepEqual(await s.settle(), []);
@@ -60,12 +61,15 @@ test('a node named master does not serve a read that misses what the previous ma
   t.is(await s.outcome(s.submit(['a']).answer), 200);
   s.crash(1);
   await s.until(() => s.isAcceptingWrites(2), 'node 2 takes over');
+  // Node 1 claims the master role only once node 2 has acknowledged a write node 1 missed.
+  const claims = s.hold({ from: s.addr(1), label: /^POST \/cluster\/claim/ });
   s.restart(1);
   await s.until(() => s.node(1).node?.context.state.phase === 'serving', 'node 1 caught up');
   const decisions = s.hold({ to: s.addr(1), label: /^POST \/decide-batch/ });
   const log = s.hold({ from: s.addr(1), label: /^GET \/cluster\/log/ });
   const second = s.submit(['a'], 2);
   t.is(await s.outcome(second.answer), 200, 'node 2 acknowledges a write node 1 has not applied');
+  s.release(claims);
   await s.until(() => s.state(1).role === 'MASTER', 'node 1 is named master');
   const read = await s.read('a', 1);
   t.true(read?.body.value === second.id || read?.body.stale === true || read === undefined || read.status >= 500, `a read on the master misses the acknowledged write: ${JSON.stringify(read)}`);
