@@ -97,13 +97,22 @@ cmd_up() {
   echo "up: nodes $(all_addrs); secret $state_dir/secret; logs $state_dir/logs"
 }
 
+# Is process $1 alive? A killed node this script started is reparented to init, which may
+# reap it late: until then `kill -0` still succeeds on the zombie, so its state is read too.
+is_running() {
+  local state
+  [[ -n $1 ]] && kill -0 "$1" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+  [[ -n $state && $state != Z && $state != X ]]
+}
+
 cmd_status() {
   require_root
   local i pid
   for ((i = 1; i <= size; i++)); do
     pid=$(cat "$state_dir/pids/node$i" 2>/dev/null || true)
     if ip netns list | grep -qw "$(ns_name "$i")"; then ns=present; else ns=absent; fi
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then proc="running (pid $pid)"; else proc="not running"; fi
+    if is_running "$pid"; then proc="running (pid $pid)"; else proc="not running"; fi
     echo "$(ns_name "$i")  $(node_addr "$i")  namespace $ns  node $proc"
   done
   [[ -f $state_dir/secret ]] || { echo "no secret: the cluster is not up"; return 0; }
@@ -114,7 +123,7 @@ stop_node() {
   local pid=$1
   kill -TERM "$pid" 2>/dev/null || return 0
   local deadline=$((SECONDS + stop_wait_s))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  while is_running "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
 }
 
