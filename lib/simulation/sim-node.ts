@@ -7,16 +7,14 @@
  * the same disk. A pause holds every event of the node until it resumes.
  */
 import type { PeerResponse } from '../node/peer-calls.ts';
-import { DecideBatchRequestSchema, parseMessage, PrepareBatchRequestSchema } from '../protocol/messages.ts';
 import { openNode } from '../node/open-node.ts';
 import type { TwopcNode } from '../node/node.ts';
 import { Failpoints } from '../node/failpoints.ts';
 import type { NodeMetrics } from '../node/metrics.ts';
 import type { Logger } from '../node/logger.ts';
-import type { DecisionAnswer } from '../node/participant-service.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Timer, Timers } from '../time/timers.ts';
-import { propagateJoin, propagateLeave } from '../transport/membership-gossip.ts';
+import { answerInProcess } from '../transport/in-process-routes.ts';
 import { DurableState, openMemoryStores } from './memory-stores.ts';
 import { DiskFaults } from './disk-faults.ts';
 import type { Server, World } from './world.ts';
@@ -160,89 +158,10 @@ export class SimNode implements Server {
     return { info: observe, warn: observe };
   }
 
-  /** This node's HTTP routes (lib/transport/routes.ts), those peers and clients call. */
-  async answer(method: 'GET' | 'POST', path: string, body: unknown): Promise<PeerResponse> {
-    const node = this.node;
-    if (!node) return { status: 503, body: { error: 'starting' } };
-    node.cluster.pulse();
-    const [route = '', query = ''] = path.split('?');
-    const params = new URLSearchParams(query);
-    try {
-      if (method === 'GET' && route.startsWith('/transactions/')) return ok(await node.viewTransaction(decodeURIComponent(route.slice('/transactions/'.length))));
-      if (method === 'GET' && route.startsWith('/kv/')) return await readKey(node, decodeURIComponent(route.slice('/kv/'.length)));
-      switch (`${method} ${route}`) {
-        case 'GET /health': {
-          const report = node.cluster.report();
-          return { status: report.phase === 'serving' ? 200 : 503, body: { status: report.phase === 'serving' ? 'ok' : report.phase, ...report } };
-        }
-        // Batch bodies are validated as the real routes do (a batch over the limit gets 400).
-        case 'POST /prepare-batch': {
-          const batch = parseMessage(PrepareBatchRequestSchema, body);
-          return batch.ok ? ok({ votes: await node.participant.prepareBatch(batch.value) }) : refuse(batch.error);
-        }
-        case 'POST /decide-batch': {
-          const batch = parseMessage(DecideBatchRequestSchema, body);
-          return batch.ok ? ok(await node.participant.decideBatch(batch.value)) : refuse(batch.error);
-        }
-        case 'POST /commit':
-          return answerDecision(await node.participant.commit(body as never));
-        case 'POST /abort':
-          return answerDecision(await node.participant.abort(body as never));
-        case 'POST /transactions': {
-          const answer = await node.coordinator.submit(body as never);
-          return { status: answer.http_status, body: answer.body };
-        }
-        case 'GET /cluster/log':
-          return ok({ entries: await node.context.participant_log.readLog(Number(params.get('after') ?? 0), Number(params.get('limit') ?? 500)) });
-        case 'POST /cluster/claim': {
-          const answer = await node.cluster.answerClaim(body as never);
-          return { status: answer.granted ? 200 : 409, body: answer };
-        }
-        case 'POST /cluster/views':
-          return ok({ views: await node.recovery.viewTransactions((body as { transaction_ids: string[] }).transaction_ids) });
-        case 'GET /cluster/in-doubt':
-          return ok({ rounds: await node.recovery.listInDoubtRounds() });
-        case 'POST /cluster/views':
-          return ok({ views: await node.recovery.viewTransactions((body as { transaction_ids: string[] }).transaction_ids) });
-        case 'POST /cluster/join':
-        case 'POST /cluster/leave': {
-          const { addr } = body as { addr: string };
-          const joining = route === '/cluster/join';
-          const changed = joining ? await node.cluster.join(addr) : await node.cluster.leave(addr);
-          if (changed) (joining ? propagateJoin : propagateLeave)(node, addr);
-          void node.cluster.elect().catch(() => undefined);
-          return ok({ members: node.context.state.members, [joining ? 'added' : 'removed']: changed });
-        }
-        default:
-          return { status: 404, body: { error: 'no such route' } };
-      }
-    } catch (error) {
-      node.context.log.warn('request-failed', { path, error: String(error) });
-      return { status: 500, body: { error: 'internal error' } };
-    }
+  /** This node's routes (lib/transport/in-process-routes.ts), those peers and clients call. */
+  answer(method: 'GET' | 'POST', path: string, body: unknown): Promise<PeerResponse> {
+    return this.node ? answerInProcess(this.node, method, path, body) : Promise.resolve({ status: 503, body: { error: 'starting' } });
   }
-}
-
-function ok(body: unknown): PeerResponse {
-  return { status: 200, body };
-}
-
-/** `GET /kv/:key` as lib/transport/routes.ts answers it: a read a node cannot vouch for is marked stale. */
-async function readKey(node: TwopcNode, key: string): Promise<PeerResponse> {
-  const standing = await node.awaitReadStanding();
-  if (standing === 'stopping') return { status: 503, body: { error: 'node is stopping; read from another node' } };
-  const stale = standing === 'stale';
-  const item = await node.context.kv.get(key);
-  if (!item) return { status: 404, body: { error: 'key not found', key, ...(stale && { stale }) } };
-  return ok(stale ? { ...item, stale } : item);
-}
-
-function refuse(error: string): PeerResponse {
-  return { status: 400, body: { error } };
-}
-
-function answerDecision(answer: DecisionAnswer): PeerResponse {
-  return answer.ok ? ok({ status: answer.status }) : { status: answer.http_status, body: { error: answer.error } };
 }
 
 function formatFields(fields: Readonly<Record<string, unknown>> | undefined): string {

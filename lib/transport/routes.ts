@@ -28,7 +28,7 @@ import type { ClientKeys } from '../security/client-keys.ts';
 import { answerMetrics, type MetricsExposition } from './metrics.ts';
 import { collectDashboardData, corsHeadersFor } from './dashboard-data.ts';
 import type { DecisionAnswer } from '../node/participant-service.ts';
-import { propagateJoin, propagateLeave } from './membership-gossip.ts';
+import { answerDecision, answerHealth, answerKey, changeMembership, readStaleness, stopping_error } from './route-answers.ts';
 import { awaitApplied, MinSequenceQuerySchema } from './await-applied.ts';
 import * as v from 'valibot';
 import type { SkewableClock } from '../time/clock.ts';
@@ -96,9 +96,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   if (options.secret !== undefined) app.use(authenticate(options.secret, node.context.clock, limitFor, node.addr, options.client_keys));
 
   app.get('/health', (event) => {
-    const report = node.cluster.report();
-    const serving = report.phase === 'serving';
-    return reply(event, serving ? 200 : 503, { status: serving ? 'ok' : report.phase, ...report, starts: options.starts });
+    const health = answerHealth(node);
+    return reply(event, health.status, { ...(health.body as object), starts: options.starts });
   });
 
   app.get('/role', () => node.roleView());
@@ -109,10 +108,12 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     return reply(event, vote.status === 'READY' ? 200 : 500, vote);
   });
 
-  const answerDecision = (event: H3Event, answer: DecisionAnswer) =>
-    answer.ok ? reply(event, 200, { status: answer.status }) : reply(event, answer.http_status, { error: answer.error });
-  app.post('/commit', async (event) => answerDecision(event, await node.participant.commit(await body(event, WireCommitRequestSchema))));
-  app.post('/abort', async (event) => answerDecision(event, await node.participant.abort(await body(event, WireAbortRequestSchema))));
+  const replyDecision = (event: H3Event, answer: DecisionAnswer) => {
+    const { status, body: decided } = answerDecision(answer);
+    return reply(event, status, decided);
+  };
+  app.post('/commit', async (event) => replyDecision(event, await node.participant.commit(await body(event, WireCommitRequestSchema))));
+  app.post('/abort', async (event) => replyDecision(event, await node.participant.abort(await body(event, WireAbortRequestSchema))));
 
   // A master's group commit: many transactions of one round in one message each way.
   app.post('/prepare-batch', async (event) => ({ votes: await node.participant.prepareBatch(await batchBody(event, WirePrepareBatchRequestSchema)) }));
@@ -132,10 +133,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
     const { key } = await readParamsAs(event, KeyParamSchema);
     const behind = await awaitApplied(node, (await readQueryAs(event, MinSequenceQuerySchema)).min_sequence);
     if (behind !== undefined) return reply(event, 503, { error: behind });
-    const stale = await readsAreStale(node);
-    const item = await node.context.kv.get(key);
-    if (!item) return reply(event, 404, { error: 'key not found', key, ...(stale && { stale }) });
-    return stale ? { ...item, stale } : item;
+    const answer = await answerKey(node, key);
+    return reply(event, answer.status, answer.body);
   });
 
   app.get('/kv', async (event) => {
@@ -174,20 +173,13 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   app.post('/cluster/views', async (event) => ({ views: await node.recovery.viewTransactions((await batchBody(event, ViewsRequestSchema)).transaction_ids) }));
 
   app.post('/cluster/join', async (event) => {
-    const { addr } = await body(event, MembershipRequestSchema);
-    const added = await node.cluster.join(addr);
-    if (added) propagateJoin(node, addr);
-    electSoon(node);
-    return { members: node.context.state.members, added };
+    return changeMembership(node, 'join', (await body(event, MembershipRequestSchema)).addr);
   });
 
   app.post('/cluster/leave', async (event) => {
     const { addr } = await body(event, MembershipRequestSchema);
     if (addr === node.addr) throw refuse(400, 'a node cannot remove itself; ask another member');
-    const removed = await node.cluster.leave(addr);
-    if (removed) propagateLeave(node, addr);
-    electSoon(node);
-    return { members: node.context.state.members, removed };
+    return changeMembership(node, 'leave', addr);
   });
 
   app.get('/metrics', () => answerMetrics(options.metrics));
@@ -219,18 +211,8 @@ export function createApp(node: TwopcNode, options: RouteOptions): H3 {
   return app;
 }
 
-/**
- * A node that is not serving (catching up, or cut off from the majority) still answers
- * reads, but marks them `stale: true`: they may miss commits made elsewhere. So does a
- * master whose take-over is not complete within a bounded wait (`awaitReadStanding`).
- */
 async function readsAreStale(node: TwopcNode): Promise<boolean> {
-  const standing = await node.awaitReadStanding();
-  if (standing === 'stopping') throw refuse(503, 'node is stopping; read from another node');
-  return standing === 'stale';
-}
-
-/** Re-run the election without holding the request: a take-over can take a few heartbeats. */
-function electSoon(node: TwopcNode): void {
-  node.cluster.elect().catch((error: unknown) => node.context.log.warn('election-failed', { error: String(error) }));
+  const stale = await readStaleness(node);
+  if (stale === undefined) throw refuse(503, stopping_error);
+  return stale;
 }
