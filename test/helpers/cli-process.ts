@@ -5,7 +5,11 @@
  * can kill whatever is still running in its teardown, and the test process kills leftovers on
  * exit even when a test failed or timed out.
  */
+import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { twopc_bin } from './process-cluster.ts';
 import { waitFor } from './http.ts';
 
@@ -136,4 +140,26 @@ export async function killAllTwopc(): Promise<void> {
     child.kill('SIGKILL');
   }));
   await Promise.all(exits);
+}
+
+const temp_dirs: string[] = [];
+
+/** A fresh temp dir, removed by `cleanUpCli` (each test file runs in its own process). */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `twopc-${prefix}-`));
+  temp_dirs.push(dir);
+  return dir;
+}
+
+/** For `test.after.always`: kill every `twopc` child still running, then remove the temp dirs. */
+export async function cleanUpCli(): Promise<void> {
+  await killAllTwopc();
+  for (const dir of temp_dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Exactly one line on stderr, `twopc: …`, and nothing that looks like a stack trace. */
+export function assertOneErrorLine(t: ExecutionContext, run: CliRun, what: string): string {
+  t.regex(run.stderr, /^twopc: [^\n]+\n$/, `${what}: stderr was ${JSON.stringify(run.stderr)}`);
+  t.notRegex(run.stderr, /\n\s+at |Error:|node:internal/, `${what}: stack trace or raw error on stderr`);
+  return run.stderr.trim();
 }

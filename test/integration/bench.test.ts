@@ -6,26 +6,14 @@
  * Nothing here asserts speed: figures only have to exist and make sense.
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAllTwopc, runTwopc, type CliRun } from '../helpers/cli-process.ts';
+import { cleanUpCli, makeTempDir, runTwopc, type CliRun } from '../helpers/cli-process.ts';
 
 /** A whole tiny run takes ~25 s on a quiet 2-core machine; leave room for a busy one. */
 const bench_run_timeout_ms = 110_000;
 
-const dirs: string[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'twopc-bench-test-'));
-  dirs.push(dir);
-  return dir;
-}
-
-test.after.always(async () => {
-  await killAllTwopc();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+test.after.always(cleanUpCli);
 
 function assertPositive(t: ExecutionContext, value: unknown, what: string): void {
   t.true(typeof value === 'number' && Number.isFinite(value) && value > 0, `${what} should be a positive number, got ${JSON.stringify(value)}`);
@@ -47,7 +35,7 @@ function assertLoad(t: ExecutionContext, load: any, clients: number, what: strin
 
 test('a tiny bench run reports every figure with its baseline and records the run', async (t) => {
   t.timeout(bench_run_timeout_ms + 10_000);
-  const results = tempDir();
+  const results = makeTempDir('bench-test');
   const run = await runTwopc(
     ['bench', '--duration', '1', '--clients', '4', '--failovers', '1', '--restart-store', '500', '--in-doubt', '10', '--soak', '20', '--command-runs', '1', '--json', '--results-dir', results],
     { timeout_ms: bench_run_timeout_ms },
@@ -142,7 +130,7 @@ for (const [args, pattern] of [
   [['--bogus'], /bogus/],
 ] as const) {
   test(`bench ${args.join(' ')} is a usage error and runs nothing`, async (t) => {
-    const results = join(tempDir(), 'results');
+    const results = join(makeTempDir('bench-test'), 'results');
     const run = await runTwopc(['bench', ...args, '--results-dir', results]);
     assertUsageError(t, run, pattern);
     t.false(existsSync(results), 'no results file for a refused run');

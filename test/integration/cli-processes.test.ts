@@ -12,33 +12,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllTwopc, runTwopc, TwopcProcess, type CliRun } from '../helpers/cli-process.ts';
+import { assertOneErrorLine, cleanUpCli, makeTempDir, runTwopc, TwopcProcess } from '../helpers/cli-process.ts';
 import { masterRound, request, waitFor } from '../helpers/http.ts';
 import { findFreePorts, isPortFree } from '../helpers/ports.ts';
 
-const dirs: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `twopc-cli-${prefix}-`));
-  dirs.push(dir);
-  return dir;
-}
-
-test.after.always(async () => {
-  await killAllTwopc();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Exactly one line on stderr, `twopc: …`, and nothing that looks like a stack trace. */
-function assertOneErrorLine(t: ExecutionContext, run: CliRun, what: string): string {
-  t.regex(run.stderr, /^twopc: [^\n]+\n$/, `${what}: stderr was ${JSON.stringify(run.stderr)}`);
-  t.notRegex(run.stderr, /\n\s+at |Error:|node:internal/, `${what}: stack trace or raw error on stderr`);
-  return run.stderr.trim();
-}
+test.after.always(cleanUpCli);
 
 /** Waits until every node names the same master and that master says it is MASTER. */
 async function agreedMaster(addrs: readonly string[], timeout_ms = 20_000): Promise<string> {
@@ -86,7 +67,7 @@ test.serial('cluster: serves 3 nodes, commits, stops on SIGINT, keeps its data a
   const [base] = ports as [number, number, number];
   const addrs = ports.map((port) => `127.0.0.1:${port}`) as [string, string, string];
   const nodes = addrs.join(',');
-  const data_dir = tempDir('cluster');
+  const data_dir = makeTempDir('cli-cluster');
   const args = ['cluster', '--size', '3', '--base-port', String(base), '--data-dir', data_dir];
   const env = { TWOPC_LOG_LEVEL: 'warn' };
 
@@ -166,7 +147,7 @@ function requireStandalone(t: ExecutionContext): NodeProcesses {
 test.serial('start-node ×3 with only --addr, joined by start-master: one master, every node knows all three', async (t) => {
   const ports = await findFreePorts(3);
   const addrs = ports.map((port) => `127.0.0.1:${port}`) as [string, string, string];
-  const data_dir = tempDir('nodes');
+  const data_dir = makeTempDir('cli-nodes');
   const processes = new Map<string, TwopcProcess>();
   for (const addr of addrs) {
     processes.set(addr, new TwopcProcess(['start-node', '--addr', addr, '--data-dir', data_dir, '--failpoints'], { TWOPC_LOG_LEVEL: 'warn' }));
@@ -339,7 +320,7 @@ test('start-node on a busy port exits 2 with one line', async (t) => {
     blocker.listen(port, '127.0.0.1', resolve);
   });
   t.teardown(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
-  const run = await runTwopc(['start-node', '--addr', `127.0.0.1:${port}`, '--data-dir', tempDir('busy')], { timeout_ms: 20_000 });
+  const run = await runTwopc(['start-node', '--addr', `127.0.0.1:${port}`, '--data-dir', makeTempDir('cli-busy')], { timeout_ms: 20_000 });
   t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
   const line = assertOneErrorLine(t, run, 'busy port');
   t.true(line.includes(`127.0.0.1:${port}`), `names the address: ${line}`);
@@ -347,7 +328,7 @@ test('start-node on a busy port exits 2 with one line', async (t) => {
 });
 
 test('start-node with an unwritable data dir exits 2 with one line', async (t) => {
-  const dir = tempDir('unwritable');
+  const dir = makeTempDir('cli-unwritable');
   const file = join(dir, 'a-regular-file');
   writeFileSync(file, 'not a directory\n');
   const [port] = (await findFreePorts(1)) as [number];
@@ -362,7 +343,7 @@ test('start-node with an unwritable data dir exits 2 with one line', async (t) =
 
 test('start-node on a non-loopback address without a secret exits 2 and names the secret', async (t) => {
   const [port] = (await findFreePorts(1)) as [number];
-  const run = await runTwopc(['start-node', '--addr', `0.0.0.0:${port}`, '--data-dir', tempDir('nosecret')], { timeout_ms: 20_000 });
+  const run = await runTwopc(['start-node', '--addr', `0.0.0.0:${port}`, '--data-dir', makeTempDir('cli-nosecret')], { timeout_ms: 20_000 });
   t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
   const line = assertOneErrorLine(t, run, 'no secret');
   t.regex(line, /secret/i);
@@ -370,7 +351,7 @@ test('start-node on a non-loopback address without a secret exits 2 and names th
 });
 
 test('start-node --addr nonsense exits 2 with one line', async (t) => {
-  const run = await runTwopc(['start-node', '--addr', 'nonsense', '--data-dir', tempDir('nonsense')], { timeout_ms: 20_000 });
+  const run = await runTwopc(['start-node', '--addr', 'nonsense', '--data-dir', makeTempDir('cli-nonsense')], { timeout_ms: 20_000 });
   t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
   const line = assertOneErrorLine(t, run, '--addr nonsense');
   t.true(line.includes('nonsense'), line);

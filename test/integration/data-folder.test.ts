@@ -3,32 +3,14 @@
  * same folder, directly or through a symlink, is refused (exit 2, naming the folder and the
  * holder) and changes nothing there; a lock left by a SIGKILLed node blocks no restart.
  */
-import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import test from 'ava';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAllTwopc, runTwopc, TwopcProcess, type CliRun } from '../helpers/cli-process.ts';
+import { assertOneErrorLine, cleanUpCli, makeTempDir, runTwopc, TwopcProcess } from '../helpers/cli-process.ts';
 import { findFreePorts } from '../helpers/ports.ts';
 import { request } from '../helpers/http.ts';
 
-const dirs: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `twopc-folder-${prefix}-`));
-  dirs.push(dir);
-  return dir;
-}
-
-test.after.always(async () => {
-  await killAllTwopc();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function assertOneErrorLine(t: ExecutionContext, run: CliRun, what: string): string {
-  t.regex(run.stderr, /^twopc: [^\n]+\n$/, `${what}: stderr was ${JSON.stringify(run.stderr)}`);
-  t.notRegex(run.stderr, /\n\s+at |node:internal/, `${what}: stack trace on stderr`);
-  return run.stderr.trim();
-}
+test.after.always(cleanUpCli);
 
 /** A single-node cluster on `addr` over `data_dir`, serving. */
 async function startSingle(addr: string, data_dir: string): Promise<TwopcProcess> {
@@ -40,11 +22,11 @@ async function startSingle(addr: string, data_dir: string): Promise<TwopcProcess
 test('a second node on a held folder through a symlink is refused, exit 2, naming the folder and the holder', async (t) => {
   const [first_port, second_port] = (await findFreePorts(2)) as [number, number];
   const first_addr = `127.0.0.1:${first_port}`;
-  const data_dir = tempDir('held');
+  const data_dir = makeTempDir('folder-held');
   const first = await startSingle(first_addr, data_dir);
   const first_folder = join(data_dir, `127.0.0.1_${first_port}`);
   // The second node's own folder is a symlink to the first's: one folder, two nodes.
-  const other_dir = tempDir('other');
+  const other_dir = makeTempDir('folder-other');
   symlinkSync(first_folder, join(other_dir, `127.0.0.1_${second_port}`));
   const run = await runTwopc(['start-node', '--addr', `127.0.0.1:${second_port}`, '--data-dir', other_dir], { timeout_ms: 20_000 });
   t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
@@ -60,7 +42,7 @@ test('a second node on a held folder through a symlink is refused, exit 2, namin
 test('the same folder and address twice: the second start is refused, exit 2, naming the holder', async (t) => {
   const [port] = (await findFreePorts(1)) as [number];
   const addr = `127.0.0.1:${port}`;
-  const data_dir = tempDir('twice');
+  const data_dir = makeTempDir('folder-twice');
   const first = await startSingle(addr, data_dir);
   const run = await runTwopc(['start-node', '--addr', addr, '--data-dir', data_dir], { timeout_ms: 20_000 });
   t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
@@ -73,7 +55,7 @@ test('the same folder and address twice: the second start is refused, exit 2, na
 test('a lock left by a SIGKILLed node does not block its restart', async (t) => {
   const [port] = (await findFreePorts(1)) as [number];
   const addr = `127.0.0.1:${port}`;
-  const data_dir = tempDir('stale');
+  const data_dir = makeTempDir('folder-stale');
   const first = await startSingle(addr, data_dir);
   t.is((await request(addr, 'POST', '/transactions', { payload: { k: 'before' } })).status, 200);
   await first.kill();
@@ -84,7 +66,7 @@ test('a lock left by a SIGKILLed node does not block its restart', async (t) => 
 
 test('two nodes in one process on one folder: the second is refused while the first holds it, and takes it once released', async (t) => {
   const { lockFolder, FolderBusyError } = await import('../../lib/storage/folder-lock.ts');
-  const dir = tempDir('in-process');
+  const dir = makeTempDir('folder-in-process');
   mkdirSync(join(dir, 'n'));
   const first = lockFolder(join(dir, 'n'), '127.0.0.1:1');
   const error = t.throws(() => lockFolder(join(dir, 'n'), '127.0.0.1:2'));
@@ -98,7 +80,7 @@ test('two nodes in one process on one folder: the second is refused while the fi
 test('a second start of a running address with extra --peers exits 2 and leaves the running node as it was', async (t) => {
   const [port, ghost_a, ghost_b] = (await findFreePorts(3)) as [number, number, number];
   const addr = `127.0.0.1:${port}`;
-  const data_dir = tempDir('second-start');
+  const data_dir = makeTempDir('folder-second-start');
   const first = await startSingle(addr, data_dir);
   t.is((await request(addr, 'POST', '/transactions', { payload: { k: 'v1' } })).status, 200);
   const run = await runTwopc(['start-node', '--addr', addr, '--peers', `127.0.0.1:${ghost_a},127.0.0.1:${ghost_b}`, '--data-dir', data_dir], { timeout_ms: 20_000 });
@@ -116,8 +98,8 @@ test('a second start of a running address with extra --peers exits 2 and leaves 
 test('a start on a busy port writes nothing into its own (other) data folder', async (t) => {
   const [port] = (await findFreePorts(1)) as [number];
   const addr = `127.0.0.1:${port}`;
-  await startSingle(addr, tempDir('running'));
-  const other = tempDir('untouched');
+  await startSingle(addr, makeTempDir('folder-running'));
+  const other = makeTempDir('folder-untouched');
   const run = await runTwopc(['start-node', '--addr', addr, '--peers', '127.0.0.1:1', '--data-dir', other], { timeout_ms: 20_000 });
   t.is(run.code, 2, `stdout ${run.stdout} stderr ${run.stderr}`);
   const line = assertOneErrorLine(t, run, 'busy port');
