@@ -5,8 +5,8 @@
  * nothing half-applied or left PREPARED. Online checks (one transaction a sequence, one
  * master an epoch) are made by the World as the run goes.
  */
-import type { ClientRecord } from './sim-client.ts';
-import type { SimNode } from './sim-node.ts';
+import type { ClientRecord } from './client.ts';
+import type { SimNode } from './machine.ts';
 import type { Violation } from './world.ts';
 
 export function checkQuiesced(nodes: readonly SimNode[], clients: ClientRecord, now_ms: number): readonly Violation[] {

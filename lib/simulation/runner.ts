@@ -5,8 +5,8 @@
  */
 import { checkQuiesced } from './checker.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
-import { createClientRecord, SimClient, type ClientRecord } from './sim-client.ts';
-import { SimNode } from './sim-node.ts';
+import { createClientRecord, SimClient, type ClientRecord } from './client.ts';
+import { SimNode } from './machine.ts';
 import { World, type Violation } from './world.ts';
 
 /** Node addresses; the first is lowest, so it is the first master. */

@@ -8,8 +8,8 @@
 import { checkQuiesced } from './checker.ts';
 import { createNodes } from './runner.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
-import { createClientRecord, SimClient, type ClientRecord } from './sim-client.ts';
-import { SimNode } from './sim-node.ts';
+import { createClientRecord, SimClient, type ClientRecord } from './client.ts';
+import { SimNode } from './machine.ts';
 import type { MessageRule } from './network.ts';
 import type { DiskFault } from './disk-faults.ts';
 import { World, type Violation } from './world.ts';

@@ -1,6 +1,6 @@
 /**
- * One simulated replica: the real TwopcNode (lib/node), built by openNode over seams that
- * lead into the simulated world: simulated time and timers, the simulated network for peer
+ * The simulated machine one replica runs on: the real TwopcNode (lib/node), built by
+ * openNode over seams that lead into the simulated world: simulated time and timers, the simulated network for peer
  * calls, memory stores over what its disk holds (DurableState, which survives a crash), and
  * a log that feeds the trace and the online checks. A crash bumps the incarnation: every
  * promise the old one awaits is never resolved, and a restart builds a new TwopcNode over
