@@ -193,7 +193,9 @@ export class ClusterService {
         }
       }
       // Every sequence a replica has applied (lib/cluster/take-over.ts): a master's confirmed
-      // runs are applied on replicas every majority meets (CoordinatorService), and an
+      // runs are held by a majority, its own decision counted (countAcksNeeded): applied on a
+      // replica here, or reported as an unsettled decision of the deposed master (awaited
+      // below by waitForPeersDecisions, or settled here if it is this node's own); and an
       // unconfirmed one is either this node's own (re-driven below) or withdrawn by the node
       // that made it when it returns.
       const known_max = knownMaxApplied(context.sequences.max_applied, this.granted_applied, [...state.peers.values()].map((peer) => peer.last_report));

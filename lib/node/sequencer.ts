@@ -94,9 +94,9 @@ export class Sequencer {
 
 /**
  * A run of sequences is confirmed once every commit in it has been applied by enough other
- * replicas that every majority of the membership includes one of them (or by every other
- * participant, if fewer are alive): a new master, which takes over with a majority, then
- * always learns of it. The sequencer then lets the next run be reserved.
+ * replicas that, with this master's own decision, a majority of the membership holds it
+ * (`countAcksNeeded`): a new master, which takes over with a majority, then always learns of
+ * it. The sequencer then lets the next run be reserved.
  */
 export class RunConfirmation {
   private remaining: number;
