@@ -337,6 +337,8 @@ export class CoordinatorService {
     const remote_participants = participants.filter((addr) => addr !== context.addr).length;
     const acks_needed = countAcksNeeded(remote_participants, context.state.members.length);
     const run = reservation ? new RunConfirmation(reservation, reservation.count, acks_needed) : undefined;
+    // Planted bug `confirm-run-on-own-decision`: the decision on this node's disk confirms the run.
+    if (context.bugs['confirm-run-on-own-decision']) run?.release();
     const decision_started_s = context.metrics.now_s();
     try {
       await this.deliver(epoch, participants, decided, settled, withdrawn, run);

@@ -15,6 +15,8 @@ export const planted_bug_names = [
   'lead-without-majority-grants',
   /** A node grants an epoch it already granted to another candidate. */
   'grant-epoch-twice',
+  /** The master counts its own decision as the run's whole quorum: the next run of sequences goes as soon as the decision is on its disk, before any other replica applied it. */
+  'confirm-run-on-own-decision',
   /** A new master skips its catch-up and starts its term from the sequences it applied itself, whatever its peers report. */
   'reuse-sequence-at-take-over',
 ] as const;

@@ -97,6 +97,28 @@ test('a replica whose disk is full for a while does not stop the majority, and r
   t.is(s.node(3).durable.records.get(after.id)?.state, 'COMMITTED', 'it caught up what it missed');
 });
 
+// Chaos disk-error / disk-full once ended `stuck`: a replica that prepared a commit and then
+// lost its disk owed the acknowledgement that confirmed the run (both others of three were
+// needed), so no later run got a sequence until the disk healed. A majority now suffices, the
+// master's own decision counted (lib/two-phase-commit/acknowledgement-quorum.ts).
+test('a replica whose disk fails after it prepared a commit does not hold later commits back', async (t) => {
+  const s = await Scenario.start();
+  const held = s.hold({ from: s.addr(1), to: s.addr(3), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(2).durable.records.get(first.id)?.state === 'COMMITTED', 'node 2 applies the commit');
+  t.is(s.node(3).durable.records.get(first.id)?.state, 'PREPARED', 'node 3 prepared it and still owes its acknowledgement');
+  s.failDisk(3, 'EIO', 8_000);
+  s.release(held);
+  t.is(await s.outcome(first.answer), 200, 'node 2 applied it: the client has its answer');
+  await s.until(() => s.state(1).peers.get(s.addr(3))?.alive === false, 'node 3 is out of the alive set');
+  const later = s.submit(['b']);
+  t.is(await s.outcome(later.answer), 200, 'the next run gets its sequence while node 3 is sick');
+  t.is(s.node(3).durable.records.get(first.id)?.state, 'PREPARED', 'node 3 still could not apply the first');
+  await s.until(() => s.state(3).phase === 'serving' && s.state(1).peers.get(s.addr(3))?.alive === true, 'node 3 rejoins once its disk recovers');
+  t.deepEqual(await s.settle(), []);
+  t.deepEqual([first.id, later.id].map((id) => s.node(3).durable.records.get(id)?.state), ['COMMITTED', 'COMMITTED'], 'it caught up both');
+});
+
 test('slow fsyncs on the master slow it down but lose nothing', async (t) => {
   const s = await Scenario.start();
   s.failDisk(1, 'slow-fsync', 2_000, 400);
