@@ -1,9 +1,10 @@
-import { assertBodySize, HTTPError, type H3Event } from 'h3';
+import { HTTPError, type H3Event } from 'h3';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../time/clock.ts';
 import { verifyHeaders } from '../security/signature.ts';
 import { ReplayGuard } from '../security/replay-guard.ts';
 import { isClientRoute, type ClientKeys } from '../security/client-keys.ts';
+import { readBodyBytes } from './request-body.ts';
 
 /**
  * h3 middleware for a cluster with a secret: every request must be signed (peers and
@@ -30,18 +31,9 @@ export function authenticate(secret: string, clock: Clock, limitFor: (path: stri
       throw new HTTPError({ status: 403, message: `client key ${verdict.key} opens the client routes only; ${url.pathname} needs the cluster secret` });
     }
     if (!replays.admit(verdict.nonce, now_ms)) throw new HTTPError({ status: 401, message: 'replayed request' });
-    const body: Uint8Array<ArrayBuffer> = request.body === null ? new Uint8Array() : await readLimited(event, limitFor(url.pathname));
+    // The route reads the same bytes again (lib/transport/request-body.ts keeps them with the event).
+    const body = await readBodyBytes(event, limitFor(url.pathname));
     const digest = createHash('sha256').update(body).digest();
     if (!timingSafeEqual(digest, Buffer.from(verdict.content_sha256, 'hex'))) throw new HTTPError({ status: 401, message: 'body does not match its signature' });
-    if (request.body !== null) {
-      // h3 types `req` read-only, yet its own assertBodySize swaps it the same way: the
-      // route reads the body again from this copy.
-      (event as { req: Request }).req = new Request(request.url, { method: request.method, headers: request.headers, body });
-    }
   };
-}
-
-async function readLimited(event: H3Event, limit_bytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  assertBodySize(event, limit_bytes);
-  return new Uint8Array(await event.req.arrayBuffer());
 }

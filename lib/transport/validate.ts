@@ -3,10 +3,11 @@
  * lib/protocol/messages.ts (Standard Schema): nothing is validated by hand. Failures become
  * HTTP errors with one readable line; routes.ts renders them as `{"error"}`.
  */
-import { assertBodySize, getValidatedQuery, getValidatedRouterParams, HTTPError, type H3Event } from 'h3';
+import { getValidatedQuery, getValidatedRouterParams, HTTPError, type H3Event } from 'h3';
 import * as v from 'valibot';
 import { describeIssues, type Issue } from '../protocol/messages.ts';
 import { findShapeProblem } from './json-shape.ts';
+import { readBodyBytes } from './request-body.ts';
 
 const onError = (result: { readonly issues: readonly Issue[] }) => ({ status: 400, message: describeIssues(result.issues) });
 
@@ -23,13 +24,12 @@ export async function readBodyAs<S extends v.GenericSchema>(event: H3Event, sche
   if (type !== null && !/^application\/(.+\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
     throw new HTTPError({ status: 415, message: 'body must be application/json' });
   }
-  assertBodySize(event, limit_bytes);
-  const result = v.safeParse(schema, parseJsonBody(decodeUtf8(await event.req.arrayBuffer())));
+  const result = v.safeParse(schema, parseJsonBody(decodeUtf8(await readBodyBytes(event, limit_bytes))));
   if (!result.success) throw new HTTPError(onError(result));
   return result.output;
 }
 
-function decodeUtf8(bytes: ArrayBuffer): string {
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
