@@ -6,6 +6,7 @@
  * and carry out the answer.
  */
 import type { PeerReport } from './membership.ts';
+import type { Role } from '../protocol/states.ts';
 
 /**
  * Every sequence a replica is known to have applied: this node's, the granters' of its epoch
@@ -72,6 +73,43 @@ export function splitForTakeOver(known: UnconfirmedAtTakeOver, known_max_applied
   if (known.sequence_taken_here) return { kind: 'withdraw', sequence: decision.sequence };
   if (decision.sequence > known_max_applied) return { kind: 'adopt', sequence: decision.sequence };
   return { kind: 'wait', sequence: decision.sequence };
+}
+
+/** Who this node is now, as a take-over sees it once an await is over. */
+export interface Leadership {
+  readonly role: Role;
+  readonly epoch: number;
+  /** The epoch this node leads as master, if it does. */
+  readonly term: number | undefined;
+}
+
+export type AdoptedFate =
+  /** Re-send them under `epoch`, the term that adopted them, which this node still leads. */
+  | { readonly kind: 'redrive'; readonly epoch: number }
+  /** The term ended while the take-over awaited: they are reconciliation's again. */
+  | { readonly kind: 'give-back'; readonly reason: string };
+
+/**
+ * What becomes of the unconfirmed COMMIT decisions a take-over of `term` adopted
+ * (`splitForTakeOver`), once its awaits are over. A coordinator message counts only from the
+ * master of the epoch it carries (participant.ts, `checkOrigin`), so they are re-sent under
+ * `term`, and only while this node still leads it. A take-over that lost its term meanwhile (a
+ * newer epoch granted to another node) hands them back to reconciliation, which masks them in
+ * views and commits or withdraws each by asking the participants. (Once seed 19190: re-sent
+ * under the epoch just granted to another node, every participant refused them, 'not the
+ * master' and later 'stale epoch' even once this node led again, while its views still showed
+ * the round in flight, so every in-doubt pass waited for ever.)
+ *
+ * Safety: nothing was sent under the adoption yet, and each decision was unconfirmed (no
+ * replica known to have applied it) when adopted; given back, it is masked again and
+ * reconciliation withdraws it only once every participant answered and none applied it, and
+ * commits it (same id, same sequence) if one did. So a decision a replica may have applied is
+ * never withdrawn, and no transaction gets two outcomes. Once re-sent, a step-down before any
+ * replica applied it hands it back the same way (`isKnownOnlyHere`, pending-delivery.ts).
+ */
+export function decideAdopted(term: number, now: Leadership): AdoptedFate {
+  if (now.role === 'MASTER' && now.term === term && now.epoch === term) return { kind: 'redrive', epoch: term };
+  return { kind: 'give-back', reason: `the take-over of epoch ${term} ended before it re-sent them (epoch ${now.epoch}, ${now.role === 'MASTER' ? `master of ${now.term}` : 'not master'})` };
 }
 
 /** A PREPARED transaction and the round that prepared it (`GET /cluster/in-doubt`). */

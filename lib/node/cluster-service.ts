@@ -8,7 +8,7 @@ import { answerClaim, claimEpoch, electMaster, hasMajority, type ClaimAnswer, ty
 import { initialStatus, recordAnswer, recordMiss, type PeerReport, type PeerStatus } from '../cluster/membership.ts';
 import { adoptEpoch, listAlive, reachesMajority, type NodeContext } from './context.ts';
 import type { RecoveryService } from './recovery-service.ts';
-import { findUnsettledDecision, knownMaxApplied, startOfTerm } from '../cluster/take-over.ts';
+import { decideAdopted, findUnsettledDecision, knownMaxApplied, startOfTerm } from '../cluster/take-over.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { DecisionRecord } from '../storage/decision-log.ts';
 import type { DigestMark } from '../storage/replica-digest.ts';
@@ -45,7 +45,7 @@ export class ClusterService {
     /** Called when this node stops acting as master. */
     private readonly onStepDown: () => void,
     /** Called on take-over with this node's earlier COMMIT decisions it finishes in its new term. */
-    private readonly onRedrive: (decisions: readonly DecisionRecord[]) => void,
+    private readonly onRedrive: (decisions: readonly DecisionRecord[], epoch: number) => void,
     /** The highest sequence of a COMMIT this node decided that is not settled yet (0: none). */
     private readonly maxDecided: () => number,
     /** This replica's running digest (lib/node/replica-integrity.ts), for heartbeats. */
@@ -203,9 +203,15 @@ export class ClusterService {
       // applied: settled if the cluster can tell, else finished by this term at their
       // sequences, which nobody else can have used (they are above everything applied).
       const adopted = await this.recovery.settleForTakeOver(known_max);
+      // Re-sent under this term, and only while it lasts; else reconciliation's again (`decideAdopted`).
+      const fate = decideAdopted(epoch, state);
+      if (fate.kind === 'give-back') {
+        for (const decision of adopted) this.recovery.adoptUnconfirmed(decision.id, decision.sequence, fate.reason);
+        return;
+      }
       // Also above this node's own decisions of the last term still being delivered.
       state.max_sequence = startOfTerm(known_max, this.maxDecided(), adopted.map((decision) => decision.sequence ?? 0));
-      if (adopted.length > 0) this.onRedrive(adopted);
+      if (adopted.length > 0) this.onRedrive(adopted, fate.epoch);
       if (!(await this.waitForPeersDecisions(epoch))) return;
       await this.recovery.resolveAll();
       if (!(await this.waitForUnknowableCommits(epoch))) return;

@@ -594,10 +594,12 @@ export class CoordinatorService {
 
   /**
    * A new term finishes COMMIT decisions this node made in an earlier one that nobody is
-   * known to have applied: re-delivered under the current epoch (participants refuse older
-   * ones) until applied, confirmed like any run before the next run is reserved.
+   * known to have applied: re-delivered under `epoch`, the term that adopted them
+   * (lib/cluster/take-over.ts, `decideAdopted`; participants refuse older ones and ones from
+   * a node that does not lead the epoch) until applied, confirmed like any run before the
+   * next run is reserved.
    */
-  redrive(decisions: readonly DecisionRecord[]): void {
+  redrive(decisions: readonly DecisionRecord[], epoch: number): void {
     const { context } = this;
     const first = decisions[0]?.sequence;
     if (first === undefined) return;
@@ -608,9 +610,9 @@ export class CoordinatorService {
     decisions.forEach((decision, index) => {
       assert(decision.sequence !== undefined, `re-driven decision ${decision.id} has a sequence`);
       const remote = remotes[index] ?? [];
-      const message: CommitRequest = { transaction_id: decision.id, sequence: decision.sequence, epoch: context.state.epoch, coordinator: context.addr };
+      const message: CommitRequest = { transaction_id: decision.id, sequence: decision.sequence, epoch, coordinator: context.addr };
       this.undelivered.set(decision.id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: true, run });
-      context.log.warn('decision-redriven', { transaction_id: decision.id, sequence: decision.sequence, epoch: context.state.epoch });
+      context.log.warn('decision-redriven', { transaction_id: decision.id, sequence: decision.sequence, epoch });
     });
     if (acks_needed === 0) run.release();
   }

@@ -52,7 +52,7 @@ export class TwopcNode {
       context,
       this.recovery,
       () => this.coordinator.handOffUnconfirmed(),
-      (decisions) => this.coordinator.redrive(decisions),
+      (decisions, epoch) => this.coordinator.redrive(decisions, epoch),
       () => Math.max(this.recovery.maxUnconfirmedSequence(), this.coordinator.maxUndeliveredSequence()),
       () => this.integrity.current(),
     );

@@ -73,10 +73,10 @@ export class RecoveryService {
     if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: this.unconfirmed.listWaiting() });
   }
 
-  /** A COMMIT decision this node can no longer see through as master (it stepped down). */
-  adoptUnconfirmed(id: string, sequence: number | undefined): void {
+  /** A COMMIT decision this node can no longer see through as master (it stepped down, or its take-over's term ended). */
+  adoptUnconfirmed(id: string, sequence: number | undefined, reason = 'stepped down before another replica applied it'): void {
     this.unconfirmed.add(id, sequence);
-    this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason: 'stepped down before another replica applied it' });
+    this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason });
   }
 
   /** The highest sequence of a COMMIT decision here that is neither applied nor withdrawn yet. */

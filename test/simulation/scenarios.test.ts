@@ -346,3 +346,31 @@ test('a COMMIT decision a deposed master withdraws leaves no hole: the next mast
   t.is(s.node(1).durable.decisions.get(lost.id)?.decision, 'ABORT', 'node 1 withdrew its decision');
   t.is(s.record.acknowledged.get(next.id), 1, 'and the next master used its sequence');
 });
+
+// Once found by seed 19190 of a 20,000-seed sweep: node 1's take-over adopted its own
+// unconfirmed COMMIT (nobody had applied it) but lost its term while its reconciliation
+// awaited answers, and re-sent the decision anyway, under the epoch it had just granted node 2:
+// every participant refused it ('not the master', later 'stale epoch', even once node 1 led
+// again), and since node 1's view showed the round in flight, every in-doubt pass waited for
+// ever. What a take-over adopted is re-sent under the term that adopted it, and only while
+// that term lasts; else it is reconciliation's again (lib/cluster/take-over.ts, `decideAdopted`).
+test('a take-over that loses its term while settling its own unconfirmed COMMIT hands it back, and the round ends', async (t) => {
+  const s = await Scenario.start({ limits: { peer_query_timeout_ms: 3_000 } });
+  const lost = s.drop({ from: s.addr(1), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 1 decides COMMIT');
+  s.crash(1);
+  s.release(lost);
+  // Node 3 never answers node 1's questions about the decision: reconciliation cannot settle it.
+  s.drop({ from: s.addr(3), to: s.addr(1), label: /^answer \/transactions\// });
+  s.restart(1);
+  await s.until(() => s.node(1).node?.context.state.role === 'MASTER', 'node 1 takes over');
+  const term = s.state(1).epoch;
+  // While the take-over's reconciliation waits for node 3, node 2 stops hearing node 1 and wins a newer epoch.
+  s.cut(1, 2);
+  await s.until(() => s.state(1).epoch > term && s.state(1).role !== 'MASTER', 'node 1 loses its term to node 2');
+  await s.advance(5_000);
+  t.deepEqual(await s.settle(), []);
+  const states = s.nodes.map((node) => node.durable.records.get(first.id)?.state);
+  t.true(states.every((state) => state === 'COMMITTED') || states.every((state) => state === 'ABORTED'), `one outcome everywhere: ${states.join(', ')}`);
+});

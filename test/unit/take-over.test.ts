@@ -1,10 +1,11 @@
 /**
  * What a new master decides before it accepts writes (lib/cluster/take-over.ts), table-driven:
  * the sequence floor, where its term starts, whose unsettled decision it waits for, the split
- * of its own unconfirmed decisions, and which in-doubt rounds it cannot resolve yet.
+ * of its own unconfirmed decisions and what becomes of the adopted ones, and which in-doubt
+ * rounds it cannot resolve yet.
  */
 import test from 'ava';
-import { findUnsettledDecision, isUnknowableRound, knownMaxApplied, listUnknowableRounds, splitForTakeOver, startOfTerm, type InDoubtRound, type TakeOverSplit, type UnconfirmedAtTakeOver } from '../../lib/cluster/take-over.ts';
+import { decideAdopted, findUnsettledDecision, isUnknowableRound, knownMaxApplied, listUnknowableRounds, splitForTakeOver, startOfTerm, type AdoptedFate, type InDoubtRound, type Leadership, type TakeOverSplit, type UnconfirmedAtTakeOver } from '../../lib/cluster/take-over.ts';
 import type { PeerReport } from '../../lib/cluster/membership.ts';
 
 const report = (fields: Partial<PeerReport>): PeerReport => ({ role: 'SLAVE', epoch: 1, phase: 'serving', last_sequence: 0, max_sequence: 0, master: undefined, ...fields });
@@ -60,6 +61,23 @@ const split_table: readonly { readonly rule: string; readonly known: Unconfirmed
 for (const row of split_table) {
   test(row.rule, (t) => {
     t.is(splitForTakeOver(row.known, row.known_max_applied).kind, row.split);
+  });
+}
+
+// Once seed 19190: a take-over that lost its term while reconciling re-sent what it adopted
+// under the epoch it had granted another node; refused by every participant, for ever.
+const adopted_table: readonly { readonly rule: string; readonly now: Leadership; readonly fate: AdoptedFate['kind'] }[] = [
+  { rule: 'adopted decisions are re-sent under the term that adopted them while this node leads it', now: { role: 'MASTER', epoch: 4, term: 4 }, fate: 'redrive' },
+  { rule: 'a take-over that stepped down while it awaited gives what it adopted back to reconciliation', now: { role: 'SLAVE', epoch: 5, term: undefined }, fate: 'give-back' },
+  { rule: 'a take-over whose epoch was passed (not stepped down yet) gives what it adopted back', now: { role: 'MASTER', epoch: 5, term: 4 }, fate: 'give-back' },
+  { rule: 'a take-over superseded by a newer term of this same node gives back: that term settles them itself', now: { role: 'MASTER', epoch: 6, term: 6 }, fate: 'give-back' },
+];
+
+for (const row of adopted_table) {
+  test(row.rule, (t) => {
+    const fate = decideAdopted(4, row.now);
+    t.is(fate.kind, row.fate);
+    if (fate.kind === 'redrive') t.is(fate.epoch, 4, 'never an epoch this node does not lead');
   });
 }
 

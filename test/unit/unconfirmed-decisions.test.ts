@@ -2,17 +2,17 @@
  * Unconfirmed COMMIT decisions under concurrent reconcile passes and a take-over, by script
  * (test/unit/testdata/*.txt, etcd raft's datadriven style). The script drives the real pure
  * pieces: UnconfirmedDecisions (who may act on a decision), reconcileDecision (which looks
- * again after its awaits) and splitForTakeOver.
+ * again after its awaits), splitForTakeOver and decideAdopted.
  */
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { readTitle, runScript, type Command } from './datadriven.ts';
 import { UnconfirmedDecisions } from '../../lib/two-phase-commit/unconfirmed-decisions.ts';
 import { reconcileDecision, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
-import { splitForTakeOver } from '../../lib/cluster/take-over.ts';
+import { decideAdopted, splitForTakeOver } from '../../lib/cluster/take-over.ts';
 import type { TransactionView } from '../../lib/protocol/messages.ts';
 
-const scripts = ['reconcile-adopted-by-take-over.txt', 'take-over-after-reconcile-claimed.txt', 'reconcile-commit-keeps-sequence.txt'];
+const scripts = ['reconcile-adopted-by-take-over.txt', 'take-over-after-reconcile-claimed.txt', 'reconcile-commit-keeps-sequence.txt', 'take-over-loses-its-term.txt'];
 
 /** `PREPARED`, `ABORTED`, `COMMITTED@7`, or `silent` (no answer). */
 function parseAnswer(addr: string, text: string): PeerAnswer {
@@ -65,6 +65,14 @@ function createHandler(): (command: Command) => string {
         }
       }
       // falls through: every split returns
+      case 'adopted': {
+        const role = command.args.get('role') === 'MASTER' ? 'MASTER' : 'SLAVE';
+        const term = command.args.get('leads');
+        const fate = decideAdopted(Number(command.args.get('term')), { role, epoch: Number(command.args.get('epoch')), term: term === undefined ? undefined : Number(term) });
+        if (fate.kind === 'redrive') return `re-send ${id} under epoch ${fate.epoch}`;
+        unconfirmed.add(id, sequences.get(id));
+        return `give ${id} back: ${fate.reason}`;
+      }
       case 'shown':
         return `${id} ${unconfirmed.isMasked(id) ? 'masked' : 'not masked'}`;
       case 'max-sequence':
