@@ -1,14 +1,15 @@
 /**
- * The load a benchmark puts on one target (the twopc master or the baseline server):
- * POST /transactions with a small payload under a key no other request writes, so
- * conflicts never abort anything. Sequential (one client, one request at a time) for
- * latency; closed-loop with C concurrent clients over an undici Pool of C connections
- * for throughput. Only 200s count as committed; 409s (aborts) and anything else (errors)
- * are counted apart.
+ * Our own load generator, the lean one used where wrk is not installed (generator.ts): a
+ * workload's requests (workloads.ts; by default POST /transactions with a small payload
+ * under a key no other request writes, so conflicts never abort anything) sent from this
+ * process. Sequential (one client, one request at a time) for latency; closed-loop with C
+ * concurrent clients over an undici Pool of C connections for throughput. Only 200s count
+ * as committed; 409s (aborts) and anything else (errors) are counted apart.
  */
 import { Pool } from 'undici';
 import { round, summarizeLatency, type LatencySummary } from './stats.ts';
 import { sleep } from './http.ts';
+import { unique_keys, type Workload } from './workloads.ts';
 
 /** Timeout of one benchmark commit; past it the request counts as an error. */
 export const commit_timeout_ms = 10_000;
@@ -38,16 +39,17 @@ interface Tally {
 
 let run_counter = 0;
 
-/** The body of one request: one fresh key with a small JSON value. */
-function commitBody(prefix: string, client: number, index: number): string {
-  return JSON.stringify({ payload: { [`${prefix}-${client}-${index}`]: { client, index, note: 'twopc bench' } } });
+/** A prefix for the keys of one load run, unique to it (and to this process). */
+export function newRunPrefix(): string {
+  run_counter += 1;
+  return `bench-${process.pid}-${Date.now().toString(36)}-${run_counter}`;
 }
 
-async function commitOnce(pool: Pool, body: string, tally: Tally): Promise<void> {
+async function commitOnce(pool: Pool, path: string, body: string, tally: Tally): Promise<void> {
   const started = performance.now();
   try {
     const response = await pool.request({
-      path: '/transactions',
+      path,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
@@ -69,18 +71,16 @@ async function commitOnce(pool: Pool, body: string, tally: Tally): Promise<void>
 }
 
 /**
- * `clients` concurrent clients each committing one transaction after another against
+ * `clients` concurrent clients each sending one request of `workload` after another against
  * `addr` for `duration_ms`. With `clients` = 1 this is the sequential latency run.
  */
-export async function runLoad(addr: string, clients: number, duration_ms: number): Promise<LoadResult> {
-  run_counter += 1;
-  const prefix = `bench-${process.pid}-${Date.now().toString(36)}-${run_counter}`;
+export async function runLoad(addr: string, clients: number, duration_ms: number, workload: Workload = unique_keys, prefix = newRunPrefix()): Promise<LoadResult> {
   const pool = new Pool(`http://${addr}`, { connections: clients, pipelining: 1, keepAliveTimeout: 10_000 });
   const tally: Tally = { committed: 0, aborted: 0, errors: 0, latencies_ms: [] };
   const started = performance.now();
   const deadline = started + duration_ms;
   const client = async (id: number) => {
-    for (let index = 0; performance.now() < deadline; index += 1) await commitOnce(pool, commitBody(prefix, id, index), tally);
+    for (let index = 0; performance.now() < deadline; index += 1) await commitOnce(pool, workload.path, workload.body(prefix, id, index), tally);
   };
   try {
     await Promise.all(Array.from({ length: clients }, (_, id) => client(id)));

@@ -22,6 +22,12 @@ export class Progress {
     }
   }
 
+  /** A line that stays (on a terminal too): something about the whole run the reader must see. */
+  warn(text: string): void {
+    this.done();
+    this.stream.write(`bench: warning: ${text}\n`);
+  }
+
   /** Clears the in-place line so the results print on a clean line. */
   done(): void {
     if (this.tty && this.shown) this.stream.write('\r\x1b[K');

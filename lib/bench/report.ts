@@ -8,6 +8,8 @@ import { formatTable, cell } from '../util/text-table.ts';
 import type { LoadResult } from './load.ts';
 import type { BenchResult } from './run-bench.ts';
 import { ratioOf } from './stats.ts';
+import type { SystemRow } from './systems-table.ts';
+import { hot_key_connections, throughput_connections } from './workloads.ts';
 
 type Row = readonly string[];
 
@@ -71,7 +73,7 @@ function rssRows(result: BenchResult): Row[] {
 function footprintRows(result: BenchResult): Row[] {
   const { footprint, restart, soak } = result;
   const max = (values: readonly number[]) => (values.length > 0 ? Math.max(...values) : null);
-  const load = `load average ${result.machine.load_average_1m} at start, ${footprint.load_average_1m_end} at end`;
+  const load = `load average ${result.machine.load_average_1m} at start, ${result.load_average_1m_end} at end`;
   const times = (what: string, wall: { p50_ms: number; min_ms: number; max_ms: number; runs: number; failed: number }, goal: string) =>
     [`${what} wall time p50 (ms)`, cell(wall.p50_ms), '-', '-', `${goal}; min ${wall.min_ms}, max ${wall.max_ms} of ${wall.runs}${wall.failed > 0 ? `, ${wall.failed} failed` : ''}`];
   const rows: Row[] = [
@@ -90,13 +92,30 @@ function footprintRows(result: BenchResult): Row[] {
   return rows;
 }
 
+function systemNote(row: SystemRow): string {
+  if (row.skipped !== null) return `skipped: ${row.skipped.split('\n')[0]}`;
+  const failures = [row.throughput, row.latency]
+    .flatMap((load) => (load === null ? [] : [load.aborted > 0 && `${load.aborted} aborted`, load.errors > 0 && `${load.errors} errors`]))
+    .filter(Boolean);
+  const hot = row.hot_keys === null ? [] : [`hot keys (${hot_key_connections} conns, 2-4 of 24 keys): ${row.hot_keys.load.committed} committed, ${row.hot_keys.load.aborted} aborted (${cell(row.hot_keys.commit_share === null ? null : Math.round(row.hot_keys.commit_share * 1000) / 10)} % commit)${row.hot_keys.load.errors > 0 ? `, ${row.hot_keys.load.errors} errors` : ''}`];
+  return [...failures, ...hot, ...(row.version === null ? [] : [row.version])].join('; ');
+}
+
+/** Issue 13's table: one row a system, same generator, same run. */
+export function formatSystems(result: BenchResult): string {
+  const headers = ['system', `writes/s, ${throughput_connections} conns`, 'p50, 1 conn (ms)', 'p99, 1 conn (ms)', 'notes'];
+  const rows = result.systems.map((row) => [row.label, cell(row.throughput?.tx_per_s), cell(row.latency?.latency.p50_ms), cell(row.latency?.latency.p99_ms), systemNote(row)]);
+  return formatTable(headers, rows);
+}
+
 export function formatReport(result: BenchResult, results_file: string): string {
   const headers = ['figure', 'twopc', 'baseline', 'ratio', 'notes'];
   const rows = [...loadRows(result), ...failoverRows(result), ...restartRows(result), ...rssRows(result), ...footprintRows(result)];
   const { machine, settings } = result;
   const about = [
     `twopc bench: ${settings.nodes} nodes, ${settings.duration_s} s per run; ${machine.cpu_count}× ${machine.cpu_model}, ${machine.memory_gb} GB, Node ${machine.node_version}, commit ${machine.git_commit?.slice(0, 12) ?? 'unknown'}${machine.git_dirty === true ? ' (dirty)' : ''}`,
-    `baseline: one process, same HTTP + SQLite work, no 2PC. ratio = twopc / baseline.`,
+    `load generator: ${result.generator.name} (${result.generator.version}); load average ${machine.load_average_1m} at start, ${result.load_average_1m_end} at end${result.quiet_machine ? '' : ' - NOT A QUIET MACHINE: every figure is skewed'}`,
   ];
-  return [...about, '', formatTable(headers, rows), '', `recorded in ${results_file}`].join('\n');
+  const baseline = `baseline: one process, same HTTP + SQLite work, no 2PC. ratio = twopc / baseline.`;
+  return [...about, '', formatSystems(result), '', baseline, formatTable(headers, rows), '', `recorded in ${results_file}`].join('\n');
 }

@@ -1,10 +1,12 @@
 /**
- * One benchmark run, start to finish: a fresh twopc cluster of node processes and, in the
- * same run, the one-process baseline doing the same HTTP + SQLite work without 2PC; the
- * sequential latency and the throughput at each client level against both; RSS of every
- * process while the load runs; then, on the same twopc cluster, failover time and restart
- * time with a large store. Returns every figure as one object (report.ts
- * renders it, results-file.ts records it).
+ * One benchmark run, start to finish: first issue 13's systems table (systems-table.ts:
+ * twopc at 1, 3 and 5 nodes, and etcd / PostgreSQL with `--compare`, one at a time); then a
+ * fresh twopc cluster of node processes and, in the same run, the one-process baseline
+ * doing the same HTTP + SQLite work without 2PC; the sequential latency and the throughput
+ * at each client level against both; RSS of every process while the load runs; then, on
+ * the same twopc cluster, failover time and restart time with a large store. Every load run
+ * comes from one generator (generator.ts: wrk where installed). Returns every figure as one
+ * object (report.ts renders it, results-file.ts records it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,10 @@ import { spawnBaseline } from './processes.ts';
 import { findFreePorts } from '../util/free-ports.ts';
 import { call, closeHttp } from './http.ts';
 import { waitUntil } from '../util/wait-until.ts';
-import { runLoad, type LoadResult } from './load.ts';
+import type { LoadResult } from './load.ts';
+import { chooseGenerator, type GeneratorName, type LoadGenerator } from './generator.ts';
+import { measureSystems, type CompareName, type SystemRow } from './systems-table.ts';
+import { unique_keys } from './workloads.ts';
 import { RssSampler, type RssSummary } from './rss.ts';
 import { measureFailovers, type FailoverResult } from './failover.ts';
 import { measureRestart, type RestartResult } from './restart.ts';
@@ -33,6 +38,12 @@ export interface BenchSettings {
   readonly client_levels: readonly number[];
   /** Length of each load run (latency, each throughput level, each target), in seconds. */
   readonly duration_s: number;
+  /** Length of the systems table's 64-connection runs, in seconds (its 1-connection runs last `duration_s`). */
+  readonly compare_duration_s: number;
+  /** Systems loaded beside twopc in the systems table. */
+  readonly compare: readonly CompareName[];
+  /** The load generator asked for; null: wrk where installed, else ours. */
+  readonly generator: GeneratorName | null;
   readonly failovers: number;
   /** Committed transactions in the restarted node's store. */
   readonly restart_store: number;
@@ -58,11 +69,18 @@ export interface ThroughputRow extends Compared<LoadResult> {
 
 export interface BenchResult {
   readonly benchmark: 'twopc';
-  readonly format: 1;
+  readonly format: 2;
   readonly started_at: string;
   readonly finished_at: string;
   readonly machine: MachineDescription;
+  /** 1-minute load average when the run ended (the start's is `machine.load_average_1m`). */
+  readonly load_average_1m_end: number;
+  /** False when the load average at the start was above `quiet_load_average_max`: figures are skewed. */
+  readonly quiet_machine: boolean;
   readonly settings: BenchSettings;
+  readonly generator: { readonly name: GeneratorName; readonly version: string; readonly reason: string };
+  /** Issue 13's table: twopc at 1, 3, 5 nodes and the systems compared, same generator, same run. */
+  readonly systems: readonly SystemRow[];
   /** Sequential single-client commits. */
   readonly latency: Compared<LoadResult> & { readonly ratio: { readonly p50: number | null; readonly p99: number | null } };
   readonly throughput: readonly ThroughputRow[];
@@ -81,12 +99,12 @@ export interface Footprint {
   readonly node_after_load_rss_mb: readonly number[];
   readonly cluster: ClusterFootprint;
   readonly commands: CommandTimes;
-  /** 1-minute load average when the footprint's last figure was taken (the machine's is at the start). */
-  readonly load_average_1m_end: number;
 }
 
 /** Warm-up before each target's first measured run (JIT, connections, SQLite cache), in ms. */
 const warm_up_ms = 500;
+/** A 1-minute load average above this at the start means the machine was not quiet (2 cores). */
+export const quiet_load_average_max = 1.5;
 const baseline_ready_timeout_ms = 30_000;
 
 interface Baseline {
@@ -118,8 +136,9 @@ function describeLoad(result: LoadResult): string {
 }
 
 /** Latency and throughput against both targets, twopc first at each step. */
-async function measureLatencyAndThroughput(settings: BenchSettings, master: string, baseline: Baseline, progress: Progress) {
+async function measureLatencyAndThroughput(settings: BenchSettings, generator: LoadGenerator, master: string, baseline: Baseline, progress: Progress) {
   const duration_ms = settings.duration_s * 1000;
+  const runLoad = (addr: string, clients: number, ms: number) => generator.run(addr, unique_keys, clients, ms);
   progress.note('warming up');
   await runLoad(master, 1, warm_up_ms);
   await runLoad(baseline.addr, 1, warm_up_ms);
@@ -145,12 +164,12 @@ async function measureLatencyAndThroughput(settings: BenchSettings, master: stri
 }
 
 /** The load runs with the RSS of every node and of the baseline sampled throughout. */
-async function measureLoad(settings: BenchSettings, cluster: ProcessCluster, master: string, baseline: Baseline, progress: Progress) {
+async function measureLoad(settings: BenchSettings, generator: LoadGenerator, cluster: ProcessCluster, master: string, baseline: Baseline, progress: Progress) {
   const sampler = new RssSampler();
   for (const addr of cluster.addrs) sampler.track(addr, () => cluster.pidOf(addr));
   sampler.track('baseline', () => baseline.process.pid);
   sampler.start();
-  const measured = await measureLatencyAndThroughput(settings, master, baseline, progress).finally(() => sampler.stop());
+  const measured = await measureLatencyAndThroughput(settings, generator, master, baseline, progress).finally(() => sampler.stop());
   const summaries = sampler.summaries();
   const rss = {
     nodes: summaries.filter((summary) => summary.label !== 'baseline'),
@@ -162,7 +181,12 @@ async function measureLoad(settings: BenchSettings, cluster: ProcessCluster, mas
 export async function runBench(settings: BenchSettings, progress: Progress): Promise<BenchResult> {
   const started_at = new Date().toISOString();
   const machine = describeMachine();
+  const quiet_machine = machine.load_average_1m <= quiet_load_average_max;
+  if (!quiet_machine) progress.warn(`the machine is not quiet: load average ${machine.load_average_1m} at the start (above ${quiet_load_average_max}); every figure is skewed, record runs only from a quiet machine`);
+  const generator = chooseGenerator(settings.generator ?? undefined);
+  progress.note(`load generator: ${generator.name} (${generator.reason})`);
   try {
+    const systems = await measureSystems(settings.compare, generator, { throughput_ms: settings.compare_duration_s * 1000, latency_ms: settings.duration_s * 1000 }, progress);
     progress.note(`starting ${settings.nodes} nodes and the baseline`);
     const cluster = await ProcessCluster.create(settings.nodes, { label: 'bench-cluster' });
     let load: Awaited<ReturnType<typeof measureLoad>>;
@@ -180,7 +204,7 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
         master = await cluster.waitForAllAlive();
         progress.note('idle RSS of every node');
         node_idle_rss_mb = await readIdleRss(cluster.addrs.map((addr) => cluster.pidOf(addr)));
-        load = await measureLoad(settings, cluster, master, baseline, progress);
+        load = await measureLoad(settings, generator, cluster, master, baseline, progress);
         node_after_load_rss_mb = await readIdleRss(cluster.addrs.map((addr) => cluster.pidOf(addr)));
       } finally {
         await stopBaseline(baseline);
@@ -189,7 +213,7 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
       commands = await timeCommands(cluster.addrs, settings.command_runs);
       if (settings.soak > 0) {
         progress.note(`soak: ${settings.soak} transactions`);
-        soak = await runSoak(cluster, master, settings.soak, settings.duration_s * 1000, (text) => progress.note(`soak: ${text}`));
+        soak = await runSoak(generator, cluster, master, settings.soak, settings.duration_s * 1000, (text) => progress.note(`soak: ${text}`));
       }
       failover = await measureFailovers(cluster, settings.failovers, (run, ms) =>
         progress.note(`failover ${run}/${settings.failovers}: ${ms === undefined ? 'no commit in time' : `${Math.round(ms)} ms`}`),
@@ -202,11 +226,15 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
     const cluster_footprint = await measureClusterFootprint();
     return {
       benchmark: 'twopc',
-      format: 1,
+      format: 2,
       started_at,
       finished_at: new Date().toISOString(),
       machine,
+      load_average_1m_end: round(loadavg()[0] ?? 0, 2),
+      quiet_machine,
       settings,
+      generator: { name: generator.name, version: generator.version, reason: generator.reason },
+      systems,
       latency: load.latency,
       throughput: load.throughput,
       failover,
@@ -217,7 +245,6 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
         node_after_load_rss_mb,
         cluster: cluster_footprint,
         commands,
-        load_average_1m_end: round(loadavg()[0] ?? 0, 2),
       },
       soak,
     };

@@ -4,7 +4,8 @@
  * RSS of every node sampled throughout: does memory stay flat over a million transactions?
  */
 import type { ProcessCluster } from '../process-cluster/process-cluster.ts';
-import { runLoad } from './load.ts';
+import type { LoadGenerator } from './generator.ts';
+import { unique_keys } from './workloads.ts';
 import { RssSampler, type RssSummary } from './rss.ts';
 import { round } from './stats.ts';
 
@@ -25,7 +26,7 @@ export interface SoakResult {
   readonly rss: readonly RssSummary[];
 }
 
-export async function runSoak(cluster: ProcessCluster, master: string, transactions: number, run_ms: number, note: (text: string) => void): Promise<SoakResult> {
+export async function runSoak(generator: LoadGenerator, cluster: ProcessCluster, master: string, transactions: number, run_ms: number, note: (text: string) => void): Promise<SoakResult> {
   const sampler = new RssSampler();
   for (const addr of cluster.addrs) sampler.track(addr, () => cluster.pidOf(addr));
   sampler.start();
@@ -36,7 +37,7 @@ export async function runSoak(cluster: ProcessCluster, master: string, transacti
   let idle_runs = 0;
   try {
     while (committed < transactions && idle_runs < soak_idle_runs_max) {
-      const run = await runLoad(master, soak_clients, run_ms);
+      const run = await generator.run(master, unique_keys, soak_clients, run_ms);
       committed += run.committed;
       aborted += run.aborted;
       errors += run.errors;

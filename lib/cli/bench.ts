@@ -1,5 +1,5 @@
 /**
- * `twopc bench [--size N] [--clients C] [--duration S] [--json] …`: runs the benchmark
+ * `twopc bench [--size N] [--clients C] [--duration S] [--compare etcd,postgres] [--json] …`: runs the benchmark
  * (lib/bench/run-bench.ts), records it under bench/results/, and prints the table (or with
  * `--json` one object). Progress goes to stderr.
  */
@@ -11,11 +11,15 @@ import { runBench, type BenchSettings } from '../bench/run-bench.ts';
 import { Progress } from '../bench/progress.ts';
 import { formatReport } from '../bench/report.ts';
 import { results_dir_default, writeResultsFile } from '../bench/results-file.ts';
+import { compare_names, type CompareName } from '../bench/systems-table.ts';
+import { findWrk, generator_names, type GeneratorName } from '../bench/generator.ts';
 
 export const bench_defaults = Object.freeze({
   nodes: 3,
   client_levels: Object.freeze([1, 16, 64, 256]),
   duration_s: 5,
+  /** Issue 13's throughput runs: 64 connections for 8 s (its latency runs: 1 connection for `duration_s`). */
+  compare_duration_s: 8,
   failovers: 5,
   restart_store: 100_000,
   in_doubt: 1_000,
@@ -35,7 +39,7 @@ const limits = Object.freeze({
 } as const);
 
 /** Flags `bench` knows, as cac names them (camelCase), plus the global ones. */
-const known_flags: ReadonlySet<string> = new Set(['--', 'size', 'nodes', 'clients', 'duration', 'json', 'failovers', 'restartStore', 'inDoubt', 'soak', 'commandRuns', 'resultsDir', 'secretFile']);
+const known_flags: ReadonlySet<string> = new Set(['--', 'size', 'nodes', 'clients', 'duration', 'compare', 'generator', 'json', 'failovers', 'restartStore', 'inDoubt', 'soak', 'commandRuns', 'resultsDir', 'secretFile']);
 
 export interface BenchFlags {
   readonly settings: BenchSettings;
@@ -61,15 +65,38 @@ function parseSize(raw: RawFlags): number {
   return integerOr(raw, name, flag, limits.nodes, bench_defaults.nodes);
 }
 
+/** `--compare etcd,postgres`: the systems to load beside twopc, each once, in the order given. */
+function parseCompare(raw: RawFlags): readonly CompareName[] {
+  const text = optionalText(raw['compare'], '--compare');
+  if (text === undefined) return [];
+  const names = text.split(',').map((name) => name.trim().toLowerCase());
+  const unknown = names.find((name) => !(compare_names as readonly string[]).includes(name));
+  if (unknown !== undefined) throw new UsageError(`--compare takes a comma-separated list of ${compare_names.join(', ')}, got "${unknown}"`);
+  return [...new Set(names as CompareName[])];
+}
+
+function parseGenerator(raw: RawFlags): GeneratorName | null {
+  const text = optionalText(raw['generator'], '--generator');
+  if (text === undefined) return null;
+  if (!(generator_names as readonly string[]).includes(text)) throw new UsageError(`--generator must be one of ${generator_names.join(', ')}, got "${text}"`);
+  if (text === 'wrk' && findWrk() === undefined) throw new UsageError('--generator wrk: wrk is not installed (Debian package wrk)');
+  return text as GeneratorName;
+}
+
 export function parseBenchFlags(raw: RawFlags): BenchFlags {
   const unknown = Object.keys(raw).filter((name) => !known_flags.has(name));
   if (unknown.length > 0) throw new UsageError(`bench does not know --${unknown[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (see twopc bench --help)`);
   const clients = raw['clients'] === undefined ? bench_defaults.client_levels : [flagInteger(raw['clients'], '--clients', ...limits.clients)];
+  // --duration sets every load run; without it the systems table's throughput runs last 8 s.
+  const duration_s = integerOr(raw, 'duration', '--duration', limits.duration_s, bench_defaults.duration_s);
   return {
     settings: {
       nodes: parseSize(raw),
       client_levels: clients,
-      duration_s: integerOr(raw, 'duration', '--duration', limits.duration_s, bench_defaults.duration_s),
+      duration_s,
+      compare_duration_s: raw['duration'] === undefined ? bench_defaults.compare_duration_s : duration_s,
+      compare: parseCompare(raw),
+      generator: parseGenerator(raw),
       failovers: integerOr(raw, 'failovers', '--failovers', limits.failovers, bench_defaults.failovers),
       restart_store: integerOr(raw, 'restartStore', '--restart-store', limits.restart_store, bench_defaults.restart_store),
       in_doubt: integerOr(raw, 'inDoubt', '--in-doubt', limits.in_doubt, bench_defaults.in_doubt),

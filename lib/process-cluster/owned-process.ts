@@ -28,6 +28,11 @@ export interface OwnedProcessOptions {
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly output_kept_chars?: number;
+  /** Run as this user and group (root only; e.g. PostgreSQL, which refuses to run as root). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Working directory; default ours. */
+  readonly cwd?: string;
 }
 
 export class OwnedProcess {
@@ -39,7 +44,13 @@ export class OwnedProcess {
 
   constructor(options: OwnedProcessOptions) {
     const kept = options.output_kept_chars ?? output_kept_chars_default;
-    this.child = spawn(options.command ?? process.execPath, [...options.args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(options.command ?? process.execPath, [...options.args], {
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined && { uid: options.uid }),
+      ...(options.gid !== undefined && { gid: options.gid }),
+      ...(options.cwd !== undefined && { cwd: options.cwd }),
+    });
     owned.add(this.child);
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-kept);

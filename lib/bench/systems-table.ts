@@ -1,0 +1,112 @@
+/**
+ * Issue 13's table, measured in one run: twopc at 1, 3 and 5 nodes and, with `--compare`,
+ * etcd and PostgreSQL at 3 members, one system at a time. Each is started fresh, warmed up,
+ * loaded with 64 keep-alive connections writing keys no other request writes (throughput),
+ * then with one connection (p50 / p99), and twopc at 3 nodes also with the hot-key
+ * workload; then it is stopped and its data removed. A system that is not installed, or
+ * does not start, is a row with the reason instead of figures.
+ */
+import type { LoadGenerator } from './generator.ts';
+import type { LoadResult } from './load.ts';
+import type { Progress } from './progress.ts';
+import { round } from './stats.ts';
+import { etcdSystem } from './systems/etcd.ts';
+import type { RunningSystem, SystemSpec } from './systems/system.ts';
+import { twopcSystem } from './systems/twopc.ts';
+import { hot_key_connections, hot_keys, throughput_connections } from './workloads.ts';
+
+/** Systems `--compare` can add. */
+export type CompareName = 'etcd';
+export const compare_names: readonly CompareName[] = ['etcd'];
+/** twopc's rows: the sizes issue 13's targets compare. */
+export const twopc_sizes: readonly number[] = [1, 3, 5];
+/** Warm-up before a system's measured runs (JIT, connections, caches), at the throughput's connections. */
+const system_warm_up_ms = 1_000;
+
+export interface SystemDurations {
+  /** The 64-connection run, in ms. */
+  readonly throughput_ms: number;
+  /** The one-connection run and the hot-key run, in ms. */
+  readonly latency_ms: number;
+}
+
+export interface HotKeysResult {
+  readonly load: LoadResult;
+  /** 200s ÷ (200s + 409s); null when neither came back. */
+  readonly commit_share: number | null;
+}
+
+export interface SystemRow {
+  readonly system: string;
+  readonly label: string;
+  readonly members: number;
+  readonly version: string | null;
+  /** Why there are no figures (not installed, did not start); null when measured. */
+  readonly skipped: string | null;
+  readonly throughput: LoadResult | null;
+  readonly latency: LoadResult | null;
+  readonly hot_keys: HotKeysResult | null;
+}
+
+const system_specs: Readonly<Record<CompareName, () => SystemSpec>> = { etcd: () => etcdSystem() };
+
+/** twopc's sizes, then the systems compared, in the order given. */
+export function systemSpecs(compare: readonly CompareName[]): readonly SystemSpec[] {
+  return [...twopc_sizes.map(twopcSystem), ...compare.map((name) => system_specs[name]())];
+}
+
+function skippedRow(spec: SystemSpec, reason: string): SystemRow {
+  return { system: spec.system, label: spec.label, members: spec.members, version: spec.version(), skipped: reason, throughput: null, latency: null, hot_keys: null };
+}
+
+export function commitShare(load: LoadResult): number | null {
+  const decided = load.committed + load.aborted;
+  return decided > 0 ? round(load.committed / decided, 3) : null;
+}
+
+async function loadSystem(spec: SystemSpec, running: RunningSystem, generator: LoadGenerator, durations: SystemDurations, progress: Progress): Promise<SystemRow> {
+  const note = (text: string) => progress.note(`${spec.label}: ${text}`);
+  note('warming up');
+  await generator.run(running.addr, spec.workload, throughput_connections, system_warm_up_ms);
+  note(`${throughput_connections} connections`);
+  const throughput = await generator.run(running.addr, spec.workload, throughput_connections, durations.throughput_ms);
+  note(`1 connection (${throughput.tx_per_s} writes/s at ${throughput_connections})`);
+  const latency = await generator.run(running.addr, spec.workload, 1, durations.latency_ms);
+  let hot: HotKeysResult | null = null;
+  if (spec.hot_keys) {
+    note(`hot keys, ${hot_key_connections} connections`);
+    const load = await generator.run(running.addr, hot_keys, hot_key_connections, durations.latency_ms);
+    hot = { load, commit_share: commitShare(load) };
+  }
+  return { system: spec.system, label: spec.label, members: spec.members, version: spec.version(), skipped: null, throughput, latency, hot_keys: hot };
+}
+
+/** One system's row: skipped with the reason, or started, loaded and stopped. */
+export async function measureSystem(spec: SystemSpec, generator: LoadGenerator, durations: SystemDurations, progress: Progress): Promise<SystemRow> {
+  const reason = await spec.unavailable();
+  if (reason !== undefined) {
+    progress.note(`${spec.label}: skipped, ${reason}`);
+    return skippedRow(spec, reason);
+  }
+  progress.note(`${spec.label}: starting`);
+  let running: RunningSystem;
+  try {
+    running = await spec.start((text) => progress.note(`${spec.label}: ${text}`));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.note(`${spec.label}: did not start: ${message.split('\n')[0]}`);
+    return skippedRow(spec, `did not start: ${message.slice(0, 2_000)}`);
+  }
+  try {
+    return await loadSystem(spec, running, generator, durations, progress);
+  } finally {
+    progress.note(`${spec.label}: stopping`);
+    await running.stop();
+  }
+}
+
+export async function measureSystems(compare: readonly CompareName[], generator: LoadGenerator, durations: SystemDurations, progress: Progress): Promise<readonly SystemRow[]> {
+  const rows: SystemRow[] = [];
+  for (const spec of systemSpecs(compare)) rows.push(await measureSystem(spec, generator, durations, progress));
+  return rows;
+}

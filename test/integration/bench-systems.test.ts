@@ -1,0 +1,126 @@
+/**
+ * The systems `twopc bench --compare` loads beside twopc, over real processes: a real
+ * 3-member etcd started on free loopback ports, written through its leader's JSON gateway
+ * by both load generators (every request a key no other request wrote: etcd's revision
+ * counts each put, so keys = puts), then stopped with every process gone and its data
+ * removed; and a system that is not installed comes back as a row with the reason and no
+ * figures. Skipped with the reason where etcd (Debian etcd-server) is not installed; the
+ * wrk half where wrk is not. Nothing here asserts speed.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { call, closeHttp } from '../../lib/bench/http.ts';
+import { chooseGenerator, findWrk } from '../../lib/bench/generator.ts';
+import { newRunPrefix, runLoad } from '../../lib/bench/load.ts';
+import { Progress } from '../../lib/bench/progress.ts';
+import { measureSystem } from '../../lib/bench/systems-table.ts';
+import { etcdSystem, findEtcd } from '../../lib/bench/systems/etcd.ts';
+import { runWrk } from '../../lib/bench/wrk.ts';
+import { etcd_put } from '../../lib/bench/workloads.ts';
+
+const etcd = findEtcd();
+const withEtcd = etcd === undefined ? test.skip : test;
+const skip_reason = etcd === undefined ? ' (skipped: etcd is not installed, Debian package etcd-server)' : '';
+
+test.after.always(closeHttp);
+
+/** A Progress whose lines are kept for the test to read. */
+function quietProgress(): { readonly progress: Progress; readonly lines: string[] } {
+  const lines: string[] = [];
+  const stream = { isTTY: false, write: (text: string) => lines.push(text) } as unknown as NodeJS.WriteStream;
+  return { progress: new Progress(stream), lines };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function acceptsConnections(addr: string): Promise<boolean> {
+  const [host, port] = addr.split(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** How many keys etcd holds, and its revision (one more than the puts it has applied). */
+async function etcdCounts(addr: string): Promise<{ readonly keys: number; readonly revision: number }> {
+  // Every key: from "\0" to the end of the keyspace ("\0" as range_end).
+  const answer = await call(addr, 'POST', '/v3/kv/range', { key: 'AA==', range_end: 'AA==', count_only: true }, 5_000);
+  return { keys: Number(answer.body?.count ?? 0), revision: Number(answer.body?.header?.revision ?? 0) };
+}
+
+withEtcd(`a real 3-member etcd starts on free ports, takes unique-key puts from both generators on its leader, and stops with its data removed${skip_reason}`, async (t) => {
+  t.timeout(90_000);
+  const spec = etcdSystem(etcd ?? null);
+  t.is(await spec.unavailable(), undefined);
+  t.regex(spec.version() ?? '', /etcd Version: \d+\.\d+/);
+  const running = await spec.start(() => {});
+  const pids = running.pids();
+  try {
+    t.is(pids.length, 3, 'three member processes');
+    t.true(existsSync(running.data_dir));
+    const before = await etcdCounts(running.addr);
+
+    const ours = await runLoad(running.addr, 4, 500, etcd_put, newRunPrefix());
+    t.true(ours.committed > 0, 'our generator committed puts');
+    t.is(ours.errors, 0);
+    let committed = ours.committed;
+    const wrk = findWrk();
+    if (wrk === undefined) t.log('wrk is not installed (Debian package wrk): its half is skipped');
+    else {
+      const by_wrk = await runWrk(wrk, running.addr, etcd_put, 4, 1_000, newRunPrefix());
+      t.true(by_wrk.committed > 0, 'wrk committed puts');
+      t.is(by_wrk.errors, 0);
+      t.true(by_wrk.latency.p50_ms > 0 && by_wrk.latency.p50_ms <= by_wrk.latency.p99_ms);
+      committed += by_wrk.committed;
+    }
+    const after = await etcdCounts(running.addr);
+    const puts = after.revision - before.revision;
+    t.is(after.keys - before.keys, puts, 'every put wrote a key no other put wrote');
+    // wrk may have had requests in flight when it stopped counting: applied, not counted.
+    t.true(puts >= committed, `${puts} puts applied for ${committed} answered`);
+  } finally {
+    await running.stop();
+  }
+  for (const pid of pids) t.false(isAlive(pid), `etcd member ${pid} is gone`);
+  t.false(existsSync(running.data_dir), 'its data dir is removed');
+  t.false(await acceptsConnections(running.addr), 'nothing listens on the leader address any more');
+});
+
+withEtcd(`the systems table's etcd row: writes/s at 64 connections, p50 and p99 at one${skip_reason}`, async (t) => {
+  t.timeout(90_000);
+  const { progress, lines } = quietProgress();
+  const row = await measureSystem(etcdSystem(etcd ?? null), chooseGenerator(undefined), { throughput_ms: 1_000, latency_ms: 1_000 }, progress);
+  t.is(row.skipped, null);
+  t.is(row.members, 3);
+  t.is(row.throughput?.clients, 64);
+  t.true((row.throughput?.committed ?? 0) > 0);
+  t.is(row.throughput?.errors, 0);
+  t.is(row.latency?.clients, 1);
+  t.true((row.latency?.latency.p50_ms ?? 0) > 0);
+  t.true((row.latency?.latency.p50_ms ?? 0) <= (row.latency?.latency.p99_ms ?? 0));
+  t.is(row.hot_keys, null, 'the hot-key workload is twopc\'s');
+  t.true(lines.some((line) => /etcd, 3 members: stopping/.test(line)));
+});
+
+test('a system that is not installed is a row with the reason and no figures', async (t) => {
+  const { progress, lines } = quietProgress();
+  const row = await measureSystem(etcdSystem(null), chooseGenerator('node'), { throughput_ms: 1_000, latency_ms: 1_000 }, progress);
+  t.is(row.system, 'etcd');
+  t.is(row.skipped, 'etcd is not installed (Debian package etcd-server)');
+  t.is(row.throughput, null);
+  t.is(row.latency, null);
+  t.is(row.version, null);
+  t.true(lines.some((line) => line.includes('etcd, 3 members: skipped, etcd is not installed')));
+});
