@@ -20,6 +20,7 @@ import { already_committed_error } from '../two-phase-commit/participant.ts';
 import { splitDecisions } from '../two-phase-commit/decision-batches.ts';
 import { batch_max_transactions } from '../protocol/messages.ts';
 import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
+import { chooseLocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from './peer-calls.ts';
@@ -468,6 +469,7 @@ export class CoordinatorService {
     // Aborts a participant refused because it committed the id (a later round of a retry did):
     // never the client's answer (a retry asks the cluster and learns the commit).
     const superseded = new Set<string>();
+    if (context.bugs['apply-here-unsynced-before-replicated']) await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'), true);
     await Promise.all(
       [...messages].map(async ([addr, message]) => {
         await Promise.all(splitDecisions(message, batch_max_transactions).map((batch) => this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded)));
@@ -559,17 +561,24 @@ export class CoordinatorService {
     if (pending.run && completesQuorum(pending.remote_acks, pending.run.acks_needed)) pending.run.acknowledgeOne();
   }
 
-  /** Apply this node's share of decisions: aborts at once, commits once another replica has. */
-  private async applyHere(epoch: number, pendings: readonly PendingDelivery[]): Promise<void> {
-    const commits = pendings.filter((pending) => pending.kind === 'commit' && pending.local_pending && mayApplyLocally(pending));
+  /**
+   * Apply this node's share of decisions: aborts at once, commits once another replica has;
+   * without waiting for an fsync when every commit is durable elsewhere and no abort rides
+   * along (lib/two-phase-commit/local-apply-sync.ts).
+   */
+  private async applyHere(epoch: number, pendings: readonly PendingDelivery[], planted_bug = false): Promise<void> {
+    const commits = pendings.filter((pending) => pending.kind === 'commit' && pending.local_pending && (planted_bug || mayApplyLocally(pending)));
     const aborts = pendings.filter((pending) => pending.kind === 'abort' && pending.local_pending);
     if (commits.length === 0 && aborts.length === 0) return;
-    const answer = await this.participant.decideBatch({
-      epoch,
-      coordinator: this.context.addr,
-      commits: commits.map(({ message }) => ({ transaction_id: message.transaction_id, sequence: (message as CommitRequest).sequence })),
-      aborts: aborts.map(({ message }) => message.transaction_id),
-    });
+    const answer = await this.participant.decideBatch(
+      {
+        epoch,
+        coordinator: this.context.addr,
+        commits: commits.map(({ message }) => ({ transaction_id: message.transaction_id, sequence: (message as CommitRequest).sequence })),
+        aborts: aborts.map(({ message }) => message.transaction_id),
+      },
+      planted_bug ? 'unsynced' : chooseLocalApplySync(commits, aborts.length),
+    );
     commits.forEach((pending, index) => {
       const result = answer.commits[index];
       if (!result?.ok) throw new Error(`local commit of ${pending.message.transaction_id} refused: ${result?.error ?? 'no answer'}`);

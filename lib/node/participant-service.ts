@@ -17,6 +17,7 @@ import { SerialQueue } from '../util/serial-queue.ts';
 import { isSamePayload } from '../protocol/payload.ts';
 import type { AbortInput, CommitInput, ParticipantWrites, PreparedInput } from '../storage/participant-log.ts';
 import { noteStoreFault } from './store-faults.ts';
+import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 
 export type DecisionAnswer =
   | { readonly ok: true; readonly status: 'COMMITTED' | 'ABORTED' }
@@ -69,8 +70,8 @@ export class ParticipantService {
    * run of sequences only once they are applied. (A decision never concerns a transaction
    * whose prepare is still waiting: the master decides only on answered votes.)
    */
-  decideBatch(batch: DecideBatchRequest): Promise<DecideBatchAnswer> {
-    return this.queue.run(() => this.runDecideBatch(batch), true);
+  decideBatch(batch: DecideBatchRequest, sync: LocalApplySync = 'synced'): Promise<DecideBatchAnswer> {
+    return this.queue.run(() => this.runDecideBatch(batch, sync), true);
   }
 
   private async runPrepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
@@ -141,7 +142,8 @@ export class ParticipantService {
     return votes;
   }
 
-  private async runDecideBatch(batch: DecideBatchRequest): Promise<DecideBatchAnswer> {
+  /** `sync` is `unsynced` only for the coordinator's own apply of commits durable elsewhere (lib/two-phase-commit/local-apply-sync.ts). */
+  private async runDecideBatch(batch: DecideBatchRequest, sync: LocalApplySync): Promise<DecideBatchAnswer> {
     const { context } = this;
     const refused = checkOrigin(this.leaderView(), batch);
     if (refused !== undefined) context.log.warn('coordinator-refused', { coordinator: batch.coordinator, epoch: batch.epoch, reason: refused, commits: batch.commits.length, aborts: batch.aborts.length });
@@ -184,7 +186,7 @@ export class ParticipantService {
     if (refused === undefined && batch.epoch !== undefined && committed.length + aborted.length > 0) await adoptEpoch(context, batch.epoch);
     if (committed.length > 0) await context.failpoints.hit('before-commit-apply');
     if (aborted.length > 0) await context.failpoints.hit('before-abort-apply');
-    this.persist({ prepared: [], committed, aborted });
+    this.persist({ prepared: [], committed, aborted }, sync);
     for (const entry of committed) {
       this.noteApplied(entry.sequence);
       context.locks.release(entry.transaction_id);
@@ -262,9 +264,9 @@ export class ParticipantService {
   }
 
   /** Write a batch; a store fault takes the node out of the alive set before the error goes on. */
-  private persist(writes: ParticipantWrites): void {
+  private persist(writes: ParticipantWrites, sync: LocalApplySync = 'synced'): void {
     try {
-      this.context.participant_log.write(writes);
+      this.context.participant_log.write(writes, sync);
     } catch (error) {
       noteStoreFault(this.context, error);
       throw error;

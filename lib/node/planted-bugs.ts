@@ -19,6 +19,8 @@ export const planted_bug_names = [
   'confirm-run-on-own-decision',
   /** A new master skips its catch-up and starts its term from the sequences it applied itself, whatever its peers report. */
   'reuse-sequence-at-take-over',
+  /** The coordinator applies a commit to its own replica without an fsync as soon as it decides, before another replica applied it durably. */
+  'apply-here-unsynced-before-replicated',
 ] as const;
 export type PlantedBugName = (typeof planted_bug_names)[number];
 

@@ -76,7 +76,7 @@ export function withDiskFaults(stores: NodeStores, failpoints: Failpoints): Node
     kv,
     participant_log: {
       ...bind(participant_log),
-      write: (writes) => (check(), participant_log.write(writes)),
+      write: (writes, sync) => (check(), participant_log.write(writes, sync)),
       resetReplica: () => (check(), participant_log.resetReplica()),
     },
     decision_log: {

@@ -88,9 +88,10 @@ export class SimNode implements Server {
       });
   }
 
-  /** Lose everything in memory and every write not yet on disk. */
+  /** Lose everything in memory and every write not yet on disk, unsynced ones too (as a power loss would). */
   crash(): void {
     this.note('crash');
+    this.durable.loseUnsynced();
     this.up = false;
     this.listening = false;
     this.node = undefined;

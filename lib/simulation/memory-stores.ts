@@ -17,10 +17,18 @@ import type { DecisionStore, KvReader, NodeMetaStore, NodeStores, ParticipantSto
 import { assert } from '../util/assert.ts';
 import { checkKvRow, extendDigest, origin_mark, type KvCheckPage } from '../storage/replica-digest.ts';
 import type { DiskFaults } from './disk-faults.ts';
+import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 
 export interface KvEntry {
   readonly value: JsonValue;
   readonly sequence: number;
+}
+
+/** What an unsynced batch overwrote (undefined: absent before). */
+interface Undo {
+  readonly kv: Map<string, KvEntry | undefined>;
+  readonly records: Map<string, ParticipantRecord | undefined>;
+  readonly committed_at: Map<number, string | undefined>;
 }
 
 /** Everything one node has on disk. */
@@ -35,6 +43,8 @@ export class DurableState {
   /** The unique indexes on `transactions.sequence` and `decisions.sequence`. */
   private readonly committed_at = new Map<number, string>();
   private readonly decided_at = new Set<number>();
+  /** What each unsynced batch since the last synced write overwrote, oldest first. */
+  private readonly unsynced: Undo[] = [];
 
   listPrepared(): readonly ParticipantRecord[] {
     return [...this.records.values()].filter((record) => record.state === 'PREPARED');
@@ -44,8 +54,48 @@ export class DurableState {
     return [...this.records.values()].filter((record) => record.state === 'COMMITTED');
   }
 
-  /** Apply a participant batch as participant-log.ts's one SQLite transaction does: all of it, or (throwing) none. */
-  write(writes: ParticipantWrites): void {
+  /**
+   * Apply a participant batch as participant-log.ts's one SQLite transaction does: all of it,
+   * or (throwing) none. An `unsynced` batch is undone by a crash (`loseUnsynced`) unless a
+   * synced write comes after it, as SQLite's WAL keeps a prefix of its commits.
+   */
+  write(writes: ParticipantWrites, sync: LocalApplySync = 'synced'): void {
+    const undo = sync === 'unsynced' ? this.captureUndo(writes) : undefined;
+    this.apply(writes);
+    if (undo) this.unsynced.push(undo);
+    else this.markSynced();
+  }
+
+  /** A synced write landed: everything written before it is on disk too. */
+  markSynced(): void {
+    this.unsynced.length = 0;
+  }
+
+  /** A crash (the page cache lost too, as in a power loss): the unsynced batches since the last synced write are gone. */
+  loseUnsynced(): void {
+    for (const undo of this.unsynced.reverse()) {
+      for (const [key, entry] of undo.kv) entry === undefined ? this.kv.delete(key) : this.kv.set(key, entry);
+      for (const [id, record] of undo.records) record === undefined ? this.records.delete(id) : this.records.set(id, record);
+      for (const [sequence, id] of undo.committed_at) id === undefined ? this.committed_at.delete(sequence) : this.committed_at.set(sequence, id);
+    }
+    this.unsynced.length = 0;
+  }
+
+  /** What `writes` will overwrite, to put back if it is lost. */
+  private captureUndo(writes: ParticipantWrites): Undo {
+    const undo: Undo = { kv: new Map(), records: new Map(), committed_at: new Map() };
+    const keepRecord = (id: string) => void (undo.records.has(id) || undo.records.set(id, this.records.get(id)));
+    for (const input of writes.prepared) keepRecord(input.id);
+    for (const input of writes.aborted) keepRecord(input.id);
+    for (const entry of writes.committed) {
+      keepRecord(entry.transaction_id);
+      if (!undo.committed_at.has(entry.sequence)) undo.committed_at.set(entry.sequence, this.committed_at.get(entry.sequence));
+      for (const key of Object.keys(entry.payload)) if (!undo.kv.has(key)) undo.kv.set(key, this.kv.get(key));
+    }
+    return undo;
+  }
+
+  private apply(writes: ParticipantWrites): void {
     const sequences = new Map<number, string>();
     const prepared = new Set<string>();
     for (const input of writes.prepared) {
@@ -152,12 +202,19 @@ export class DurableState {
 export function openMemoryStores(durable: DurableState, disk: (write: () => void) => Promise<void>, faults: DiskFaults): NodeStores {
   const sync = <A extends unknown[], R>(write: (...args: A) => R) => (...args: A): R => {
     faults.checkWrite();
-    return write(...args);
+    const result = write(...args);
+    durable.markSynced();
+    return result;
   };
+  const synced = (write: () => void) =>
+    disk(() => {
+      write();
+      durable.markSynced();
+    });
   const participant_log: ParticipantStore = {
     findNow: (id) => durable.records.get(id),
     find: async (id) => durable.records.get(id),
-    write: sync((writes) => durable.write(writes)),
+    write: (writes, sync_mode) => (faults.checkWrite(), durable.write(writes, sync_mode)),
     listPrepared: async () => durable.listPrepared(),
     summarizeCommitted: () => {
       const sequences = durable.listCommitted().map((record) => record.sequence ?? 0);
@@ -183,17 +240,17 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
       [...durable.decisions.values()]
         .filter((decision) => decision.decision === 'COMMIT' && durable.records.get(decision.id)?.state === 'PREPARED')
         .map((decision) => ({ id: decision.id, ...(decision.sequence !== undefined && { sequence: decision.sequence }) })),
-    withdraw: (id) => disk(() => durable.withdrawDecision(id)),
+    withdraw: (id) => synced(() => durable.withdrawDecision(id)),
   };
   const meta: NodeMetaStore = {
     readEpoch: async () => durable.epoch,
-    writeEpoch: (epoch) => disk(() => (durable.epoch = epoch)),
+    writeEpoch: (epoch) => synced(() => (durable.epoch = epoch)),
     readMembers: async () => durable.members,
-    writeMembers: (members) => disk(() => (durable.members = [...members])),
+    writeMembers: (members) => synced(() => (durable.members = [...members])),
     readGrant: async () => durable.grant,
-    writeGrant: (grant) => disk(() => (durable.grant = grant)),
+    writeGrant: (grant) => synced(() => (durable.grant = grant)),
     recordTerm: (term) =>
-      disk(() => {
+      synced(() => {
         if (!durable.terms.some((known) => known.epoch === term.epoch)) durable.terms.push(term);
       }),
     listTerms: async () => [...durable.terms].sort((a, b) => a.epoch - b.epoch),

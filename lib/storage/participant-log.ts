@@ -6,6 +6,7 @@ import type { ParticipantState } from '../protocol/states.ts';
 import type { CommittedEntry } from '../protocol/messages.ts';
 import { assert } from '../util/assert.ts';
 import type { ParticipantStore } from './stores.ts';
+import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 import { checkKvRow, extendDigest, origin_mark, type DigestMark, type KvCheckPage } from './replica-digest.ts';
 
 /** One transaction as this node, a participant, holds it on disk. */
@@ -80,11 +81,21 @@ export class ParticipantLog implements ParticipantStore {
     return { count: row.count, max: row.max ?? 0 };
   }
 
-  /** Apply a batch durably: all of it or, if SQLite throws, none of it. */
-  write(writes: ParticipantWrites): void {
+  /**
+   * Apply a batch: all of it or, if SQLite throws, none of it. Durable when it returns,
+   * unless `unsynced`: then SQLite skips this commit's fsync (`synchronous=NORMAL` for it
+   * alone) and the WAL, which keeps order, makes it durable with the next synced write.
+   */
+  write(writes: ParticipantWrites, sync: LocalApplySync = 'synced'): void {
     const statements = this.statements;
     assert(statements !== undefined, 'the hot path needs the raw SQLite handle');
-    statements.write(writes);
+    if (sync === 'synced') return statements.write(writes);
+    statements.sync_normal.run();
+    try {
+      statements.write(writes);
+    } finally {
+      statements.sync_full.run();
+    }
   }
 
   async find(id: string): Promise<ParticipantRecord | undefined> {
@@ -184,6 +195,9 @@ interface Statements {
   readonly kv_writers: import('better-sqlite3').Statement;
   readonly write: (writes: ParticipantWrites) => void;
   readonly reset: () => void;
+  /** `synchronous=NORMAL` (in WAL mode: no fsync at commit) and back to the node's `synchronous=FULL`. */
+  readonly sync_normal: import('better-sqlite3').Statement;
+  readonly sync_full: import('better-sqlite3').Statement;
 }
 
 interface LogRow {
@@ -247,5 +261,7 @@ function prepareStatements(sqlite: Sqlite): Statements {
     delete_kv.run();
     delete_committed.run();
   });
-  return { find, summarize, log_range, kv_writers, write: (writes) => write(writes), reset: () => reset() };
+  const sync_normal = sqlite.prepare('pragma synchronous = NORMAL');
+  const sync_full = sqlite.prepare('pragma synchronous = FULL');
+  return { find, summarize, log_range, kv_writers, write: (writes) => write(writes), reset: () => reset(), sync_normal, sync_full };
 }

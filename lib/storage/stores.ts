@@ -12,13 +12,18 @@ import type { DecisionRecord } from './decision-log.ts';
 import type { Term } from './meta.ts';
 import type { KvItem } from './kv-reads.ts';
 import type { DigestMark, KvCheckPage } from './replica-digest.ts';
+import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 
 /** This node as a participant: table `transactions` and the replica (`kv`) it feeds. */
 export interface ParticipantStore {
   findNow(id: string): ParticipantRecord | undefined;
   find(id: string): Promise<ParticipantRecord | undefined>;
-  /** Apply a batch of prepares, commits and aborts durably, all or none. */
-  write(writes: ParticipantWrites): void;
+  /**
+   * Apply a batch of prepares, commits and aborts durably, all or none. `unsynced` (the
+   * coordinator's own apply of commits durable elsewhere, lib/two-phase-commit/local-apply-sync.ts):
+   * visible at once, on disk after the next synced write; a power loss before that loses it.
+   */
+  write(writes: ParticipantWrites, sync?: LocalApplySync): void;
   listPrepared(): Promise<readonly ParticipantRecord[]>;
   summarizeCommitted(): { readonly count: number; readonly max: number };
   listCommittedSequences(after: number): Promise<readonly number[]>;

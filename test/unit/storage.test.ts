@@ -9,13 +9,17 @@ import { openDatabase } from '../../lib/storage/database.ts';
 import { ParticipantLog } from '../../lib/storage/participant-log.ts';
 
 async function openLog(t: { teardown(fn: () => unknown): void }) {
+  return (await openLogWithHandle(t)).log;
+}
+
+async function openLogWithHandle(t: { teardown(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'twopc-storage-'));
   const database = await openDatabase(dir);
   t.teardown(async () => {
     await database.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return new ParticipantLog(database.db, database.sqlite);
+  return { log: new ParticipantLog(database.db, database.sqlite), sqlite: database.sqlite };
 }
 
 test('one write persists prepares, commits and aborts together, and commits apply last-writer-wins by sequence', async (t) => {
@@ -53,4 +57,14 @@ test('a commit learnt from the log supersedes an abort of an earlier round, with
   log.write({ prepared: [], committed: [{ transaction_id: 'retried', sequence: 1, payload: { a: 1 }, epoch: 2, now_ms: 3 }], aborted: [] });
   t.like(log.findNow('retried'), { state: 'COMMITTED', sequence: 1, payload: { a: 1 } });
   t.deepEqual(await log.readLog(0, 10), [{ transaction_id: 'retried', sequence: 1, payload: { a: 1 } }]);
+});
+
+test('an unsynced write (the coordinator applying a commit durable elsewhere) is read at once, and every write after it is synced again', async (t) => {
+  const { log, sqlite } = await openLogWithHandle(t);
+  log.write({ prepared: [{ id: 'c1', payload: { k: 'v' }, epoch: 1, now_ms: 1 }], committed: [], aborted: [] });
+  log.write({ prepared: [], committed: [{ transaction_id: 'c1', sequence: 1, payload: { k: 'v' }, epoch: 1, now_ms: 2 }], aborted: [] }, 'unsynced');
+  t.like(log.findNow('c1'), { state: 'COMMITTED', sequence: 1 });
+  t.is(sqlite.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL again after the unsynced write');
+  t.throws(() => log.write({ prepared: [], committed: [{ transaction_id: 'c2', sequence: 1, payload: { k: 'w' }, epoch: 1, now_ms: 3 }], aborted: [] }, 'unsynced'), { any: true });
+  t.is(sqlite.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL again after an unsynced write that failed');
 });
