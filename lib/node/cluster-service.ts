@@ -79,8 +79,15 @@ export class ClusterService {
   async tick(): Promise<void> {
     const { context } = this;
     await this.probeAll();
+    // Who leads, from the probes alone, before anything is persisted: a node whose disk fails
+    // (a write that fits may land, the newer epoch then not) still names the master that
+    // took over in its /role and 421s, never itself, so clients go where writes commit.
+    this.nameMaster();
+    if (context.state.phase === 'store-failed') {
+      await this.retryStore();
+      if (context.state.phase === 'store-failed') return;
+    }
     await this.adoptPeerEpochs();
-    if (context.state.phase === 'store-failed') await this.retryStore();
     if (context.state.phase === 'serving' && !reachesMajority(context)) this.detach('lost contact with the majority');
     if (context.state.phase === 'catching-up') await this.tryCatchUp();
     await this.elect();
@@ -135,10 +142,7 @@ export class ClusterService {
   async elect(): Promise<void> {
     const { context } = this;
     const { state } = context;
-    const alive = listAlive(context);
-    const expected = electMaster(alive);
-    const majority = hasMajority(alive.length, state.members.length);
-    state.master = majority ? expected : undefined;
+    const { expected, majority } = this.nameMaster();
     if (state.role === 'MASTER' && state.epoch !== state.term) this.stepDown(`epoch ${state.epoch} passed this master's term ${state.term}`);
     if (state.phase !== 'serving') return;
     if (expected === context.addr && majority) {
@@ -146,6 +150,20 @@ export class ClusterService {
     } else if (state.role === 'MASTER') {
       this.stepDown(majority ? `${expected} is the lowest alive address` : 'lost the majority');
     }
+  }
+
+  /**
+   * Who leads on this node's view (the lowest alive address, with a majority alive): what its
+   * `/role` and its 421 answers name. A node that is not serving does not count itself, so
+   * one whose disk failed names the master that took over, never itself.
+   */
+  private nameMaster(): { readonly expected: string | undefined; readonly majority: boolean } {
+    const { state } = this.context;
+    const alive = listAlive(this.context);
+    const expected = electMaster(alive);
+    const majority = hasMajority(alive.length, state.members.length);
+    state.master = majority ? expected : undefined;
+    return { expected, majority };
   }
 
   private stepDown(reason: string): void {

@@ -146,7 +146,6 @@ export class ParticipantService {
   private async runDecideBatch(batch: DecideBatchRequest, sync: LocalApplySync): Promise<DecideBatchAnswer> {
     const { context } = this;
     const refused = checkOrigin(this.leaderView(), batch);
-    if (refused !== undefined) context.log.warn('coordinator-refused', { coordinator: batch.coordinator, epoch: batch.epoch, reason: refused, commits: batch.commits.length, aborts: batch.aborts.length });
     const now_ms = context.clock.now_ms();
     const committed: CommitInput[] = [];
     const aborted: AbortInput[] = [];
@@ -181,6 +180,10 @@ export class ParticipantService {
       aborted.push({ id: transaction_id, epoch: batch.epoch ?? context.state.epoch, now_ms, ...(batch.coordinator !== undefined && { coordinator: batch.coordinator }) });
       return { ok: true, status: 'ABORTED' };
     });
+    // Logged only for what was refused: another member's fence of an id never prepared here
+    // is taken although its sender is not the master (stepAbort).
+    const origin_refused = [...commits, ...aborts].filter((answer) => !answer.ok && answer.error === refused).length;
+    if (refused !== undefined && origin_refused > 0) context.log.warn('coordinator-refused', { coordinator: batch.coordinator, epoch: batch.epoch, reason: refused, decisions: origin_refused });
     // A newer epoch counts once its master's decision acts here (a decision for an id never
     // prepared here moves nothing).
     if (refused === undefined && batch.epoch !== undefined && committed.length + aborted.length > 0) await adoptEpoch(context, batch.epoch);

@@ -61,6 +61,11 @@ test('a master whose disk fails steps down; the others elect a new master and co
   t.not((await request(master, 'GET', '/role')).body.role, 'MASTER');
   const others = cluster.addrs.filter((addr) => addr !== master);
   const new_master = (await request(others[0]!, 'GET', '/role')).body.master as string;
+  // Clients ask the lowest address first: the sick node must send them on, never to itself.
+  await waitFor('the sick node names the new master', async () => (await request(master, 'GET', '/role')).body.master === new_master, 10_000, 100);
+  const sent_on = await request(master, 'POST', '/transactions', { payload: { asked_the_sick_node: true } });
+  t.is(sent_on.status, 421);
+  t.is(sent_on.body.master, new_master);
   const answer = await request(new_master, 'POST', '/transactions', { payload: { new_master: true } }, 15_000);
   t.is(answer.status, 200, JSON.stringify(answer.body));
   await setDisk(master, 'off');

@@ -119,6 +119,23 @@ test('a replica whose disk fails after it prepared a commit does not hold later 
   t.deepEqual([first.id, later.id].map((id) => s.node(3).durable.records.get(id)?.state), ['COMMITTED', 'COMMITTED'], 'it caught up both');
 });
 
+// Chaos disk-full once ended `stuck` when the master's disk filled: the new master's claim
+// reached it before its own heartbeat stepped it down, so every later heartbeat failed on
+// persisting the newer epoch, and it went on naming itself master (/role, 421): clients kept
+// asking it, and nothing committed until its disk recovered.
+test('a master whose disk fails steps down and sends clients to the master that took over', async (t) => {
+  const s = await Scenario.start();
+  s.failDisk(1, 'ENOSPC', 6_000);
+  await s.outcome(s.submit(['a']).answer);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 takes over');
+  await s.advance(1_000);
+  t.is(s.state(1).phase, 'store-failed', 'node 1 still cannot persist');
+  t.is(s.state(1).role, 'SLAVE');
+  t.is(s.state(1).master, s.addr(2), 'node 1 names the new master, not itself');
+  t.is(await s.outcome(s.submit(['b'], 1).answer), 200, 'a client that asks node 1 is sent on to node 2, which commits');
+  t.deepEqual(await s.settle(), []);
+});
+
 test('slow fsyncs on the master slow it down but lose nothing', async (t) => {
   const s = await Scenario.start();
   s.failDisk(1, 'slow-fsync', 2_000, 400);
