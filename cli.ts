@@ -105,12 +105,12 @@ function buildCli(): CAC {
     .action(async (raw: RawFlags) => (await import('./lib/cli/chaos.ts')).runChaos(raw));
   cli
     .command('bench', 'The benchmark: prints its figures and the same-run baselines')
-    .usage('bench [--size N] [--clients C] [--duration S] [--compare etcd] [--json] [--generator wrk|node] [--failovers F] [--restart-store N] [--in-doubt K] [--soak N] [--command-runs R] [--results-dir DIR]')
+    .usage('bench [--size N] [--clients C] [--duration S] [--compare etcd,postgres] [--json] [--generator wrk|node] [--failovers F] [--restart-store N] [--in-doubt K] [--soak N] [--command-runs R] [--results-dir DIR]')
     .option('--size <n>', 'Number of nodes of the cluster it starts, 3-9 (default: 3), as for twopc cluster; --nodes N is the same')
     .option('--nodes <n>', 'Same as --size (kept: bench starts its own nodes, it takes no list)')
     .option('--clients <c>', 'Concurrent clients of the throughput run (default: runs at 1, 16, 64 and 256)')
     .option('--duration <s>', 'Seconds each load run lasts (default: 5, and 8 for the 64-connection runs of the systems table)')
-    .option('--compare <systems>', 'Also start a 3-member cluster of etcd and load it the same way; skipped with the reason when not installed')
+    .option('--compare <systems>', 'Also start a 3-member cluster of etcd and/or postgres (comma-separated) and load it the same way; skipped with the reason when not installed')
     .option('--generator <name>', 'Load generator: wrk or node (default: wrk where installed, else twopc\'s own)')
     .option('--json', 'Print one JSON object')
     .option('--failovers <f>', 'Times the master is killed (default: 5)')
@@ -120,7 +120,7 @@ function buildCli(): CAC {
     .option('--command-runs <r>', 'Runs of twopc commit and twopc --help timed as whole processes (default: 9)')
     .option('--results-dir <dir>', 'Where the run is recorded as <timestamp>.json (default: bench/results)')
     .example('  $ twopc bench --size 3 --clients 8 --duration 10')
-    .example('  $ twopc bench --compare etcd                    # twopc at 1, 3, 5 nodes beside etcd')
+    .example('  $ twopc bench --compare etcd,postgres           # twopc at 1, 3, 5 nodes beside etcd and PostgreSQL')
     .example('  $ twopc bench --soak 1000000 --duration 10     # memory over a million transactions')
     .action(async (raw: RawFlags) => (await import('./lib/cli/bench.ts')).runBenchCommand(raw));
   cli

@@ -11,13 +11,14 @@ import type { LoadResult } from './load.ts';
 import type { Progress } from './progress.ts';
 import { round } from './stats.ts';
 import { etcdSystem } from './systems/etcd.ts';
+import { postgresSystem } from './systems/postgres.ts';
 import type { RunningSystem, SystemSpec } from './systems/system.ts';
 import { twopcSystem } from './systems/twopc.ts';
 import { hot_key_connections, hot_keys, throughput_connections } from './workloads.ts';
 
 /** Systems `--compare` can add. */
-export type CompareName = 'etcd';
-export const compare_names: readonly CompareName[] = ['etcd'];
+export type CompareName = 'etcd' | 'postgres';
+export const compare_names: readonly CompareName[] = ['etcd', 'postgres'];
 /** twopc's rows: the sizes issue 13's targets compare. */
 export const twopc_sizes: readonly number[] = [1, 3, 5];
 /** Warm-up before a system's measured runs (JIT, connections, caches), at the throughput's connections. */
@@ -48,7 +49,7 @@ export interface SystemRow {
   readonly hot_keys: HotKeysResult | null;
 }
 
-const system_specs: Readonly<Record<CompareName, () => SystemSpec>> = { etcd: () => etcdSystem() };
+const system_specs: Readonly<Record<CompareName, () => SystemSpec>> = { etcd: () => etcdSystem(), postgres: () => postgresSystem() };
 
 /** twopc's sizes, then the systems compared, in the order given. */
 export function systemSpecs(compare: readonly CompareName[]): readonly SystemSpec[] {

@@ -3,11 +3,13 @@
  * 3-member etcd started on free loopback ports, written through its leader's JSON gateway
  * by both load generators (every request a key no other request wrote: etcd's revision
  * counts each put, so keys = puts), then stopped with every process gone and its data
- * removed; and a system that is not installed comes back as a row with the reason and no
- * figures. Skipped with the reason where etcd (Debian etcd-server) is not installed; the
- * wrk half where wrk is not. Nothing here asserts speed.
+ * removed; three real PostgreSQL servers written through the bench's two-phase-commit front
+ * (every committed key on all three, no prepared transaction left behind), then stopped the
+ * same way; and a system that is not installed comes back as a row with the reason and no
+ * figures. Skipped with the reason where etcd (Debian etcd-server) or PostgreSQL
+ * (postgresql-15) is not installed; the wrk half where wrk is not. Nothing asserts speed.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { call, closeHttp } from '../../lib/bench/http.ts';
@@ -17,11 +19,17 @@ import { Progress } from '../../lib/bench/progress.ts';
 import { measureSystem } from '../../lib/bench/systems-table.ts';
 import { etcdSystem, findEtcd } from '../../lib/bench/systems/etcd.ts';
 import { runWrk } from '../../lib/bench/wrk.ts';
-import { etcd_put } from '../../lib/bench/workloads.ts';
+import { etcd_put, unique_keys } from '../../lib/bench/workloads.ts';
+import { findPostgres, postgresSystem } from '../../lib/bench/systems/postgres.ts';
+import { loadPg } from '../../lib/bench/systems/postgres-front.ts';
+import type { RunningSystem } from '../../lib/bench/systems/system.ts';
 
 const etcd = findEtcd();
 const withEtcd = etcd === undefined ? test.skip : test;
 const skip_reason = etcd === undefined ? ' (skipped: etcd is not installed, Debian package etcd-server)' : '';
+const postgres = findPostgres();
+const withPostgres = postgres === null ? test.skip : test;
+const postgres_skip_reason = postgres === null ? ' (skipped: PostgreSQL is not installed, Debian package postgresql-15)' : '';
 
 test.after.always(closeHttp);
 
@@ -93,9 +101,7 @@ withEtcd(`a real 3-member etcd starts on free ports, takes unique-key puts from 
   } finally {
     await running.stop();
   }
-  for (const pid of pids) t.false(isAlive(pid), `etcd member ${pid} is gone`);
-  t.false(existsSync(running.data_dir), 'its data dir is removed');
-  t.false(await acceptsConnections(running.addr), 'nothing listens on the leader address any more');
+  await assertStopped(t, running, pids);
 });
 
 withEtcd(`the systems table's etcd row: writes/s at 64 connections, p50 and p99 at one${skip_reason}`, async (t) => {
@@ -114,6 +120,50 @@ withEtcd(`the systems table's etcd row: writes/s at 64 connections, p50 and p99 
   t.true(lines.some((line) => /etcd, 3 members: stopping/.test(line)));
 });
 
+/** After `stop`: every server process gone, the data dir removed, nothing listening at `addr`. */
+async function assertStopped(t: ExecutionContext, running: RunningSystem, pids: readonly number[]): Promise<void> {
+  for (const pid of pids) t.false(isAlive(pid), `server process ${pid} is gone`);
+  t.false(existsSync(running.data_dir), 'its data dir is removed');
+  t.false(await acceptsConnections(running.addr), `nothing listens on ${running.addr} any more`);
+}
+
+withPostgres(`three real PostgreSQL servers take two-phase commits through the bench's front, every key on all three, and stop with their data removed${postgres_skip_reason}`, async (t) => {
+  t.timeout(120_000);
+  const spec = postgresSystem(postgres);
+  t.is(await spec.unavailable(), undefined);
+  t.regex(spec.version() ?? '', /PostgreSQL\) \d+/);
+  const running = await spec.start(() => {});
+  const pids = running.pids();
+  try {
+    t.is(pids.length, 3, 'three postmaster processes');
+    t.is(running.members.length, 3);
+    const ours = await runLoad(running.addr, 4, 500, unique_keys, newRunPrefix());
+    t.true(ours.committed > 0, 'our generator committed');
+    t.is(ours.errors, 0);
+    const refused = await call(running.addr, 'POST', '/transactions', { payload: {} }, 5_000);
+    t.is(refused.status, 400, 'an empty payload is refused');
+
+    const pg = await loadPg();
+    if (pg === undefined) throw new Error('pg is a devDependency: npm ci');
+    const counts: number[] = [];
+    for (const member of running.members) {
+      const [host, port] = member.split(':');
+      const client = new pg.Client({ host, port: Number(port), user: 'postgres', database: 'postgres' });
+      await client.connect();
+      try {
+        counts.push(Number((await client.query('SELECT count(*) AS n FROM kv')).rows[0].n));
+        t.is(Number((await client.query('SELECT count(*) AS n FROM pg_prepared_xacts')).rows[0].n), 0, `${member}: no prepared transaction left`);
+      } finally {
+        await client.end();
+      }
+    }
+    t.deepEqual(counts, counts.map(() => ours.committed), 'every committed key on every server, nothing else');
+  } finally {
+    await running.stop();
+  }
+  await assertStopped(t, running, pids);
+});
+
 test('a system that is not installed is a row with the reason and no figures', async (t) => {
   const { progress, lines } = quietProgress();
   const row = await measureSystem(etcdSystem(null), chooseGenerator('node'), { throughput_ms: 1_000, latency_ms: 1_000 }, progress);
@@ -123,4 +173,7 @@ test('a system that is not installed is a row with the reason and no figures', a
   t.is(row.latency, null);
   t.is(row.version, null);
   t.true(lines.some((line) => line.includes('etcd, 3 members: skipped, etcd is not installed')));
+  const missing = await measureSystem(postgresSystem(null), chooseGenerator('node'), { throughput_ms: 1_000, latency_ms: 1_000 }, progress);
+  t.is(missing.skipped, 'PostgreSQL is not installed (Debian package postgresql-15)');
+  t.is(missing.throughput, null);
 });

@@ -100,7 +100,7 @@ async function startEtcd(etcd: string, note: (text: string) => void): Promise<Ru
   };
   try {
     const addr = await findLeader(members, processes);
-    return { addr, data_dir, pids: () => processes.flatMap((child) => (child.running && child.pid !== undefined ? [child.pid] : [])), stop };
+    return { addr, members: members.map((member) => member.client_addr), data_dir, pids: () => processes.flatMap((child) => (child.running && child.pid !== undefined ? [child.pid] : [])), stop };
   } catch (error) {
     await stop();
     throw error;

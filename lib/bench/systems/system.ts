@@ -9,6 +9,8 @@ import type { Workload } from '../workloads.ts';
 export interface RunningSystem {
   /** host:port the load goes to (twopc's master, etcd's leader, the PostgreSQL front). */
   readonly addr: string;
+  /** host:port of each server (twopc's nodes, etcd's client URLs, PostgreSQL's servers). */
+  readonly members: readonly string[];
   /** Where its data is (a temp dir, removed by `stop`). */
   readonly data_dir: string;
   /** The pid of each of its server processes now. */

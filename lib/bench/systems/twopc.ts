@@ -17,6 +17,7 @@ export function twopcSystem(nodes: number): SystemSpec {
       const master = await cluster.startAndWait();
       return {
         addr: master,
+        members: cluster.addrs,
         data_dir: cluster.data_dir,
         pids: () => cluster.addrs.flatMap((addr) => cluster.pidOf(addr) ?? []),
         stop: () => cluster.stop(),
