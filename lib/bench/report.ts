@@ -9,6 +9,7 @@ import type { LoadResult } from './load.ts';
 import type { BenchResult } from './run-bench.ts';
 import { ratioOf } from './stats.ts';
 import type { SystemRow } from './systems-table.ts';
+import type { Target } from './targets.ts';
 import { hot_key_connections, throughput_connections } from './workloads.ts';
 
 type Row = readonly string[];
@@ -92,19 +93,41 @@ function footprintRows(result: BenchResult): Row[] {
   return rows;
 }
 
-function systemNote(row: SystemRow): string {
+function systemNote(row: SystemRow, three: SystemRow | undefined): string {
   if (row.skipped !== null) return `skipped: ${row.skipped.split('\n')[0]}`;
+  const twopc = three?.throughput?.tx_per_s;
+  const versus = row.system !== 'twopc' && twopc !== undefined && row.throughput !== null ? [`twopc 3 nodes ÷ this: ${cell(ratioOf(twopc, row.throughput.tx_per_s))}`] : [];
   const failures = [row.throughput, row.latency]
     .flatMap((load) => (load === null ? [] : [load.aborted > 0 && `${load.aborted} aborted`, load.errors > 0 && `${load.errors} errors`]))
     .filter(Boolean);
   const hot = row.hot_keys === null ? [] : [`hot keys (${hot_key_connections} conns, 2-4 of 24 keys): ${row.hot_keys.load.committed} committed, ${row.hot_keys.load.aborted} aborted (${cell(row.hot_keys.commit_share === null ? null : Math.round(row.hot_keys.commit_share * 1000) / 10)} % commit)${row.hot_keys.load.errors > 0 ? `, ${row.hot_keys.load.errors} errors` : ''}`];
-  return [...failures, ...hot, ...(row.version === null ? [] : [row.version])].join('; ');
+  return [...failures, ...versus, ...hot, ...(row.version === null ? [] : [row.version])].join('; ');
 }
 
 /** Issue 13's table: one row a system, same generator, same run. */
 export function formatSystems(result: BenchResult): string {
   const headers = ['system', `writes/s, ${throughput_connections} conns`, 'p50, 1 conn (ms)', 'p99, 1 conn (ms)', 'notes'];
-  const rows = result.systems.map((row) => [row.label, cell(row.throughput?.tx_per_s), cell(row.latency?.latency.p50_ms), cell(row.latency?.latency.p99_ms), systemNote(row)]);
+  const three = result.systems.find((row) => row.system === 'twopc' && row.members === 3);
+  const rows = result.systems.map((row) => [row.label, cell(row.throughput?.tx_per_s), cell(row.latency?.latency.p50_ms), cell(row.latency?.latency.p99_ms), systemNote(row, three)]);
+  return formatTable(headers, rows);
+}
+
+function figure(value: number | null, unit: Target['unit']): string {
+  if (value === null) return '-';
+  return unit === '×' ? `${value}×` : `${value} ${unit}`;
+}
+
+export function verdictText(target: Target): string {
+  if (target.verdict !== 'missed') return target.verdict;
+  const by = target.missed_by === null ? '' : ` by ${figure(target.missed_by, target.unit)}`;
+  const factor = target.factor === null ? '' : ` (${target.factor}× off)`;
+  return `missed${by}${factor}`;
+}
+
+/** Every goal of issues 13 and 12: measured, goal, met or missed by how much. */
+export function formatTargets(result: BenchResult): string {
+  const headers = ['issue', 'target', 'measured', 'goal', 'verdict', 'notes'];
+  const rows = result.targets.map((target) => [String(target.issue), target.what, figure(target.measured, target.unit), `${target.comparison} ${figure(target.goal, target.unit)}`, verdictText(target), target.note]);
   return formatTable(headers, rows);
 }
 
@@ -117,5 +140,5 @@ export function formatReport(result: BenchResult, results_file: string): string 
     `load generator: ${result.generator.name} (${result.generator.version}); load average ${machine.load_average_1m} at start, ${result.load_average_1m_end} at end${result.quiet_machine ? '' : ' - NOT A QUIET MACHINE: every figure is skewed'}`,
   ];
   const baseline = `baseline: one process, same HTTP + SQLite work, no 2PC. ratio = twopc / baseline.`;
-  return [...about, '', formatSystems(result), '', baseline, formatTable(headers, rows), '', `recorded in ${results_file}`].join('\n');
+  return [...about, '', formatSystems(result), '', formatTargets(result), '', baseline, formatTable(headers, rows), '', `recorded in ${results_file}`].join('\n');
 }

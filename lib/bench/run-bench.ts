@@ -21,6 +21,7 @@ import type { LoadResult } from './load.ts';
 import { chooseGenerator, type GeneratorName, type LoadGenerator } from './generator.ts';
 import { measureSystems, type CompareName, type SystemRow } from './systems-table.ts';
 import { unique_keys } from './workloads.ts';
+import { issue12Targets, issue13Targets, type Target } from './targets.ts';
 import { RssSampler, type RssSummary } from './rss.ts';
 import { measureFailovers, type FailoverResult } from './failover.ts';
 import { measureRestart, type RestartResult } from './restart.ts';
@@ -81,6 +82,8 @@ export interface BenchResult {
   readonly generator: { readonly name: GeneratorName; readonly version: string; readonly reason: string };
   /** Issue 13's table: twopc at 1, 3, 5 nodes and the systems compared, same generator, same run. */
   readonly systems: readonly SystemRow[];
+  /** Every goal of issues 13 and 12 judged against this run's figures (targets.ts). */
+  readonly targets: readonly Target[];
   /** Sequential single-client commits. */
   readonly latency: Compared<LoadResult> & { readonly ratio: { readonly p50: number | null; readonly p99: number | null } };
   readonly throughput: readonly ThroughputRow[];
@@ -178,6 +181,11 @@ async function measureLoad(settings: BenchSettings, generator: LoadGenerator, cl
   return { ...measured, rss };
 }
 
+/** A command's median wall time, or null when every run failed (no figure of a working command). */
+function wallTime(times: CommandTimes['commit']): number | null {
+  return times.failed === times.runs ? null : times.p50_ms;
+}
+
 export async function runBench(settings: BenchSettings, progress: Progress): Promise<BenchResult> {
   const started_at = new Date().toISOString();
   const machine = describeMachine();
@@ -224,6 +232,18 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
     }
     progress.note('idle RSS of twopc cluster --size 3');
     const cluster_footprint = await measureClusterFootprint();
+    const figures = {
+      systems,
+      failover,
+      restart,
+      node_idle_rss_mb,
+      node_after_load_rss_mb,
+      soak_peak_mb: soak === null || soak.rss.length === 0 ? null : Math.max(...soak.rss.map((node) => node.peak_mb)),
+      soak_committed: soak?.committed ?? null,
+      cluster_idle_rss_mb: cluster_footprint.idle_rss_mb,
+      commit_p50_ms: wallTime(commands.commit),
+      help_p50_ms: wallTime(commands.help),
+    };
     return {
       benchmark: 'twopc',
       format: 2,
@@ -235,6 +255,7 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
       settings,
       generator: { name: generator.name, version: generator.version, reason: generator.reason },
       systems,
+      targets: [...issue13Targets(figures), ...issue12Targets(figures)],
       latency: load.latency,
       throughput: load.throughput,
       failover,

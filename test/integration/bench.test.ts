@@ -82,6 +82,16 @@ test('a tiny bench run reports every figure with its baseline and records the ru
   if (hot.load.committed + hot.load.aborted > 0) t.is(hot.commit_share, Math.round((hot.load.committed / (hot.load.committed + hot.load.aborted)) * 1000) / 1000, 'commit share = 200s / (200s + 409s)');
   else t.is(hot.commit_share, null);
   for (const row of result.systems.filter((_: unknown, i: number) => i !== 1)) t.is(row.hot_keys, null);
+
+  // Every goal of issues 13 and 12, judged: 8 and 7 of them, each with a verdict and a reason.
+  t.deepEqual(result.targets.map((target: any) => target.issue), [13, 13, 13, 13, 13, 13, 13, 13, 12, 12, 12, 12, 12, 12, 12]);
+  for (const target of result.targets) {
+    t.true(['met', 'missed', 'not measured'].includes(target.verdict), `${target.what}: a verdict`);
+    t.is(target.measured === null, target.verdict === 'not measured', `${target.what}: a figure unless not measured`);
+    t.is(target.missed_by !== null, target.verdict === 'missed' && target.measured !== null, `${target.what}: by how much when missed`);
+  }
+  const soak_target = result.targets.find((target: any) => target.what.startsWith('node RSS peak over the soak'));
+  t.is(soak_target.measured, Math.max(...result.soak.rss.map((node: any) => node.peak_mb)), 'the soak target reads the soak');
   t.is(result.machine.node_version, process.version);
   assertPositive(t, result.machine.cpu_count, 'machine.cpu_count');
   assertPositive(t, result.machine.memory_gb, 'machine.memory_gb');
