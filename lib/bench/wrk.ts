@@ -8,9 +8,8 @@
  * line is what is read, not wrk's rounded text report.
  */
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadResult } from './load.ts';
 import type { Workload } from './workloads.ts';
