@@ -46,7 +46,7 @@ export class SimClient implements Endpoint {
 
   /** Think, submit, repeat until stopped. */
   start(): void {
-    this.world.schedule(this.world.random.int(0, this.world.options.client_think_max_ms), `${this.addr} think`, () => {
+    this.world.schedule(this.world.random.int(0, this.world.options.client_think_max_ms), () => {
       if (this.stopped) return;
       void this.submit(this.nextTransaction()).then(() => this.start());
     });
@@ -98,7 +98,7 @@ export class SimClient implements Endpoint {
         continue;
       }
       this.target = answer?.status === 503 && master !== undefined && random.chance(0.5) ? master : random.pick(this.nodes);
-      await new Promise<void>((resolve) => world.schedule(options.client_retry_backoff_ms, `${this.addr} retry`, resolve));
+      await new Promise<void>((resolve) => world.schedule(options.client_retry_backoff_ms, resolve));
     }
     world.note(`${this.addr} gave up ${id}`);
     return undefined;

@@ -4,16 +4,9 @@
  * failed SQLite transaction is; or fsyncs are slow, so asynchronous writes take longer to
  * land. The disk belongs to the node's machine: it stays sick across a crash and restart.
  */
+import { DiskWriteError } from '../node/store-faults.ts';
+
 export type DiskFault = 'ENOSPC' | 'EIO' | 'slow-fsync';
-
-/** What a failing write throws, as better-sqlite3 reports it. */
-const fault_messages: Readonly<Record<Exclude<DiskFault, 'slow-fsync'>, string>> = {
-  ENOSPC: 'SQLITE_FULL: database or disk is full',
-  EIO: 'SQLITE_IOERR: disk I/O error',
-};
-
-/** The error's `code`, as better-sqlite3's SqliteError carries it (lib/node/store-faults.ts reads it). */
-const fault_codes: Readonly<Record<Exclude<DiskFault, 'slow-fsync'>, string>> = { ENOSPC: 'SQLITE_FULL', EIO: 'SQLITE_IOERR' };
 
 export class DiskFaults {
   private failing: Exclude<DiskFault, 'slow-fsync'> | undefined;
@@ -36,9 +29,9 @@ export class DiskFaults {
 
   /** Throw as the failing write would, if the disk is failing now. */
   checkWrite(): void {
-    if (this.failing !== undefined && this.now_ms() < this.failing_until_ms) {
-      throw Object.assign(new Error(fault_messages[this.failing]), { code: fault_codes[this.failing] });
-    }
+    if (this.failing === undefined || this.now_ms() >= this.failing_until_ms) return;
+    // As better-sqlite3 reports them (the code is what lib/node/store-faults.ts reads).
+    throw this.failing === 'ENOSPC' ? new DiskWriteError('database or disk is full', 'SQLITE_FULL') : new DiskWriteError('disk I/O error', 'SQLITE_IOERR_FSYNC');
   }
 
   /** Extra time an fsync takes now (0 when the disk is healthy). */

@@ -5,7 +5,6 @@
  */
 export interface SimEvent {
   readonly at_ms: number;
-  readonly label: string;
   /** Returns false when it turned out to have nothing to do (a cancelled timer, a dead incarnation's wake-up). */
   readonly run: () => boolean | void;
 }
@@ -14,7 +13,7 @@ export class EventQueue {
   /** Pending events, latest first: the next one is popped off the end. */
   private readonly events: SimEvent[] = [];
 
-  push(at_ms: number, label: string, run: () => boolean | void): void {
+  push(at_ms: number, run: () => boolean | void): void {
     // After every event due at the same time or earlier: ties keep the order they came in.
     let low = 0;
     let high = this.events.length;
@@ -23,14 +22,11 @@ export class EventQueue {
       if ((this.events[middle] as SimEvent).at_ms > at_ms) low = middle + 1;
       else high = middle;
     }
-    this.events.splice(low, 0, { at_ms, label, run });
+    this.events.splice(low, 0, { at_ms, run });
   }
 
-  pop(): SimEvent | undefined {
-    return this.events.pop();
-  }
-
-  peekTime(): number | undefined {
-    return this.events.at(-1)?.at_ms;
+  /** Take the next event if it is due by `until_ms`. */
+  popDue(until_ms: number): SimEvent | undefined {
+    return (this.events.at(-1)?.at_ms ?? Number.POSITIVE_INFINITY) <= until_ms ? this.events.pop() : undefined;
   }
 }

@@ -1,10 +1,10 @@
 /**
- * The simulated machine one replica runs on: the real TwopcNode (lib/node), built by
- * openNode over seams that lead into the simulated world: simulated time and timers, the simulated network for peer
- * calls, memory stores over what its disk holds (DurableState, which survives a crash), and
- * a log that feeds the trace and the online checks. A crash bumps the incarnation: every
- * promise the old one awaits is never resolved, and a restart builds a new TwopcNode over
- * the same disk. A pause holds every event of the node until it resumes.
+ * The simulated machine one replica runs on: the real TwopcNode (lib/node), built by openNode
+ * over seams into the simulated world: simulated time and timers, the simulated network for
+ * peer calls, memory stores over what its disk holds (DurableState, which survives a crash),
+ * and a log that feeds the trace and the online checks. A crash bumps the incarnation: no
+ * promise the old one awaits ever resolves, and a restart builds a new TwopcNode over the
+ * same disk. A pause holds every event of the node until it resumes.
  */
 import type { PeerResponse } from '../node/peer-calls.ts';
 import { openNode } from '../node/open-node.ts';
@@ -16,11 +16,16 @@ import type { Clock } from '../time/clock.ts';
 import type { Timer, Timers } from '../time/timers.ts';
 import { answerInProcess } from '../transport/in-process-routes.ts';
 import { DurableState, openMemoryStores } from './memory-stores.ts';
-import { DiskFaults } from './disk-faults.ts';
+import { DiskFaults, type DiskFault } from './disk-faults.ts';
 import type { Server, World } from './world.ts';
 
 /** The wall clock reads simulated time after this instant (2026-01-01). */
 const wall_clock_origin_ms = 1_767_225_600_000;
+
+/** The address of node `n` (1-based); node 1's is the lowest, so it is the first master. */
+export function simAddr(n: number): string {
+  return `10.0.0.${n}:${7000 + n}`;
+}
 
 export class SimNode implements Server {
   incarnation = 0;
@@ -42,6 +47,7 @@ export class SimNode implements Server {
     readonly peers: readonly string[],
   ) {
     this.disk_faults = new DiskFaults(() => world.now_ms);
+    world.servers.set(addr, this);
   }
 
   /** Start (or restart): build a TwopcNode over what is on disk, listen, catch up, serve. */
@@ -53,8 +59,8 @@ export class SimNode implements Server {
     this.note(`start epoch=${this.durable.epoch}`);
     const clock: Clock = { now_ms: () => wall_clock_origin_ms + world.now_ms, monotonic_ms: () => world.now_ms };
     const timers: Timers = {
-      after: (duration_ms, run) => this.schedule(duration_ms, 'timer', run),
-      sleep: (duration_ms) => new Promise((resolve) => this.schedule(duration_ms, 'sleep', resolve)),
+      after: (duration_ms, run) => this.schedule(duration_ms, run),
+      sleep: (duration_ms) => new Promise((resolve) => this.schedule(duration_ms, resolve)),
     };
     let ids = 0;
     void openNode({
@@ -104,6 +110,18 @@ export class SimNode implements Server {
     this.paused_until_ms = Math.max(this.paused_until_ms, this.world.now_ms + duration_ms);
   }
 
+  /** The disk fails every write (ENOSPC, EIO) or fsyncs slowly (`extra_ms` a write) for `duration_ms`. */
+  failDisk(fault: DiskFault, duration_ms: number, extra_ms = 0): void {
+    this.note(`disk-fault ${fault} for ${duration_ms} ms${extra_ms > 0 ? ` (+${extra_ms} ms a write)` : ''}`);
+    this.disk_faults.inject(fault, duration_ms, extra_ms);
+  }
+
+  /** A serving master that accepts writes. */
+  isAcceptingWrites(): boolean {
+    const state = this.node?.context.state;
+    return state?.role === 'MASTER' && state.accepting_writes && state.phase === 'serving';
+  }
+
   note(text: string): void {
     this.world.note(`${this.addr} ${text}`);
   }
@@ -111,27 +129,28 @@ export class SimNode implements Server {
   arrive(incarnation: number, run: () => void): boolean {
     if (incarnation !== this.incarnation || !this.up) return false;
     const wait_ms = this.paused_until_ms - this.world.now_ms;
-    if (wait_ms > 0) this.world.schedule(wait_ms, 'resume', () => this.arrive(incarnation, run));
+    if (wait_ms > 0) this.world.schedule(wait_ms, () => this.arrive(incarnation, run));
     else run();
     return true;
   }
 
   /** An event of this incarnation: it never runs after a crash, and waits out a pause. */
-  private schedule(delay_ms: number, label: string, run: () => void): Timer {
+  private schedule(delay_ms: number, run: () => void): Timer {
     const incarnation = this.incarnation;
-    return this.world.schedule(delay_ms, label, () => this.arrive(incarnation, run));
+    return this.world.schedule(delay_ms, () => this.arrive(incarnation, run));
   }
 
-  /** An asynchronous store write: it lands after simulated disk time, in order, unless the node crashes first. */
+  /** An asynchronous store write: it lands synced after simulated disk time, in order, unless the node crashes first. */
   private writeToDisk(write: () => void): Promise<void> {
     const { world } = this;
     const done_at_ms = Math.max(world.now_ms, this.disk_free_at_ms) + world.random.int(0, world.options.disk_write_max_ms) + this.disk_faults.extraFsyncMs();
     this.disk_free_at_ms = done_at_ms;
     return new Promise((resolve, reject) =>
-      this.schedule(done_at_ms - world.now_ms, 'disk', () => {
+      this.schedule(done_at_ms - world.now_ms, () => {
         try {
           this.disk_faults.checkWrite();
           write();
+          this.durable.markSynced();
           resolve();
         } catch (error) {
           reject(error instanceof Error ? error : new Error(String(error)));

@@ -6,13 +6,6 @@
 import type { NetworkFaults } from './options.ts';
 import type { Random } from './random.ts';
 
-export interface NetworkStats {
-  sent: number;
-  dropped: number;
-  duplicated: number;
-  cut: number;
-}
-
 /**
  * A scripted rule (lib/simulation/scenario.ts): messages from `from` to `to` (any when
  * absent) whose label (`POST /decide-batch`, `answer /health`, …) matches are dropped, or
@@ -30,25 +23,29 @@ export interface MessageRule {
 export class Network {
   private readonly cut_links = new Set<string>();
   private readonly rules: MessageRule[] = [];
-  readonly stats: NetworkStats = { sent: 0, dropped: 0, duplicated: 0, cut: 0 };
+  /** Messages sent, and those lost to faults, rules or cut links. */
+  readonly stats = { sent: 0, dropped: 0, cut: 0 };
 
   constructor(
     private readonly random: Random,
     private faults: NetworkFaults,
-    private readonly deliverLater: (delay_ms: number, label: string, run: () => void) => void,
+    private readonly deliverLater: (delay_ms: number, run: () => void) => void,
   ) {}
 
   setFaults(faults: NetworkFaults): void {
     this.faults = faults;
   }
 
-  /** Stop delivering from `from` to `to` until healed. */
-  cut(from: string, to: string): void {
+  /** Stop delivering from `from` to `to` (and back, `both_ways`) until restored or healed. */
+  cut(from: string, to: string, both_ways = false): void {
     this.cut_links.add(linkOf(from, to));
+    if (both_ways) this.cut_links.add(linkOf(to, from));
   }
 
-  restore(from: string, to: string): void {
-    this.cut_links.delete(linkOf(from, to));
+  /** Deliver again between `a` and `b`, both ways. */
+  restore(a: string, b: string): void {
+    this.cut_links.delete(linkOf(a, b));
+    this.cut_links.delete(linkOf(b, a));
   }
 
   heal(): void {
@@ -58,10 +55,6 @@ export class Network {
   /** Lift every scripted rule; held messages are delivered now. */
   liftRules(): void {
     for (const rule of [...this.rules]) this.release(rule);
-  }
-
-  isCut(from: string, to: string): boolean {
-    return this.cut_links.has(linkOf(from, to));
   }
 
   addRule(rule: Omit<MessageRule, 'held'>): MessageRule {
@@ -74,7 +67,7 @@ export class Network {
   release(rule: MessageRule): void {
     const index = this.rules.indexOf(rule);
     if (index >= 0) this.rules.splice(index, 1);
-    for (const deliver of rule.held.splice(0)) this.deliverLater(0, 'released', deliver);
+    for (const deliver of rule.held.splice(0)) this.deliverLater(0, deliver);
   }
 
   /** Send one message; `deliver` runs at the receiver zero, one or two times. */
@@ -88,9 +81,8 @@ export class Network {
       return;
     }
     const copies = this.random.chance(this.faults.duplicate_probability) ? 2 : 1;
-    if (copies === 2) this.stats.duplicated += 1;
     for (let copy = 0; copy < copies; copy += 1) {
-      if (from !== to && this.isCut(from, to)) {
+      if (from !== to && this.cut_links.has(linkOf(from, to))) {
         this.stats.cut += 1;
         continue;
       }
@@ -98,7 +90,7 @@ export class Network {
         this.stats.dropped += 1;
         continue;
       }
-      this.deliverLater(this.pickDelay(), label, deliver);
+      this.deliverLater(this.pickDelay(), deliver);
     }
   }
 

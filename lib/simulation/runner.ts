@@ -6,31 +6,13 @@
 import { checkQuiesced } from './checker.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
 import { createClientRecord, SimClient, type ClientRecord } from './client.ts';
-import { SimNode } from './machine.ts';
+import { simAddr, SimNode } from './machine.ts';
 import { World, type Violation } from './world.ts';
 
-/** Node addresses; the first is lowest, so it is the first master. */
-const first_node_port = 7001;
 /** Largest random delay before each node first starts. */
 const start_stagger_max_ms = 50;
 
-export interface SimStats {
-  readonly events: number;
-  readonly simulated_ms: number;
-  readonly submitted: number;
-  readonly acknowledged: number;
-  readonly aborted: number;
-  readonly committed: number;
-  readonly crashes: number;
-  readonly partitions: number;
-  readonly messages_sent: number;
-  readonly messages_dropped: number;
-  readonly highest_epoch: number;
-  /** Whether, once quiesced, a serving master of the highest epoch accepts writes (liveness, not an invariant). */
-  readonly accepting_writes_at_end: boolean;
-  /** A hash of every noted event: equal for equal runs. */
-  readonly trace_hash: string;
-}
+export type SimStats = Readonly<ReturnType<typeof countRun>>;
 
 export interface SimResult {
   readonly seed: number;
@@ -49,7 +31,7 @@ export async function runSimulation(overrides: SimOverrides): Promise<SimResult>
   const clients = Array.from({ length: options.client_count }, (_, i) => new SimClient(world, `client${i + 1}`, addrs, record));
   const faults = new FaultInjector(world, nodes);
 
-  for (const node of nodes) world.schedule(world.random.int(0, start_stagger_max_ms), `${node.addr} start`, () => node.start());
+  for (const node of nodes) world.schedule(world.random.int(0, start_stagger_max_ms), () => node.start());
   for (const client of clients) client.start();
   faults.start(options.fault_duration_ms);
   await world.runUntil(options.fault_duration_ms);
@@ -63,17 +45,20 @@ export async function runSimulation(overrides: SimOverrides): Promise<SimResult>
 
 /** The cluster of a run: `node_count` nodes, each listening in the world; the first address is lowest. */
 export function createNodes(world: World): readonly SimNode[] {
-  const addrs = Array.from({ length: world.options.node_count }, (_, i) => `10.0.0.${i + 1}:${first_node_port + i}`);
-  const nodes = addrs.map((addr) => new SimNode(world, addr, addrs.filter((other) => other !== addr)));
-  for (const node of nodes) world.servers.set(node.addr, node);
-  return nodes;
+  const addrs = Array.from({ length: world.options.node_count }, (_, i) => simAddr(i + 1));
+  return addrs.map((addr) => new SimNode(world, addr, addrs.filter((other) => other !== addr)));
 }
 
 /** Check the quiesced cluster and sum the run up. */
-export function summarize(world: World, nodes: readonly SimNode[], record: ClientRecord, faults: { readonly crashes: number; readonly partitions: number }): SimResult {
+function summarize(world: World, nodes: readonly SimNode[], record: ClientRecord, faults: FaultInjector): SimResult {
   const violations = [...world.violations, ...checkQuiesced(nodes, record, world.now_ms)];
   for (const violation of violations.slice(world.violations.length)) world.note(`VIOLATION ${violation.rule}: ${violation.detail}`);
-  const stats: SimStats = {
+  return { seed: world.options.seed, ok: violations.length === 0, violations, stats: countRun(world, nodes, record, faults), ...(world.trace !== undefined && { trace: world.trace }) };
+}
+
+function countRun(world: World, nodes: readonly SimNode[], record: ClientRecord, faults: FaultInjector) {
+  const highest_epoch = Math.max(0, ...nodes.map((node) => node.durable.epoch));
+  return {
     events: world.events_run,
     simulated_ms: world.now_ms,
     submitted: record.submitted.size,
@@ -84,27 +69,18 @@ export function summarize(world: World, nodes: readonly SimNode[], record: Clien
     partitions: faults.partitions,
     messages_sent: world.network.stats.sent,
     messages_dropped: world.network.stats.dropped + world.network.stats.cut,
-    highest_epoch: Math.max(0, ...nodes.map((node) => node.durable.epoch)),
-    accepting_writes_at_end: isAcceptingWrites(nodes),
+    highest_epoch,
+    /** Whether, once quiesced, a serving master of the highest epoch accepts writes (liveness, not an invariant). */
+    accepting_writes_at_end: nodes.some((node) => node.isAcceptingWrites() && node.node?.context.state.term === highest_epoch),
+    /** A hash of every noted event: equal for equal runs. */
     trace_hash: world.hash,
   };
-  return { seed: world.options.seed, ok: violations.length === 0, violations, stats, ...(world.trace !== undefined && { trace: world.trace }) };
 }
 
-/** Some serving node leads the highest epoch any node knows and accepts writes. */
-function isAcceptingWrites(nodes: readonly SimNode[]): boolean {
-  const highest = Math.max(0, ...nodes.map((node) => node.durable.epoch));
-  return nodes.some((node) => {
-    const state = node.node?.context.state;
-    return state !== undefined && state.phase === 'serving' && state.role === 'MASTER' && state.accepting_writes && state.term === highest;
-  });
-}
-
-/** Crashes and partitions at random while the faults last; heals and restarts everything after. */
+/** Crashes, pauses, partitions (both ways or one way), sick disks and heals at random while the faults last; after them, heal and restart everything. */
 class FaultInjector {
   crashes = 0;
   partitions = 0;
-  disk_faults = 0;
   private active = true;
 
   constructor(
@@ -113,17 +89,14 @@ class FaultInjector {
   ) {}
 
   start(until_ms: number): void {
-    const next = (): void => {
-      const { random, options } = this.world;
-      const delay_ms = random.int(Math.floor(options.fault_interval_mean_ms / 2), Math.floor((options.fault_interval_mean_ms * 3) / 2));
-      if (this.world.now_ms + delay_ms >= until_ms) return;
-      this.world.schedule(delay_ms, 'fault', () => {
-        if (!this.active) return;
-        this.injectOne();
-        next();
-      });
-    };
-    next();
+    const { random, options } = this.world;
+    const delay_ms = random.int(Math.floor(options.fault_interval_mean_ms / 2), Math.floor((options.fault_interval_mean_ms * 3) / 2));
+    if (this.world.now_ms + delay_ms >= until_ms) return;
+    this.world.schedule(delay_ms, () => {
+      if (!this.active) return;
+      this.injectOne();
+      this.start(until_ms);
+    });
   }
 
   stop(): void {
@@ -144,7 +117,7 @@ class FaultInjector {
       if (!node.up) return;
       node.crash();
       this.crashes += 1;
-      this.world.schedule(random.int(options.restart_delay_min_ms, options.restart_delay_max_ms), `${node.addr} restart`, () => {
+      this.world.schedule(random.int(options.restart_delay_min_ms, options.restart_delay_max_ms), () => {
         if (this.active && !node.up) node.start();
       });
     } else if (roll < 0.8) {
@@ -153,33 +126,19 @@ class FaultInjector {
       const cut = both_ways ? others : random.sample(others, 1);
       this.partitions += 1;
       this.world.note(`partition ${node.addr} ${both_ways ? 'from all' : `one-way to ${cut.join(',')}`}`);
-      for (const other of cut) {
-        network.cut(node.addr, other);
-        if (both_ways) network.cut(other, node.addr);
-      }
-      this.world.schedule(random.int(100, options.partition_duration_max_ms), 'heal-partition', () => {
-        for (const other of cut) {
-          network.restore(node.addr, other);
-          network.restore(other, node.addr);
-        }
+      for (const other of cut) network.cut(node.addr, other, both_ways);
+      this.world.schedule(random.int(100, options.partition_duration_max_ms), () => {
+        for (const other of cut) network.restore(node.addr, other);
       });
-    } else if (roll < 0.9 && options.disk_faults) {
-      this.injectDiskFault(node);
+    } else if (roll < 0.9) {
+      const fault = random.pick(['ENOSPC', 'EIO', 'slow-fsync'] as const);
+      const duration_ms = random.int(100, options.disk_fault_duration_max_ms);
+      const slow_extra_ms = fault === 'slow-fsync' ? random.int(50, options.slow_fsync_max_ms) : 0;
+      node.failDisk(fault, duration_ms, slow_extra_ms);
     } else {
       this.world.note('heal');
       network.heal();
     }
-  }
-
-  /** A sick disk for a while: writes failing with ENOSPC or EIO, or slow fsyncs. */
-  private injectDiskFault(node: SimNode): void {
-    const { random, options } = this.world;
-    const fault = random.pick(['ENOSPC', 'EIO', 'slow-fsync'] as const);
-    const duration_ms = random.int(100, options.disk_fault_duration_max_ms);
-    const slow_extra_ms = fault === 'slow-fsync' ? random.int(50, options.slow_fsync_max_ms) : 0;
-    this.disk_faults += 1;
-    this.world.note(`disk-fault ${node.addr} ${fault} for ${duration_ms} ms${slow_extra_ms > 0 ? ` (+${slow_extra_ms} ms a write)` : ''}`);
-    node.disk_faults.inject(fault, duration_ms, slow_extra_ms);
   }
 }
 

@@ -9,26 +9,21 @@ import { checkQuiesced } from './checker.ts';
 import { createNodes } from './runner.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
 import { createClientRecord, SimClient, type ClientRecord } from './client.ts';
-import { SimNode } from './machine.ts';
+import { simAddr, SimNode } from './machine.ts';
 import type { MessageRule } from './network.ts';
 import type { DiskFault } from './disk-faults.ts';
 import { World, type Violation } from './world.ts';
 import type { NodeState } from '../node/context.ts';
 import { assert } from '../util/assert.ts';
+import type { PeerResponse } from '../node/peer-calls.ts';
 
 /** How long a scenario waits, at most, for something it expects (a master, a quiet cluster). */
 const scenario_wait_max_ms = 30_000;
 /** How long `settle` lets a healed cluster run before checking it. */
 const settle_duration_ms = 15_000;
 
-export interface MessageMatch {
-  readonly from?: string;
-  readonly to?: string;
-  /** Matches a request's `METHOD /path` or an answer's `answer /path`. */
-  readonly label: RegExp;
-  /** How many matching messages; every one when absent. */
-  readonly times?: number;
-}
+/** Messages as a rule matches them (network.ts, `MessageRule`), and how many: every one when `times` is absent. */
+export type MessageMatch = Pick<MessageRule, 'from' | 'to' | 'label'> & { readonly times?: number };
 
 export class Scenario {
   readonly record: ClientRecord = createClientRecord();
@@ -69,8 +64,7 @@ export class Scenario {
   }
 
   isAcceptingWrites(n: number): boolean {
-    const state = this.node(n).node?.context.state;
-    return state?.role === 'MASTER' && state.accepting_writes && state.phase === 'serving';
+    return this.node(n).isAcceptingWrites();
   }
 
   async advance(duration_ms: number): Promise<void> {
@@ -97,8 +91,7 @@ export class Scenario {
   /** Start one more node, configured with the current members as its peers; it is no member until `join`. Returns its number. */
   addNode(): number {
     const n = this.nodes.length + 1;
-    const node = new SimNode(this.world, `10.0.0.${n}:${7000 + n}`, this.nodes.map((other) => other.addr));
-    this.world.servers.set(node.addr, node);
+    const node = new SimNode(this.world, simAddr(n), this.nodes.map((other) => other.addr));
     this.nodes.push(node);
     node.start();
     return n;
@@ -106,8 +99,7 @@ export class Scenario {
 
   /** Ask node `via` to add node `n` to the membership (`POST /cluster/join`); gives the HTTP status. */
   async join(n: number, via = 1): Promise<number | undefined> {
-    const answer = this.world.call(this.client, this.addr(via), 'POST', '/cluster/join', { addr: this.addr(n) }, this.world.options.client_timeout_ms);
-    return (await this.outcome(answer.catch(() => undefined)))?.status;
+    return (await this.call(via, 'POST', '/cluster/join', { addr: this.addr(n) }))?.status;
   }
 
   crash(n: number): void {
@@ -125,8 +117,7 @@ export class Scenario {
 
   /** Node `n`'s disk fails every write (ENOSPC, EIO) or fsyncs slowly (`extra_ms` a write) for `duration_ms`. */
   failDisk(n: number, fault: DiskFault, duration_ms: number, extra_ms = 0): void {
-    this.world.note(`disk-fault ${this.addr(n)} ${fault} for ${duration_ms} ms`);
-    this.node(n).disk_faults.inject(fault, duration_ms, extra_ms);
+    this.node(n).failDisk(fault, duration_ms, extra_ms);
   }
 
   /** Cut the link from node `from` to node `to` (one way). */
@@ -137,11 +128,7 @@ export class Scenario {
 
   /** Cut node `n` from every other node, both ways. */
   isolate(n: number): void {
-    for (const other of this.nodes) {
-      if (other === this.node(n)) continue;
-      this.world.network.cut(this.addr(n), other.addr);
-      this.world.network.cut(other.addr, this.addr(n));
-    }
+    for (const other of this.nodes) if (other !== this.node(n)) this.world.network.cut(this.addr(n), other.addr, true);
     this.world.note(`isolate ${this.addr(n)}`);
   }
 
@@ -183,14 +170,13 @@ export class Scenario {
   }
 
   /** Read `key` on node `n` (`GET /kv/:key`), as a client does; gives the HTTP status and body (undefined: no answer). */
-  async read(key: string, n: number): Promise<{ readonly status: number; readonly body: { readonly value?: unknown; readonly stale?: boolean } } | undefined> {
-    const answer = this.world.call<{ value?: unknown; stale?: boolean }>(this.client, this.addr(n), 'GET', `/kv/${encodeURIComponent(key)}`, undefined, this.world.options.client_timeout_ms);
-    return this.outcome(answer.catch(() => undefined));
+  read(key: string, n: number): Promise<PeerResponse<{ readonly value?: unknown; readonly stale?: boolean }> | undefined> {
+    return this.call(n, 'GET', `/kv/${encodeURIComponent(key)}`, undefined);
   }
 
-  /** Violations the world saw so far (online checks: one transaction a sequence, one master an epoch). */
-  get violations(): readonly Violation[] {
-    return this.world.violations;
+  /** One request of the client to node `n`, time advancing until it is answered (undefined: no answer). */
+  private call<T>(n: number, method: 'GET' | 'POST', path: string, body: unknown): Promise<PeerResponse<T> | undefined> {
+    return this.outcome(this.world.call<T>(this.client, this.addr(n), method, path, body, this.world.options.client_timeout_ms).catch(() => undefined));
   }
 
   /** Heal every link, lift every rule, restart every crashed node, let the cluster quiesce, and check every invariant. */

@@ -61,7 +61,7 @@ export class World {
 
   constructor(readonly options: SimOptions) {
     this.random = new Random(options.seed);
-    this.network = new Network(this.random, options.network, (delay_ms, label, run) => void this.schedule(delay_ms, label, run));
+    this.network = new Network(this.random, options.network, (delay_ms, run) => void this.schedule(delay_ms, run));
     this.trace = options.trace ? [] : undefined;
   }
 
@@ -70,19 +70,15 @@ export class World {
   }
 
   /** Run `run` `delay_ms` from now (simulated), unless cancelled first. */
-  schedule(delay_ms: number, label: string, run: () => boolean | void): Timer {
+  schedule(delay_ms: number, run: () => boolean | void): Timer {
     let cancelled = false;
-    this.queue.push(this.now_ms + Math.max(0, delay_ms), label, () => !cancelled && run() !== false);
+    this.queue.push(this.now_ms + Math.max(0, delay_ms), () => !cancelled && run() !== false);
     return { cancel: () => void (cancelled = true) };
   }
 
   /** Run events until simulated time passes `until_ms` or nothing is left. */
   async runUntil(until_ms: number): Promise<void> {
-    for (;;) {
-      const next = this.queue.peekTime();
-      if (next === undefined || next > until_ms) break;
-      const event = this.queue.pop();
-      if (!event) break;
+    for (let event = this.queue.popDue(until_ms); event !== undefined; event = this.queue.popDue(until_ms)) {
       this.now_ms = event.at_ms;
       this.events_run += 1;
       if (event.run() !== false) await drainMicrotasks();
@@ -135,7 +131,7 @@ export class World {
           timeout.cancel();
           finish();
         });
-      const timeout = this.schedule(timeout_ms, 'timeout', () => settle(() => reject(new PeerUnreachable(to, 'timeout'))));
+      const timeout = this.schedule(timeout_ms, () => settle(() => reject(new PeerUnreachable(to, 'timeout'))));
       this.network.transmit(from.addr, to, `${method} ${path}`, () => {
         const target = this.servers.get(to);
         if (!target?.listening) {
