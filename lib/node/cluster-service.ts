@@ -427,7 +427,12 @@ export class ClusterService {
     if (state.role === 'MASTER') this.stepDown(fault?.reason ?? 'store failed');
     if (fault === undefined || !fault.transient) return;
     try {
+      // The probe is the write a recovered node makes first: its epoch, raised to the newest a
+      // peer reports. A small write of the same value can land on a full disk (SQLite reuses
+      // its WAL) while the newer epoch does not: that is not recovered yet, and flapping out of
+      // `store-failed` and back each heartbeat only filled the log.
       await context.meta.writeEpoch(state.epoch);
+      await this.adoptPeerEpochs();
     } catch {
       return;
     }
