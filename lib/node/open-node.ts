@@ -43,7 +43,7 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
   const { participant_log, meta } = stores;
   const locks = new LockTable();
   for (const record of await participant_log.listPrepared()) {
-    if (record.payload) locks.acquire(record.id, listPayloadKeys(record.payload));
+    if (record.payload) locks.acquire({ transaction_id: record.id, coordinator: record.coordinator, epoch: record.epoch }, listPayloadKeys(record.payload));
   }
   const sequences = await loadSequences(participant_log);
   const members = [...new Set([addr, ...seams.peers, ...((await meta.readMembers()) ?? [])])].sort();

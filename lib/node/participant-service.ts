@@ -115,12 +115,13 @@ export class ParticipantService {
         votes.push(step.response);
         continue;
       }
-      // Locked now, so a later transaction of this very batch that touches a key conflicts.
-      context.locks.acquire(transaction_id, step.keys);
+      // Locked now: a later transaction of this very batch shares the key (same round), another round's conflicts.
+      const epoch = batch.epoch ?? context.state.epoch;
+      context.locks.acquire({ transaction_id, coordinator: batch.coordinator, epoch }, step.keys);
       prepared.push({
         id: transaction_id,
         payload,
-        epoch: batch.epoch ?? context.state.epoch,
+        epoch,
         now_ms,
         ...(batch.coordinator !== undefined && { coordinator: batch.coordinator }),
         ...(batch.participants !== undefined && { participants: batch.participants }),
@@ -288,7 +289,8 @@ export class ParticipantService {
       epoch: context.state.epoch,
       phase: context.state.phase,
       state,
-      lockHolder: (key) => context.locks.holderOf(key),
+      // Planted bug `prepare-ignores-locks`: no key counts as held, whoever prepared it.
+      lockHolders: (key) => (context.bugs['prepare-ignores-locks'] ? [] : context.locks.holdersOf(key)),
       isMember: (addr) => context.state.members.includes(addr),
       ...(origin_refused !== undefined && { origin_refused }),
     };

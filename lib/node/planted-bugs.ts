@@ -21,6 +21,8 @@ export const planted_bug_names = [
   'reuse-sequence-at-take-over',
   /** The coordinator applies a commit to its own replica without an fsync as soon as it decides, before another replica applied it durably. */
   'apply-here-unsynced-before-replicated',
+  /** A participant votes READY on keys another round's transaction holds PREPARED (an old master's in-doubt one): no lock is ever a conflict. */
+  'prepare-ignores-locks',
 ] as const;
 export type PlantedBugName = (typeof planted_bug_names)[number];
 

@@ -15,6 +15,8 @@ import type { Logger } from '../node/logger.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Timer, Timers } from '../time/timers.ts';
 import { answerInProcess } from '../transport/in-process-routes.ts';
+import { findConflict } from '../two-phase-commit/key-sharing.ts';
+import { listPayloadKeys } from '../protocol/payload.ts';
 import { DurableState, openMemoryStores } from './memory-stores.ts';
 import { DiskFaults, type DiskFault } from './disk-faults.ts';
 import type { Server, World } from './world.ts';
@@ -172,10 +174,20 @@ export class SimNode implements Server {
       world.note(`${this.addr} ${event}${formatFields(fields)}`);
       const epoch = fields?.['epoch'];
       if (event === 'committed') world.recordApplied(this.addr, String(fields?.['transaction_id']), Number(fields?.['sequence']));
+      else if (event === 'prepared') this.checkKeysShared(String(fields?.['transaction_id']));
       else if (event === 'accepting-writes' && typeof epoch === 'number') world.recordLeader(epoch, this.addr, 'accepted writes');
       else if (event === 'decided' && typeof epoch === 'number') world.recordLeader(epoch, this.addr, 'coordinated a round');
     };
     return { info: observe, warn: observe };
+  }
+
+  /** Contract semantics 4: a transaction prepared here shares keys only with ones of its own round (key-sharing.ts). */
+  private checkKeysShared(id: string): void {
+    const record = this.durable.records.get(id);
+    const locks = this.node?.context.locks;
+    if (record?.payload === undefined || !locks) return;
+    const key = findConflict(record, id, listPayloadKeys(record.payload), (held) => locks.holdersOf(held));
+    if (key !== undefined) this.world.violate('conflicts-vote-abort', `${this.addr} prepared ${id} on ${key}, held by ${locks.holdersOf(key).map((holder) => `${holder.transaction_id} of ${holder.coordinator}@${holder.epoch}`).join(', ')}`);
   }
 
   /** This node's routes (lib/transport/in-process-routes.ts), those peers and clients call. */

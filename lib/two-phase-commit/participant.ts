@@ -8,14 +8,15 @@ import type { AbortRequest, CommitRequest, PrepareRequest, PrepareResponse } fro
 import type { AbortReason, NodePhase, ParticipantState } from '../protocol/states.ts';
 import { listPayloadKeys } from '../protocol/payload.ts';
 import { epoch_claim_lead_max } from '../protocol/messages.ts';
+import { findConflict, type LockHolder } from './key-sharing.ts';
 
 export interface ParticipantView {
   readonly epoch: number;
   readonly phase: NodePhase;
   /** This transaction's state on this node, if it has one. */
   readonly state: ParticipantState | undefined;
-  /** Which transaction holds a key's lock, if any. */
-  readonly lockHolder: (key: string) => string | undefined;
+  /** The transactions holding a key's lock, with the rounds that prepared them. */
+  readonly lockHolders: (key: string) => readonly LockHolder[];
   /** Whether `addr` is in this node's membership. */
   readonly isMember: (addr: string) => boolean;
   /** The sequence this transaction committed at here, if it did. */
@@ -76,7 +77,8 @@ export type PrepareStep =
  * earlier round's fate is not settled; a second round must not give it another). COMMITTED
  * answers with the sequence it committed at, so the coordinator finishes that commit rather
  * than committing the same writes a second time. The same id with other writes is refused:
- * one id, one set of writes.
+ * one id, one set of writes. A key held by another transaction is shared when one master's
+ * term prepared both, and a conflict otherwise (lib/two-phase-commit/key-sharing.ts).
  */
 export function stepPrepare(view: ParticipantView, request: PrepareRequest): PrepareStep {
   if ((view.state === 'PREPARED' || view.state === 'COMMITTED') && view.payload_matches === false) return refuse('transaction id reused with a different payload');
@@ -89,10 +91,8 @@ export function stepPrepare(view: ParticipantView, request: PrepareRequest): Pre
   if (request.epoch !== undefined && request.epoch < view.epoch) return refuse('stale epoch');
   if (view.phase !== 'serving') return refuse('not serving');
   const keys = listPayloadKeys(request.payload);
-  const conflict = keys.find((key) => {
-    const holder = view.lockHolder(key);
-    return holder !== undefined && holder !== request.transaction_id;
-  });
+  // A key another round holds: ABORT at once. One held by this master's term is shared (key-sharing.ts).
+  const conflict = findConflict(request, request.transaction_id, keys, view.lockHolders);
   if (conflict !== undefined) return { kind: 'answer', response: { status: 'ABORT', reason: 'conflict', key: conflict } };
   return { kind: 'prepare', keys };
 }

@@ -44,3 +44,16 @@ export async function masterRound(addr: string, master: string, secret?: string)
   const health = await request<{ epoch: number }>(addr, 'GET', '/health', undefined, 5_000, secret);
   return { epoch: health.body.epoch, coordinator: master };
 }
+
+/**
+ * What a master that dies mid-round leaves behind: `payload` prepared at `holder` in
+ * `master`'s round, whose only other participant is `master` itself. Once `master` is down,
+ * the holder can learn nothing (every reachable participant of the round prepared it), so
+ * the transaction stays in doubt there with its keys locked: a round of another coordinator
+ * (the next master) touching them votes conflict. When `master` is back, it answers that it
+ * never prepared the transaction, and the holder fences and aborts it.
+ */
+export async function prepareOldMastersRound(holder: string, master: string, transaction_id: string, payload: unknown, secret?: string): Promise<{ status: number; body: any }> {
+  const round = await masterRound(holder, master, secret);
+  return request(holder, 'POST', '/prepare', { transaction_id, payload, ...round, participants: [master, holder] }, 5_000, secret);
+}

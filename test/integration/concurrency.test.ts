@@ -1,12 +1,13 @@
 /**
- * Many clients at once, some fighting over the same keys: afterwards every replica holds
- * identical data and every acknowledged commit is there.
+ * Many clients at once, some writing the same keys: none aborts on a conflict (blind writes
+ * of one master are ordered by sequence); afterwards every replica holds identical data and
+ * every acknowledged commit is there.
  */
 import test from 'ava';
 import { ProcessCluster } from '../helpers/process-cluster.ts';
 import { request } from '../helpers/http.ts';
 
-test('240 concurrent commits from many clients, some on conflicting keys, leave identical replicas with every acknowledged commit', async (t) => {
+test('240 concurrent commits from many clients, some on the same hot keys, never abort on a conflict and leave identical replicas holding the highest sequence\'s write', async (t) => {
   const cluster = await ProcessCluster.start({ size: 3 });
   t.teardown(() => cluster.stop());
   const master = await cluster.waitForMaster();
@@ -25,15 +26,17 @@ test('240 concurrent commits from many clients, some on conflicting keys, leave 
         if (answer.status === 200) {
           for (const key of Object.keys(payload)) acknowledged.set(key, [...(acknowledged.get(key) ?? []), { value, sequence: answer.body.sequence }]);
         } else {
+          // Blind writes of one master's term share their keys (lib/two-phase-commit/key-sharing.ts):
+          // only a fault (a prepare timing out on a loaded machine) may abort one here.
           t.is(answer.status, 409, JSON.stringify(answer.body));
-          t.is(answer.body.reason, 'conflict');
+          t.not(answer.body.reason, 'conflict', JSON.stringify(answer.body));
           aborted += 1;
         }
       }
     }),
   );
   const committed = clients * per_client - aborted;
-  t.log(`${committed} committed, ${aborted} aborted on conflicts`);
+  t.log(`${committed} committed, ${aborted} aborted`);
   t.true(committed >= clients * per_client / 2);
   const data = await cluster.checkConsistent();
   const byKey = new Map(data.map((item) => [item.key, item]));

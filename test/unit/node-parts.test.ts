@@ -16,14 +16,18 @@ test('the applied prefix only advances over contiguous sequences', (t) => {
   t.throws(() => tracker.add(0));
 });
 
-test('locks are released only by their holder', (t) => {
+test('a key shared by several holders stays locked until the last one lets go', (t) => {
   const locks = new LockTable();
-  locks.acquire('t1', ['a', 'b']);
-  t.is(locks.holderOf('a'), 't1');
-  t.throws(() => locks.acquire('t2', ['b']));
-  locks.release('t2');
-  t.is(locks.holderOf('b'), 't1');
+  const round = { coordinator: 'n1', epoch: 3 };
+  locks.acquire({ transaction_id: 't1', ...round }, ['a', 'b']);
+  locks.acquire({ transaction_id: 't2', ...round }, ['b']);
+  t.deepEqual(locks.holdersOf('b'), [{ transaction_id: 't1', ...round }, { transaction_id: 't2', ...round }]);
+  locks.release('t3');
+  t.is(locks.size, 2);
   locks.release('t1');
+  t.deepEqual(locks.holdersOf('a'), []);
+  t.deepEqual(locks.holdersOf('b'), [{ transaction_id: 't2', ...round }]);
+  locks.release('t2');
   t.is(locks.size, 0);
 });
 

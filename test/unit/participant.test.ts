@@ -3,16 +3,21 @@ import { checkOrigin, stepAbort, stepCommit, stepLearn, stepPrepare, type LearnS
 import { epoch_claim_lead_max } from '../../lib/protocol/messages.ts';
 import type { ParticipantState } from '../../lib/protocol/states.ts';
 
-const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolder: () => undefined, isMember: (addr) => addr !== 'outsider:1' };
+const free: ParticipantView = { epoch: 3, phase: 'serving', state: undefined, lockHolders: () => [], isMember: (addr) => addr !== 'outsider:1' };
 const prepare = { transaction_id: 't1', payload: { a: 1, b: null }, epoch: 3 };
 
 test('a fresh prepare on free keys takes the locks in key order, then votes READY', (t) => {
   t.deepEqual(stepPrepare(free, prepare), { kind: 'prepare', keys: ['a', 'b'] });
 });
 
-test('a prepare touching a key another prepared transaction holds votes ABORT conflict at once', (t) => {
-  const view = { ...free, lockHolder: (key: string) => (key === 'b' ? 'other' : undefined) };
-  t.deepEqual(stepPrepare(view, prepare), { kind: 'answer', response: { status: 'ABORT', reason: 'conflict', key: 'b' } });
+test('a prepare touching a key another round\'s prepared transaction holds votes ABORT conflict at once', (t) => {
+  const view = { ...free, lockHolders: (key: string) => (key === 'b' ? [{ transaction_id: 'other', coordinator: 'old-master:1', epoch: 2 }] : []) };
+  t.deepEqual(stepPrepare(view, { ...prepare, coordinator: 'master:1' }), { kind: 'answer', response: { status: 'ABORT', reason: 'conflict', key: 'b' } });
+});
+
+test('a prepare touching a key a transaction of the same master and epoch holds shares it (blind writes, ordered by sequence)', (t) => {
+  const view = { ...free, lockHolders: (key: string) => (key === 'b' ? [{ transaction_id: 'earlier', coordinator: 'master:1', epoch: 3 }] : []) };
+  t.deepEqual(stepPrepare(view, { ...prepare, coordinator: 'master:1' }), { kind: 'prepare', keys: ['a', 'b'] });
 });
 
 test('a repeated prepare of a prepared transaction answers READY without new work', (t) => {

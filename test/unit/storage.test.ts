@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../lib/storage/database.ts';
 import { ParticipantLog } from '../../lib/storage/participant-log.ts';
+import { KvReads } from '../../lib/storage/kv-reads.ts';
+import type { Payload } from '../../lib/protocol/payload.ts';
 
 async function openLog(t: { teardown(fn: () => unknown): void }) {
   return (await openLogWithHandle(t)).log;
@@ -19,7 +21,7 @@ async function openLogWithHandle(t: { teardown(fn: () => unknown): void }) {
     await database.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { log: new ParticipantLog(database.db, database.sqlite), sqlite: database.sqlite };
+  return { log: new ParticipantLog(database.db, database.sqlite), sqlite: database.sqlite, kv: new KvReads(database.db) };
 }
 
 test('one write persists prepares, commits and aborts together, and commits apply last-writer-wins by sequence', async (t) => {
@@ -39,6 +41,19 @@ test('one write persists prepares, commits and aborts together, and commits appl
     { transaction_id: 'c2', sequence: 2, payload: { k: 'two' } },
   ]);
   t.deepEqual(log.summarizeCommitted(), { count: 2, max: 2 });
+});
+
+// Blind writes of one master's term share keys (lib/two-phase-commit/key-sharing.ts), so a
+// replica may get two commits of one key in either order: the higher sequence must win.
+test('a key takes the write of the highest sequence, whatever order the commits arrive in, a delete included', async (t) => {
+  const { log, kv } = await openLogWithHandle(t);
+  const commit = (transaction_id: string, sequence: number, payload: Payload) => log.write({ prepared: [], committed: [{ transaction_id, sequence, payload, epoch: 1, now_ms: 1 }], aborted: [] });
+  commit('c3', 3, { k: 'three', gone: null });
+  commit('c2', 2, { k: 'two', gone: 'back?' });
+  t.deepEqual(await kv.get('k'), { key: 'k', value: 'three', sequence: 3 });
+  t.is(await kv.get('gone'), undefined, 'a lower sequence does not bring back a key a higher one deleted');
+  commit('c4', 4, { k: 'four' });
+  t.deepEqual(await kv.get('k'), { key: 'k', value: 'four', sequence: 4 });
 });
 
 test('a write that fails leaves nothing behind', async (t) => {
