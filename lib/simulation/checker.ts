@@ -1,24 +1,21 @@
 /**
  * The invariants checked once a run has quiesced (faults stopped, network healed, every node
- * up): every acknowledged commit on every replica, no refused one on any, replicas identical and equal to a replay
- * of their committed log, sequences 1..N with one transaction each, no value nobody wrote,
- * nothing half-applied or left PREPARED. Online checks (one transaction a sequence, one
- * master an epoch) are made by the World as the run goes.
+ * up): every acknowledged commit on every replica, no refused one on any, replicas identical
+ * and equal to a replay of their committed log, sequences 1..N with one transaction each, no
+ * value nobody wrote, nothing half-applied or left PREPARED. Online checks (one transaction a
+ * sequence, one master an epoch) are made by the World as the run goes.
  */
 import type { ClientRecord } from './client.ts';
 import type { SimNode } from './machine.ts';
-import type { Violation } from './world.ts';
 
-export function checkQuiesced(nodes: readonly SimNode[], clients: ClientRecord, now_ms: number): readonly Violation[] {
-  const violations: Violation[] = [];
-  const violate = (rule: string, detail: string): void => void violations.push({ at_ms: now_ms, rule, detail });
+type Violate = (rule: string, detail: string) => void;
+
+/** Check the quiesced cluster; `violate` hears every invariant it breaks (World.violate). */
+export function checkQuiesced(nodes: readonly SimNode[], clients: ClientRecord, violate: Violate): void {
   for (const node of nodes) checkReplica(node, clients, violate);
   checkAcknowledged(nodes, clients, violate);
   checkReplicasAgree(nodes, violate);
-  return violations;
 }
-
-type Violate = (rule: string, detail: string) => void;
 
 function checkReplica(node: SimNode, clients: ClientRecord, violate: Violate): void {
   const { durable: store, addr } = node;

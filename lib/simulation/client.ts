@@ -9,17 +9,14 @@ import type { Payload } from '../protocol/payload.ts';
 import type { PeerResponse } from '../node/peer-calls.ts';
 import type { Endpoint, World } from './world.ts';
 
-export interface ClientRecord {
+/** What the clients of a run (or a scenario) submitted and were told: the checker's reference. */
+export class ClientRecord {
   /** Every transaction submitted, with its writes. */
-  readonly submitted: Map<string, Payload>;
+  readonly submitted = new Map<string, Payload>();
   /** Transactions a node answered 200 for, with the sequence it gave. */
-  readonly acknowledged: Map<string, number>;
+  readonly acknowledged = new Map<string, number>();
   /** Transactions a node answered 409 for. */
-  readonly refused: Set<string>;
-}
-
-export function createClientRecord(): ClientRecord {
-  return { submitted: new Map(), acknowledged: new Map(), refused: new Set() };
+  readonly refused = new Set<string>();
 }
 
 type SubmitBody = { readonly sequence?: number; readonly reason?: string; readonly master?: string | null };

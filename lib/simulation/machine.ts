@@ -147,18 +147,11 @@ export class SimNode implements Server {
     const { world } = this;
     const done_at_ms = Math.max(world.now_ms, this.disk_free_at_ms) + world.random.int(0, world.options.disk_write_max_ms) + this.disk_faults.extraFsyncMs();
     this.disk_free_at_ms = done_at_ms;
-    return new Promise((resolve, reject) =>
-      this.schedule(done_at_ms - world.now_ms, () => {
-        try {
-          this.disk_faults.checkWrite();
-          write();
-          this.durable.markSynced();
-          resolve();
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      }),
-    );
+    return new Promise<void>((resolve) => this.schedule(done_at_ms - world.now_ms, resolve)).then(() => {
+      this.disk_faults.checkWrite();
+      write();
+      this.durable.markSynced();
+    });
   }
 
   /** The simulation measures nothing: phases are timed on simulated time and dropped. */

@@ -19,10 +19,7 @@ import { checkKvRow, extendDigest, origin_mark, type KvCheckPage } from '../stor
 import type { DiskFaults } from './disk-faults.ts';
 import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 
-export interface KvEntry {
-  readonly value: JsonValue;
-  readonly sequence: number;
-}
+export type KvEntry = { readonly value: JsonValue; readonly sequence: number };
 
 /** Everything one node has on disk. */
 export class DurableState {

@@ -1,11 +1,12 @@
 /**
  * One simulated run from a seed: start the nodes and clients, inject faults (crashes with a
- * restart later, partitions, one-way cuts) while clients write, then heal everything, stop
- * new writes, let the cluster quiesce, and check the invariants. Same seed, same run.
+ * restart later, pauses, partitions both ways or one way, sick disks) while clients write,
+ * then heal everything, stop new writes, let the cluster quiesce, and check the invariants.
+ * Same seed, same run.
  */
 import { checkQuiesced } from './checker.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
-import { createClientRecord, SimClient, type ClientRecord } from './client.ts';
+import { ClientRecord, SimClient } from './client.ts';
 import { simAddr, SimNode } from './machine.ts';
 import { World, type Violation } from './world.ts';
 
@@ -26,7 +27,7 @@ export async function runSimulation(overrides: SimOverrides): Promise<SimResult>
   const options = resolveOptions(overrides);
   const world = new World(options);
   const nodes = createNodes(world);
-  const record = createClientRecord();
+  const record = new ClientRecord();
   const addrs = nodes.map((node) => node.addr);
   const clients = Array.from({ length: options.client_count }, (_, i) => new SimClient(world, `client${i + 1}`, addrs, record));
   const faults = new FaultInjector(world, nodes);
@@ -51,8 +52,8 @@ export function createNodes(world: World): readonly SimNode[] {
 
 /** Check the quiesced cluster and sum the run up. */
 function summarize(world: World, nodes: readonly SimNode[], record: ClientRecord, faults: FaultInjector): SimResult {
-  const violations = [...world.violations, ...checkQuiesced(nodes, record, world.now_ms)];
-  for (const violation of violations.slice(world.violations.length)) world.note(`VIOLATION ${violation.rule}: ${violation.detail}`);
+  checkQuiesced(nodes, record, (rule, detail) => world.violate(rule, detail));
+  const { violations } = world;
   return { seed: world.options.seed, ok: violations.length === 0, violations, stats: countRun(world, nodes, record, faults), ...(world.trace !== undefined && { trace: world.trace }) };
 }
 

@@ -8,7 +8,7 @@
 import { checkQuiesced } from './checker.ts';
 import { createNodes } from './runner.ts';
 import { quiet_network, resolveOptions, type SimOverrides } from './options.ts';
-import { createClientRecord, SimClient, type ClientRecord } from './client.ts';
+import { ClientRecord, SimClient } from './client.ts';
 import { simAddr, SimNode } from './machine.ts';
 import type { MessageRule } from './network.ts';
 import type { DiskFault } from './disk-faults.ts';
@@ -26,7 +26,7 @@ const settle_duration_ms = 15_000;
 export type MessageMatch = Pick<MessageRule, 'from' | 'to' | 'label'> & { readonly times?: number };
 
 export class Scenario {
-  readonly record: ClientRecord = createClientRecord();
+  readonly record = new ClientRecord();
   private readonly client: SimClient;
 
   private constructor(
@@ -185,6 +185,7 @@ export class Scenario {
     this.world.network.liftRules();
     for (const node of this.nodes) if (!node.up) node.start();
     await this.advance(settle_duration_ms);
-    return [...this.world.violations, ...checkQuiesced(this.nodes, this.record, this.world.now_ms)];
+    checkQuiesced(this.nodes, this.record, (rule, detail) => this.world.violate(rule, detail));
+    return [...this.world.violations];
   }
 }

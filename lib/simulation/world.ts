@@ -121,7 +121,7 @@ export class World {
   /** One HTTP exchange over the simulated network. A request's body travels as JSON text does: copied when sent. */
   call<T>(from: Endpoint, to: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
     const incarnation = from.incarnation;
-    const request = copyAsJson(body);
+    const request: unknown = body === undefined ? undefined : JSON.parse(JSON.stringify(body));
     return new Promise<PeerResponse<T>>((resolve, reject) => {
       let settled = false;
       const settle = (finish: () => void): boolean =>
@@ -149,8 +149,4 @@ export class World {
       });
     });
   }
-}
-
-function copyAsJson<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
