@@ -417,8 +417,9 @@ export class ClusterService {
 
   /**
    * The store failed (lib/node/store-faults.ts): a master steps down; a disk that may recover
-   * is tried with one small durable write, and once it lands the node catches up what it
-   * missed and serves again. A damaged file stays out until a restart's check refuses it.
+   * is tried with the writes a recovered node makes first (its epoch, the newest a peer
+   * reports, what it missed meanwhile), and once they land it catches up the rest and serves
+   * again. A damaged file stays out until a restart's check refuses it.
    */
   private async retryStore(): Promise<void> {
     const { context } = this;
@@ -433,6 +434,9 @@ export class ClusterService {
       // `store-failed` and back each heartbeat only filled the log.
       await context.meta.writeEpoch(state.epoch);
       await this.adoptPeerEpochs();
+      // Likewise what it missed: a slave's epoch is current, so only its catch-up's writes tell.
+      const source = reachesMajority(context) ? this.pickCatchUpSource() : undefined;
+      if (source !== undefined) await this.recovery.pullLog(source);
     } catch {
       return;
     }
