@@ -76,6 +76,8 @@ export class CoordinatorService {
   /** Payload bytes of the submissions in `queue`. */
   private queued_bytes = 0;
   private rounds_running = 0;
+  /** A start of rounds is scheduled for the event loop's next turn (`scheduleRounds`). */
+  private rounds_scheduled = false;
   /** COMMIT decisions on disk whose first delivery is still under way, with their sequences. */
   private readonly first_delivery = new Map<string, number>();
 
@@ -134,6 +136,22 @@ export class CoordinatorService {
   }
 
   async submit(request: SubmitRequest): Promise<SubmitAnswer> {
+    const refusal = this.refuseWrites();
+    if (refusal !== undefined) return refusal;
+    const id = request.transaction_id ?? this.context.ids.newTransactionId();
+    const running = this.in_flight.get(id);
+    if (running) {
+      const resubmit = answerWhileInFlight(running.payload, request.payload);
+      return resubmit.kind === 'join' ? running.answer : this.answerResubmit(id, resubmit);
+    }
+    // Registered before the first await: a second submit of the same id meets this one.
+    const answer = this.answerOrQueue(id, request).finally(() => this.in_flight.delete(id));
+    this.in_flight.set(id, { payload: request.payload, answer });
+    return answer;
+  }
+
+  /** Why this node takes no write now (not master, taking over, no majority), or undefined when it does. */
+  private refuseWrites(): SubmitAnswer | undefined {
     const { state } = this.context;
     const master = state.master ?? null;
     if (state.role !== 'MASTER') {
@@ -147,16 +165,7 @@ export class CoordinatorService {
     if (!hasMajority(listAlive(this.context).length, state.members.length)) {
       return { http_status: 503, body: { error: 'no majority of the membership reachable', master } };
     }
-    const id = request.transaction_id ?? this.context.ids.newTransactionId();
-    const running = this.in_flight.get(id);
-    if (running) {
-      const resubmit = answerWhileInFlight(running.payload, request.payload);
-      return resubmit.kind === 'join' ? running.answer : this.answerResubmit(id, resubmit);
-    }
-    // Registered before the first await: a second submit of the same id meets this one.
-    const answer = this.answerOrQueue(id, request).finally(() => this.in_flight.delete(id));
-    this.in_flight.set(id, { payload: request.payload, answer });
-    return answer;
+    return undefined;
   }
 
   private async answerOrQueue(id: string, request: SubmitRequest): Promise<SubmitAnswer> {
@@ -171,7 +180,7 @@ export class CoordinatorService {
         new Promise<SubmitAnswer>((answer) => {
           this.queue.push({ id, payload: request.payload, size_bytes, answer });
           this.queued_bytes += size_bytes;
-          this.startRounds();
+          this.scheduleRounds();
         }),
     );
   }
@@ -226,9 +235,37 @@ export class CoordinatorService {
     }
   }
 
-  /** Start rounds for queued submissions while fewer than `rounds_in_flight_max` run. */
+  /**
+   * Start rounds once the event loop has taken in the requests already waiting (`after(0)`:
+   * production's setImmediate), so they share one round. Started at once, every submission
+   * found no round running in a cluster of one, whose rounds never wait for the network:
+   * each ran alone, three fsyncs a transaction, and no request was read meanwhile.
+   */
+  private scheduleRounds(): void {
+    if (this.rounds_scheduled) return;
+    this.rounds_scheduled = true;
+    this.context.timers.after(0, () => {
+      this.rounds_scheduled = false;
+      this.startRounds();
+    });
+  }
+
+  /**
+   * Start rounds for queued submissions while fewer than `rounds_in_flight_max` run. A round
+   * runs in the epoch this node leads when it starts: if it no longer takes writes (it adopted
+   * a newer epoch, stepped down, lost its majority), the queued submissions get what a submit
+   * gets now; none of them was prepared anywhere, so the client may send it again.
+   */
   private startRounds(): void {
     const { limits } = this.context;
+    const refusal = this.queue.length > 0 ? this.refuseWrites() : undefined;
+    if (refusal !== undefined) {
+      const refused = this.queue;
+      this.queue = [];
+      this.queued_bytes = 0;
+      for (const submission of refused) submission.answer(refusal);
+      return;
+    }
     while (this.queue.length > 0 && this.rounds_running < limits.rounds_in_flight_max) {
       const round = this.takeRound();
       this.rounds_running += 1;

@@ -10,7 +10,7 @@ export interface Timer {
 }
 
 export interface Timers {
-  /** Run `run` once, `duration_ms` from now. */
+  /** Run `run` once, `duration_ms` from now; 0: once the I/O already waiting has been taken in. */
   after(duration_ms: number, run: () => void): Timer;
   /** A promise that settles `duration_ms` from now. */
   sleep(duration_ms: number): Promise<void>;
@@ -18,6 +18,11 @@ export interface Timers {
 
 export const real_timers: Timers = Object.freeze({
   after(duration_ms: number, run: () => void): Timer {
+    // setTimeout(0) waits a millisecond; setImmediate runs right after the event loop's poll.
+    if (duration_ms <= 0) {
+      const immediate = setImmediate(run);
+      return { cancel: () => clearImmediate(immediate) };
+    }
     const handle = setTimeout(run, duration_ms);
     return { cancel: () => clearTimeout(handle) };
   },
