@@ -44,18 +44,13 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
   /** Running totals of the rounds this node coordinated, for the timeline. */
   private readonly totals = { committed: 0, aborted: 0, in_doubt: 0, conflicts: 0, round_seconds_sum: 0 };
 
-  readonly decisions = new Counter({
-    name: 'twopc_transactions_total',
-    help: 'Transactions this node coordinated, by decision (COMMIT or ABORT).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly answers = new Counter({
-    name: 'twopc_transaction_answers_total',
-    help: 'Answers to POST /transactions rounds run here: committed, aborted, or in_doubt (503, the commit not yet acknowledged).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly decisions = new TallyCounter(this.registry, 'twopc_transactions_total', 'Transactions this node coordinated, by decision (COMMIT or ABORT).', 'outcome');
+  readonly answers = new TallyCounter(
+    this.registry,
+    'twopc_transaction_answers_total',
+    'Answers to POST /transactions rounds run here: committed, aborted, or in_doubt (503, the commit not yet acknowledged).',
+    'outcome',
+  );
   readonly prepare_seconds = new Histogram({
     name: 'twopc_prepare_duration_seconds',
     help: 'Phase one as coordinator: from sending PREPARE to having every vote (or its timeout), in seconds.',
@@ -75,12 +70,12 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
     buckets: [...latency_buckets_seconds],
     registers: [this.registry],
   });
-  readonly participant_transitions = new Counter({
-    name: 'twopc_participant_transitions_total',
-    help: 'State changes of transactions on this node as a participant (PREPARED, COMMITTED, ABORTED).',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-  });
+  readonly participant_transitions = new TallyCounter(
+    this.registry,
+    'twopc_participant_transitions_total',
+    'State changes of transactions on this node as a participant (PREPARED, COMMITTED, ABORTED).',
+    'state',
+  );
   readonly in_doubt_resolutions = new Counter({
     name: 'twopc_in_doubt_resolutions_total',
     help: 'Passes of cooperative termination over an in-doubt transaction here, by resolution.',
@@ -95,19 +90,21 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
     labelNames: ['peer'] as const,
     registers: [this.registry],
   });
-  readonly events = new Counter({
-    name: 'twopc_log_events_total',
-    help: 'Events this node logged (whatever the log level), by event and level.',
-    labelNames: ['event', 'level'] as const,
-    registers: [this.registry],
-  });
+  readonly events = new TallyCounter(this.registry, 'twopc_log_events_total', 'Events this node logged (whatever the log level), by event and level.', 'event', 'level');
+  /** What `countEvent` moves for each event, looked up once per event name and level. */
+  private readonly event_tallies = new Map<string, { readonly event: Tally; readonly transition: Tally | undefined }>();
+  private readonly answer_seconds = {
+    committed: this.transaction_seconds.labels({ outcome: 'committed' }),
+    aborted: this.transaction_seconds.labels({ outcome: 'aborted' }),
+    in_doubt: this.transaction_seconds.labels({ outcome: 'in_doubt' }),
+  };
 
   /** Phases are timed, and the timeline stamped, on `clock`. */
   constructor(private readonly clock: Clock) {
     // Known label values start at 0, so they are listed (and rate() works) before they first move.
-    for (const outcome of ['COMMIT', 'ABORT']) this.decisions.inc({ outcome }, 0);
-    for (const outcome of ['committed', 'aborted', 'in_doubt']) this.answers.inc({ outcome }, 0);
-    for (const state of ['PREPARED', 'COMMITTED', 'ABORTED']) this.participant_transitions.inc({ state }, 0);
+    for (const outcome of ['COMMIT', 'ABORT']) this.decisions.tally(outcome);
+    for (const outcome of ['committed', 'aborted', 'in_doubt']) this.answers.tally(outcome);
+    for (const state of ['PREPARED', 'COMMITTED', 'ABORTED']) this.participant_transitions.tally(state);
     this.gauge('twopc_epoch', 'Highest epoch this node has seen.', (s) => s.epoch());
     this.gauge('twopc_is_master', '1 while this node acts as master.', (s) => (s.is_master() ? 1 : 0));
     this.gauge('twopc_last_sequence', 'Every committed sequence up to this one is applied here.', (s) => s.last_sequence());
@@ -170,20 +167,29 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
     const answer = await run();
     const outcome = answer.http_status === 200 ? 'committed' : answer.http_status === 409 ? 'aborted' : 'in_doubt';
     const seconds = this.now_s() - started_s;
-    this.answers.inc({ outcome });
-    this.transaction_seconds.observe({ outcome }, seconds);
+    this.answers.tally(outcome).value += 1;
+    this.answer_seconds[outcome].observe(seconds);
     this.totals[outcome] += 1;
     if (outcome === 'aborted' && isConflict(answer.body)) this.totals.conflicts += 1;
     this.totals.round_seconds_sum += seconds;
     return answer;
   }
 
-  /** Count what a logged event says happened (called for every event, whatever the level). */
+  /**
+   * Count what a logged event says happened (called for every event, whatever the level:
+   * several times a transaction). Plain numbers, each found once (`TallyCounter`).
+   */
   countEvent(level: 'info' | 'warn', event: string, fields: Readonly<Record<string, unknown>> | undefined): void {
-    this.events.inc({ event, level });
-    const state = participant_states[event];
-    if (state !== undefined) this.participant_transitions.inc({ state });
-    if (event === 'decided' && typeof fields?.['decision'] === 'string') this.decisions.inc({ outcome: fields['decision'] });
+    const key = `${level} ${event}`;
+    let tallies = this.event_tallies.get(key);
+    if (tallies === undefined) {
+      const state = participant_states[event];
+      tallies = { event: this.events.tally(event, level), transition: state === undefined ? undefined : this.participant_transitions.tally(state) };
+      this.event_tallies.set(key, tallies);
+    }
+    tallies.event.value += 1;
+    if (tallies.transition !== undefined) tallies.transition.value += 1;
+    if (event === 'decided' && typeof fields?.['decision'] === 'string') this.decisions.tally(fields['decision']).value += 1;
     if (event === 'elected') this.elections.inc();
     if (event === 'stepped-down') this.step_downs.inc();
     if (event === 'in-doubt' && typeof fields?.['resolution'] === 'string') this.in_doubt_resolutions.inc({ resolution: fields['resolution'] });
@@ -199,6 +205,48 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
         if (metrics.source !== undefined) this.set(await read(metrics.source));
       },
     });
+  }
+}
+
+/** One series of a TallyCounter: its count. */
+interface Tally {
+  value: number;
+}
+
+/**
+ * A Prometheus counter whose series are plain numbers, handed to prom-client at scrape time:
+ * prom-client's own `inc({labels})` hashes and checks the labels on every call, and the hot
+ * path counts several events a transaction.
+ */
+class TallyCounter {
+  private readonly tallies = new Map<string, Tally & { readonly labels: Readonly<Record<string, string>> }>();
+
+  constructor(registry: Registry, name: string, help: string, ...label_names: readonly string[]) {
+    const tallies = this.tallies;
+    new Counter({
+      name,
+      help,
+      labelNames: label_names,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of tallies.values()) this.inc(labels, value);
+      },
+    });
+    this.label_names = label_names;
+  }
+
+  private readonly label_names: readonly string[];
+
+  /** The series of these label values (in the order of the label names), created at 0. */
+  tally(...values: readonly string[]): Tally {
+    const key = values.join('\u0000');
+    let tally = this.tallies.get(key);
+    if (tally === undefined) {
+      tally = { labels: Object.fromEntries(this.label_names.map((name, index) => [name, values[index] ?? ''])), value: 0 };
+      this.tallies.set(key, tally);
+    }
+    return tally;
   }
 }
 
