@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.ts';
 import { peer_header, signRequest } from '../security/signature.ts';
 import type { Clock } from '../time/clock.ts';
 import { PeerUnreachable, type PeerCalls, type PeerResponse } from '../node/peer-calls.ts';
