@@ -79,7 +79,7 @@ test('the recorder sees heavy modules where a command does load them: cluster lo
   t.deepEqual(modules.filter((module) => node_stack.test(module)), []);
 });
 
-test('a node loads the dashboard page when it is asked for, and pino-pretty not at all off a terminal', async (t) => {
+test('a node loads the dashboard page when it is asked for, pino-pretty not at all off a terminal, and only undici\'s Pool', async (t) => {
   const log = join(dir, `${randomUUID()}.log`);
   const addr = await nobody();
   const node = new TwopcProcess(['start-node', '--addr', addr, '--data-dir', join(dir, 'node')], recorderEnv(log));
@@ -93,4 +93,7 @@ test('a node loads the dashboard page when it is asked for, and pino-pretty not 
   const modules = readLog(log);
   t.true(modules.some((module) => /\/node_modules\/better-sqlite3\/lib\/database\.js$/.test(module)), 'the recorder lists CommonJS modules');
   t.deepEqual(modules.filter((module) => /\/node_modules\/pino-pretty\//.test(module)), []);
+  // The peer client takes undici's Pool alone (lib/transport/undici-pool.ts), not its index.
+  t.true(modules.some((module) => /\/node_modules\/undici\/lib\/dispatcher\/pool\.js$/.test(module)), 'undici\'s Pool was not loaded');
+  t.deepEqual(modules.filter((module) => /\/node_modules\/undici\/(index\.js|lib\/(web|mock|cache)\/)/.test(module)), []);
 });
