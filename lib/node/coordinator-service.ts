@@ -402,7 +402,7 @@ export class CoordinatorService {
     const all = (response: PrepareResponse) => prepare.transactions.map(() => response);
     if (addr === this.context.addr) {
       try {
-        return await this.participant.prepareBatch(prepare);
+        return await this.participant.prepareBatch(prepare, 'own-round');
       } catch (error) {
         this.context.log.warn('local-prepare-failed', { transactions: count, error: String(error) });
         return all({ status: 'ABORT', reason: 'storage error' });

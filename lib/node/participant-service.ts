@@ -17,7 +17,7 @@ import { SerialQueue } from '../util/serial-queue.ts';
 import { isSamePayload } from '../protocol/payload.ts';
 import type { AbortInput, CommitInput, ParticipantWrites, PreparedInput } from '../storage/participant-log.ts';
 import { noteStoreFault } from './store-faults.ts';
-import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
+import { choosePrepareSync, type LocalApplySync, type PrepareOrigin } from '../two-phase-commit/local-apply-sync.ts';
 
 export type DecisionAnswer =
   | { readonly ok: true; readonly status: 'COMMITTED' | 'ABORTED' }
@@ -60,8 +60,8 @@ export class ParticipantService {
   }
 
   /** Vote on every transaction of a batch, in order; the READY ones are persisted together. */
-  prepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
-    return this.queue.run(() => this.runPrepareBatch(batch));
+  prepareBatch(batch: PrepareBatchRequest, origin: PrepareOrigin = 'peer'): Promise<readonly PrepareResponse[]> {
+    return this.queue.run(() => this.runPrepareBatch(batch, origin));
   }
 
   /**
@@ -74,7 +74,8 @@ export class ParticipantService {
     return this.queue.run(() => this.runDecideBatch(batch, sync), true);
   }
 
-  private async runPrepareBatch(batch: PrepareBatchRequest): Promise<readonly PrepareResponse[]> {
+  /** `origin` is `own-round` for the coordinator's direct call: its records are then written unsynced (lib/two-phase-commit/local-apply-sync.ts). */
+  private async runPrepareBatch(batch: PrepareBatchRequest, origin: PrepareOrigin): Promise<readonly PrepareResponse[]> {
     const { context } = this;
     const refused = checkOrigin(this.leaderView(), batch);
     // A stale epoch is answered per transaction (a duplicate may still learn its outcome).
@@ -130,7 +131,7 @@ export class ParticipantService {
     }
     try {
       if (context.bugs['ready-before-durable']) this.writeLater(prepared);
-      else context.participant_log.write({ prepared, committed: [], aborted: [] });
+      else context.participant_log.write({ prepared, committed: [], aborted: [] }, context.bugs['peer-prepare-unsynced'] ? 'unsynced' : choosePrepareSync(origin));
       if (context.bugs['apply-on-prepare']) this.applyOnPrepare(prepared);
     } catch (error) {
       for (const input of prepared) context.locks.release(input.id);

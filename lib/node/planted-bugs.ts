@@ -23,6 +23,8 @@ export const planted_bug_names = [
   'apply-here-unsynced-before-replicated',
   /** A participant votes READY on keys another round's transaction holds PREPARED (an old master's in-doubt one): no lock is ever a conflict. */
   'prepare-ignores-locks',
+  /** A participant writes a peer's prepare unsynced too, so the READY it answers is lost with a power loss. */
+  'peer-prepare-unsynced',
 ] as const;
 export type PlantedBugName = (typeof planted_bug_names)[number];
 

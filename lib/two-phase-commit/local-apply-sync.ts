@@ -1,5 +1,8 @@
 /**
- * Whether the coordinator's apply of decisions to its own replica must wait for an fsync.
+ * Which of the coordinator's writes to its own store must wait for an fsync: its apply of
+ * decisions, and its own vote in its own round.
+ *
+ * The apply:
  *
  * A commit the coordinator applies is already durable on another replica that acknowledged
  * it (`mayApplyLocally`), and the coordinator's COMMIT decision and PREPARED record are on its
@@ -25,4 +28,20 @@ export interface LocalCommit {
 export function chooseLocalApplySync(commits: readonly LocalCommit[], abort_count: number): LocalApplySync {
   if (abort_count > 0 || commits.length === 0) return 'synced';
   return commits.every((commit) => commit.remote_acks > 0) ? 'unsynced' : 'synced';
+}
+
+/** Where a prepare comes from: the coordinator's own round (a direct call), or a peer's message. */
+export type PrepareOrigin = 'own-round' | 'peer';
+
+/**
+ * How a participant writes its PREPARED records. A peer hears READY only once they are on
+ * disk (the contract's "prepared means durable"). The coordinator's own vote is heard by no
+ * one: it counts it itself, and its next write for the round, the decisions (synced, before
+ * any decision leaves, as the contract asks), comes after it in the same WAL, so every
+ * decision on disk has this node's PREPARED record on disk beneath it. A power loss before
+ * that drops a vote nobody acted on: the round was never decided, and the others' in-doubt
+ * pass finds this node never prepared it (termination.ts fences and aborts). kill -9 keeps it.
+ */
+export function choosePrepareSync(origin: PrepareOrigin): LocalApplySync {
+  return origin === 'own-round' ? 'unsynced' : 'synced';
 }

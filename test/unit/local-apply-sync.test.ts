@@ -1,6 +1,6 @@
 /** When the coordinator's own apply may skip its fsync (lib/two-phase-commit/local-apply-sync.ts), table-driven. */
 import test from 'ava';
-import { chooseLocalApplySync, type LocalApplySync } from '../../lib/two-phase-commit/local-apply-sync.ts';
+import { chooseLocalApplySync, choosePrepareSync, type LocalApplySync } from '../../lib/two-phase-commit/local-apply-sync.ts';
 
 const table: readonly [case_name: string, remote_acks_per_commit: readonly number[], aborts: number, sync: LocalApplySync][] = [
   ['one commit another replica applied', [1], 0, 'unsynced'],
@@ -17,4 +17,9 @@ test('the coordinator skips the fsync of its own apply only when every commit in
   for (const [name, acks, aborts, sync] of table) {
     t.is(chooseLocalApplySync(acks.map((remote_acks) => ({ remote_acks })), aborts), sync, name);
   }
+});
+
+test("a participant syncs a peer's prepare before READY; the coordinator's own vote rides on its decisions' fsync", (t) => {
+  t.is(choosePrepareSync('peer'), 'synced');
+  t.is(choosePrepareSync('own-round'), 'unsynced');
 });
