@@ -4,7 +4,7 @@ import type { Clock } from '../time/clock.ts';
 import { verifyHeaders } from '../security/signature.ts';
 import { ReplayGuard } from '../security/replay-guard.ts';
 import { isClientRoute, type ClientKeys } from '../security/client-keys.ts';
-import { readBodyBytes } from './request-body.ts';
+import { readBodyBytes, readHeader } from './request-body.ts';
 
 /**
  * h3 middleware for a cluster with a secret: every request must be signed (peers and
@@ -25,7 +25,7 @@ export function authenticate(secret: string, clock: Clock, limitFor: (path: stri
     const request = event.req;
     const url = new URL(request.url);
     const now_ms = clock.now_ms();
-    const verdict = verifyHeaders(secret, { method: request.method, path: url.pathname + url.search, node: addr }, (name) => request.headers.get(name), now_ms, started_ms, (name) => client_keys?.secretOf(name, now_ms));
+    const verdict = verifyHeaders(secret, { method: request.method, path: url.pathname + url.search, node: addr }, (name) => readHeader(event, name), now_ms, started_ms, (name) => client_keys?.secretOf(name, now_ms));
     if (!verdict.ok) throw new HTTPError({ status: 401, message: verdict.reason });
     if (verdict.key !== undefined && !isClientRoute(request.method, url.pathname)) {
       throw new HTTPError({ status: 403, message: `client key ${verdict.key} opens the client routes only; ${url.pathname} needs the cluster secret` });

@@ -26,6 +26,17 @@ export function readBodyBytes(event: H3Event, limit_bytes: number): Promise<Uint
   return bytes;
 }
 
+/**
+ * One request header (lowercase name), from the Node request when there is one: h3's
+ * `event.req.headers` builds a Headers wrapper over all of them on first use.
+ */
+export function readHeader(event: H3Event, name: string): string | null {
+  const req = event.node?.req as IncomingMessage | undefined;
+  if (req === undefined) return event.req.headers.get(name);
+  const value = req.headers[name];
+  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+}
+
 function readOnce(event: H3Event, limit_bytes: number): Promise<Uint8Array> {
   const req = event.node?.req as IncomingMessage | undefined;
   if (req === undefined) return readThroughWebStream(event, limit_bytes);

@@ -7,7 +7,7 @@ import { getValidatedQuery, getValidatedRouterParams, HTTPError, type H3Event } 
 import * as v from 'valibot';
 import { describeIssues, type Issue } from '../protocol/messages.ts';
 import { findShapeProblem } from './json-shape.ts';
-import { readBodyBytes } from './request-body.ts';
+import { readBodyBytes, readHeader } from './request-body.ts';
 
 const onError = (result: { readonly issues: readonly Issue[] }) => ({ status: 400, message: describeIssues(result.issues) });
 
@@ -20,7 +20,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * nested too deep, a repeated key or a key validators would drop (lib/transport/json-shape.ts).
  */
 export async function readBodyAs<S extends v.GenericSchema>(event: H3Event, schema: S, limit_bytes: number): Promise<v.InferOutput<S>> {
-  const type = event.req.headers.get('content-type');
+  const type = readHeader(event, 'content-type');
   if (type !== null && !/^application\/(.+\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
     throw new HTTPError({ status: 415, message: 'body must be application/json' });
   }
