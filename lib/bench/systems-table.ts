@@ -1,13 +1,18 @@
 /**
  * Issue 13's table, measured in one run: twopc at 1, 3 and 5 nodes and, with `--compare`,
- * etcd and PostgreSQL at 3 members, one system at a time. Each is started fresh, warmed up,
+ * etcd and PostgreSQL at 3 members, one system at a time. Each is started fresh, waited for
+ * until it has answered one real write of its workload with success (twopc: a 200 from
+ * `POST /transactions` on its master; etcd: a put on its leader; PostgreSQL: a commit on all
+ * three through the front), so no measured run is spent on a system still settling, warmed up,
  * loaded with 64 keep-alive connections writing keys no other request writes (throughput),
  * then with one connection (p50 / p99), and twopc at 3 nodes also with the hot-key
- * workload; then it is stopped and its data removed. A system that is not installed, or
- * does not start, is a row with the reason instead of figures.
+ * workload; then it is stopped and its data removed. A system that is not installed, does
+ * not start, or never answers that first write within `system_ready_timeout_ms`, is a row
+ * with the reason instead of figures.
  */
 import type { LoadGenerator } from './generator.ts';
-import type { LoadResult } from './load.ts';
+import { call, sleep, type BenchAnswer } from './http.ts';
+import { newRunPrefix, type LoadResult } from './load.ts';
 import type { Progress } from './progress.ts';
 import { round } from './stats.ts';
 import { etcdSystem } from './systems/etcd.ts';
@@ -23,6 +28,12 @@ export const compare_names: readonly CompareName[] = ['etcd', 'postgres'];
 export const twopc_sizes: readonly number[] = [1, 3, 5];
 /** Warm-up before a system's measured runs (JIT, connections, caches), at the throughput's connections. */
 const system_warm_up_ms = 1_000;
+/** How long a started system may take to answer its first write with success before its row fails, in ms. */
+export const system_ready_timeout_ms = 30_000;
+/** Timeout of one such write, in ms. */
+const system_ready_write_timeout_ms = 5_000;
+/** Pause after a write that did not succeed, before the next (on a new key), in ms. */
+const system_ready_interval_ms = 100;
 
 export interface SystemDurations {
   /** The 64-connection run, in ms. */
@@ -42,7 +53,7 @@ export interface SystemRow {
   readonly label: string;
   readonly members: number;
   readonly version: string | null;
-  /** Why there are no figures (not installed, did not start); null when measured. */
+  /** Why there are no figures (not installed, did not start, never answered a write with success); null when measured. */
   readonly skipped: string | null;
   readonly throughput: LoadResult | null;
   readonly latency: LoadResult | null;
@@ -82,8 +93,32 @@ async function loadSystem(spec: SystemSpec, running: RunningSystem, generator: L
   return { system: spec.system, label: spec.label, members: spec.members, version: spec.version(), skipped: null, throughput, latency, hot_keys: hot };
 }
 
+function describeAnswer(answer: BenchAnswer | undefined): string {
+  if (answer === undefined) return 'none sent';
+  if (answer.status === 0) return 'no answer (refused, reset or timed out)';
+  const body = answer.body === undefined ? '' : ` ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`;
+  return `HTTP ${answer.status}${body}`.slice(0, 500);
+}
+
+/**
+ * Writes one key of the system's workload at a time (a new key each try) until one is
+ * answered with 200; none is begun after `timeout_ms` (each may take up to
+ * `system_ready_write_timeout_ms`). Returns undefined once one succeeded, else why not.
+ */
+export async function waitForFirstWrite(spec: SystemSpec, running: RunningSystem, timeout_ms: number): Promise<string | undefined> {
+  const prefix = `ready-${newRunPrefix()}`;
+  const deadline = performance.now() + timeout_ms;
+  let last: BenchAnswer | undefined;
+  for (let index = 0; performance.now() < deadline; index += 1) {
+    last = await call(running.addr, 'POST', spec.workload.path, JSON.parse(spec.workload.body(prefix, 0, index)), system_ready_write_timeout_ms);
+    if (last.status === 200) return undefined;
+    await sleep(system_ready_interval_ms);
+  }
+  return `did not answer a write with success within ${timeout_ms} ms of starting (last answer: ${describeAnswer(last)})`;
+}
+
 /** One system's row: skipped with the reason, or started, loaded and stopped. */
-export async function measureSystem(spec: SystemSpec, generator: LoadGenerator, durations: SystemDurations, progress: Progress): Promise<SystemRow> {
+export async function measureSystem(spec: SystemSpec, generator: LoadGenerator, durations: SystemDurations, progress: Progress, ready_timeout_ms = system_ready_timeout_ms): Promise<SystemRow> {
   const reason = await spec.unavailable();
   if (reason !== undefined) {
     progress.note(`${spec.label}: skipped, ${reason}`);
@@ -99,6 +134,12 @@ export async function measureSystem(spec: SystemSpec, generator: LoadGenerator, 
     return skippedRow(spec, `did not start: ${message.slice(0, 2_000)}`);
   }
   try {
+    progress.note(`${spec.label}: waiting for its first write to succeed`);
+    const not_ready = await waitForFirstWrite(spec, running, ready_timeout_ms);
+    if (not_ready !== undefined) {
+      progress.note(`${spec.label}: ${not_ready}`);
+      return skippedRow(spec, not_ready);
+    }
     return await loadSystem(spec, running, generator, durations, progress);
   } finally {
     progress.note(`${spec.label}: stopping`);

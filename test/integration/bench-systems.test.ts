@@ -5,24 +5,27 @@
  * counts each put, so keys = puts), then stopped with every process gone and its data
  * removed; three real PostgreSQL servers written through the bench's two-phase-commit front
  * (every committed key on all three, no prepared transaction left behind), then stopped the
- * same way; and a system that is not installed comes back as a row with the reason and no
- * figures. Skipped with the reason where etcd (Debian etcd-server) or PostgreSQL
+ * same way; a system that is not installed comes back as a row with the reason and no
+ * figures; and a started system is loaded only once it answered one real write with success,
+ * its row failing with the reason (and the system stopped) when it never does. Skipped with the reason where etcd (Debian etcd-server) or PostgreSQL
  * (postgresql-15) is not installed; the wrk half where wrk is not. Nothing asserts speed.
  */
 import test, { type ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { call, closeHttp } from '../../lib/bench/http.ts';
 import { chooseGenerator, findWrk } from '../../lib/bench/generator.ts';
 import { newRunPrefix, runLoad } from '../../lib/bench/load.ts';
 import { Progress } from '../../lib/bench/progress.ts';
 import { measureSystem } from '../../lib/bench/systems-table.ts';
+import { twopcSystem } from '../../lib/bench/systems/twopc.ts';
 import { etcdSystem, findEtcd } from '../../lib/bench/systems/etcd.ts';
 import { runWrk } from '../../lib/bench/wrk.ts';
 import { etcd_put, unique_keys } from '../../lib/bench/workloads.ts';
 import { findPostgres, postgresSystem } from '../../lib/bench/systems/postgres.ts';
 import { loadPg } from '../../lib/bench/systems/postgres-front.ts';
-import type { RunningSystem } from '../../lib/bench/systems/system.ts';
+import type { RunningSystem, SystemSpec } from '../../lib/bench/systems/system.ts';
 
 const etcd = findEtcd();
 const withEtcd = etcd === undefined ? test.skip : test;
@@ -176,4 +179,72 @@ test('a system that is not installed is a row with the reason and no figures', a
   const missing = await measureSystem(postgresSystem(null), chooseGenerator('node'), { throughput_ms: 1_000, latency_ms: 1_000 }, progress);
   t.is(missing.skipped, 'PostgreSQL is not installed (Debian package postgresql-15)');
   t.is(missing.throughput, null);
+});
+
+/**
+ * A real HTTP server standing for a system that is still settling: it answers its first
+ * `refusals` writes 503 (every one when `refusals` is Infinity), then 200. It keeps each
+ * written key and its answer, in order.
+ */
+async function settlingServer(refusals: number): Promise<{ readonly spec: SystemSpec; readonly writes: { key: string; status: number }[]; readonly stops: () => number }> {
+  const writes: { key: string; status: number }[] = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    request.once('end', () => {
+      const status = writes.length < refusals ? 503 : 200;
+      writes.push({ key: Object.keys(JSON.parse(text).payload)[0] ?? '', status });
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(status === 200 ? { status: 'COMMITTED' } : { error: 'no master yet' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let stops = 0;
+  const twopc = twopcSystem(1);
+  const spec: SystemSpec = {
+    ...twopc,
+    label: 'settling',
+    hot_keys: false,
+    start: async () => ({
+      addr,
+      members: [addr],
+      data_dir: '',
+      pids: () => [],
+      stop: async () => {
+        stops += 1;
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    }),
+  };
+  return { spec, writes, stops: () => stops };
+}
+
+test('a started system is loaded only after it answered one write with success', async (t) => {
+  const { progress, lines } = quietProgress();
+  const { spec, writes, stops } = await settlingServer(3);
+  const row = await measureSystem(spec, chooseGenerator('node'), { throughput_ms: 200, latency_ms: 200 }, progress, 10_000);
+  t.is(row.skipped, null);
+  t.deepEqual(writes.slice(0, 4).map((write) => write.status), [503, 503, 503, 200], 'written until one write succeeded');
+  t.true(writes.slice(0, 4).every((write) => write.key.startsWith('ready-')), 'those writes came before any load run');
+  t.true(writes.length > 4 && writes.slice(4).every((write) => !write.key.startsWith('ready-')), 'then the load, on other keys');
+  t.true((row.throughput?.committed ?? 0) > 0 && (row.latency?.committed ?? 0) > 0, 'each measured run committed');
+  t.is(stops(), 1, 'stopped once');
+  t.true(lines.some((line) => line.includes('settling: waiting for its first write to succeed')));
+});
+
+test('a started system that never answers a write with success is a failed row with the reason, and is stopped', async (t) => {
+  const { progress, lines } = quietProgress();
+  const { spec, writes, stops } = await settlingServer(Number.POSITIVE_INFINITY);
+  const row = await measureSystem(spec, chooseGenerator('node'), { throughput_ms: 200, latency_ms: 200 }, progress, 1_000);
+  t.is(row.skipped, 'did not answer a write with success within 1000 ms of starting (last answer: HTTP 503 {"error":"no master yet"})');
+  t.is(row.throughput, null);
+  t.is(row.latency, null);
+  t.true(writes.length > 1 && writes.every((write) => write.key.startsWith('ready-')), 'retried, and no load run was started');
+  t.is(new Set(writes.map((write) => write.key)).size, writes.length, 'each try a new key');
+  t.is(stops(), 1, 'stopped');
+  t.true(lines.some((line) => line.includes('settling: did not answer a write with success within 1000 ms')));
 });
