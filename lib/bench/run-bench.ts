@@ -15,6 +15,7 @@ import { ProcessCluster } from '../process-cluster/process-cluster.ts';
 import type { OwnedProcess } from '../process-cluster/owned-process.ts';
 import { spawnBaseline } from './processes.ts';
 import { findFreePorts } from '../util/free-ports.ts';
+import { noteRetry, retryOnPortClash } from '../util/port-clash.ts';
 import { call, closeHttp } from './http.ts';
 import { waitUntil } from '../util/wait-until.ts';
 import type { LoadResult } from './load.ts';
@@ -122,11 +123,17 @@ async function startBaseline(): Promise<Baseline> {
   const data_dir = mkdtempSync(join(tmpdir(), 'twopc-bench-baseline-'));
   const child = spawnBaseline(port, data_dir);
   const addr = `127.0.0.1:${port}`;
-  await waitUntil('the baseline server to serve', async () => {
-    if (!child.running) throw new Error(`the baseline server exited: ${child.printed.trim()}`);
-    return (await call(addr, 'GET', '/health', undefined, 1_000)).status === 200;
-  }, baseline_ready_timeout_ms);
-  return { addr, process: child, data_dir };
+  const baseline = { addr, process: child, data_dir };
+  try {
+    await waitUntil('the baseline server to serve', async () => {
+      if (!child.running) throw new Error(`the baseline server exited: ${child.printed.trim()}`);
+      return (await call(addr, 'GET', '/health', undefined, 1_000)).status === 200;
+    }, baseline_ready_timeout_ms);
+  } catch (error) {
+    await stopBaseline(baseline);
+    throw error;
+  }
+  return baseline;
 }
 
 async function stopBaseline(baseline: Baseline): Promise<void> {
@@ -196,7 +203,7 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
   try {
     const systems = await measureSystems(settings.compare, generator, { throughput_ms: settings.compare_duration_s * 1000, latency_ms: settings.duration_s * 1000 }, progress);
     progress.note(`starting ${settings.nodes} nodes and the baseline`);
-    const cluster = await ProcessCluster.create(settings.nodes, { label: 'bench-cluster' });
+    const { cluster, master } = await ProcessCluster.launch(settings.nodes, { label: 'bench-cluster' }, noteRetry((text) => progress.note(`cluster: ${text}`)));
     let load: Awaited<ReturnType<typeof measureLoad>>;
     let failover: FailoverResult;
     let restart: RestartResult;
@@ -205,11 +212,8 @@ export async function runBench(settings: BenchSettings, progress: Progress): Pro
     let commands: CommandTimes;
     let soak: SoakResult | null = null;
     try {
-      const baseline = await startBaseline();
-      let master: string;
+      const baseline = await retryOnPortClash(startBaseline, noteRetry((text) => progress.note(`baseline: ${text}`)));
       try {
-        cluster.startAll();
-        master = await cluster.waitForAllAlive();
         progress.note('idle RSS of every node');
         node_idle_rss_mb = await readIdleRss(cluster.addrs.map((addr) => cluster.pidOf(addr)));
         load = await measureLoad(settings, generator, cluster, master, baseline, progress);

@@ -3,13 +3,15 @@
  * `twopc bench` share: N `twopc start-node` processes on free loopback ports (or given
  * addresses, e.g. inside network namespaces) with their data under one fresh temp dir. The
  * harness waits for health and an agreed master, SIGKILLs, pauses (SIGSTOP), resumes and
- * restarts nodes; `stop` ends every process and removes the data.
+ * restarts nodes; `stop` ends every process and removes the data. `launch` starts a cluster
+ * again on newly picked ports when a node finds its port taken at start-up (port-clash.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signRequest } from '../security/signature.ts';
 import { findFreePorts } from '../util/free-ports.ts';
+import { retryOnPortClash } from '../util/port-clash.ts';
 import { twopc_bin } from '../util/package-root.ts';
 import { node_heap_args } from '../util/node-heap.ts';
 import { waitUntil } from '../util/wait-until.ts';
@@ -45,6 +47,16 @@ interface ProbeAnswer {
   readonly body: any;
 }
 
+/** Picks `count` consecutive free ports (default `findFreePorts`). */
+export type PortPicker = (count: number) => Promise<readonly number[]>;
+
+type ClusterClass<C extends ProcessCluster> = new (addrs: readonly string[], options: ProcessClusterOptions) => C;
+
+/** `count` loopback addresses on ports `pick_ports` found free. */
+async function pickLoopbackAddrs(count: number, pick_ports: PortPicker): Promise<readonly string[]> {
+  return (await pick_ports(count)).map((port) => `127.0.0.1:${port}`);
+}
+
 /** Every data dir of a cluster still running in this process, for `abandonAllClusters`. */
 const live_data_dirs = new Set<string>();
 
@@ -63,12 +75,29 @@ export class ProcessCluster {
   }
 
   /** `size` nodes on free loopback ports; nothing is started yet (see `startAll`). */
-  static async create<C extends ProcessCluster>(this: new (addrs: readonly string[], options: ProcessClusterOptions) => C, size: number, options: ProcessClusterOptions): Promise<C> {
-    const ports = await findFreePorts(size);
-    return new this(
-      ports.map((port) => `127.0.0.1:${port}`),
-      options,
-    );
+  static async create<C extends ProcessCluster>(this: ClusterClass<C>, size: number, options: ProcessClusterOptions): Promise<C> {
+    return new this(await pickLoopbackAddrs(size, findFreePorts), options);
+  }
+
+  /**
+   * `size` nodes on free loopback ports, started, with the master once it accepts writes and
+   * counts every node alive. A node whose port was taken between the pick and its bind exits
+   * loudly ("address already in use"); then the whole cluster is stopped and started again
+   * on newly picked ports and a new data dir (`on_port_clash` hears of it), at most
+   * `port_clash_attempts_max` starts in all. Any other failure is thrown at once.
+   */
+  static async launch<C extends ProcessCluster>(
+    this: ClusterClass<C>,
+    size: number,
+    options: ProcessClusterOptions,
+    on_port_clash?: (error: unknown, attempt: number) => void,
+    pick_ports: PortPicker = findFreePorts,
+  ): Promise<{ readonly cluster: C; readonly master: string }> {
+    return retryOnPortClash(async () => {
+      const cluster = new this(await pickLoopbackAddrs(size, pick_ports), options);
+      const master = await cluster.startAndWait();
+      return { cluster, master };
+    }, on_port_clash);
   }
 
   /** Spawn every node that is not running; do not wait. */

@@ -21,16 +21,15 @@ export interface ClusterOptions {
 }
 
 export class ProcessCluster extends NodeProcessCluster {
-  /** Start `size` nodes on free ports in a temp dir and wait until all are alive. */
+  /** Start `size` nodes on free ports in a temp dir and wait until all are alive (again on new ports if one was taken meanwhile). */
   static async start(options: ClusterOptions): Promise<ProcessCluster> {
-    const cluster = await ProcessCluster.create(options.size, {
+    const { cluster } = await ProcessCluster.launch(options.size, {
       label: 'test',
       ...(options.failpoints !== undefined && { failpoints: options.failpoints }),
       ...(options.secret !== undefined && { secret: options.secret }),
       ...(options.env !== undefined && { env: options.env }),
       ...(options.prefix !== undefined && { prefix: options.prefix }),
     });
-    await cluster.startAndWait();
     return cluster;
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OwnedProcess } from '../../process-cluster/owned-process.ts';
 import { findFreePorts } from '../../util/free-ports.ts';
+import { noteRetry, retryOnPortClash } from '../../util/port-clash.ts';
 import { waitUntil } from '../../util/wait-until.ts';
 import { call } from '../http.ts';
 import { findExecutable } from '../installed.ts';
@@ -119,7 +120,7 @@ export function etcdSystem(etcd: string | null = findEtcd() ?? null): SystemSpec
     version: () => (etcd === null ? null : etcdVersion(etcd)),
     start: (note) => {
       if (etcd === null) throw new Error('etcd is not installed');
-      return startEtcd(etcd, note);
+      return retryOnPortClash(() => startEtcd(etcd, note), noteRetry(note));
     },
   };
 }

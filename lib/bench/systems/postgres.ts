@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OwnedProcess } from '../../process-cluster/owned-process.ts';
 import { findFreePorts } from '../../util/free-ports.ts';
+import { noteRetry, retryOnPortClash } from '../../util/port-clash.ts';
 import { waitUntil } from '../../util/wait-until.ts';
 import { findExecutable } from '../installed.ts';
 import { unique_keys } from '../workloads.ts';
@@ -177,7 +178,8 @@ export function postgresSystem(install: PostgresInstall | null = findPostgres())
     start: async (note) => {
       const user = runAs();
       if (install === null || pg === undefined || user === 'no postgres user') throw new Error('PostgreSQL is not available here');
-      return startPostgres(install, user, pg, note);
+      const loaded = pg;
+      return retryOnPortClash(() => startPostgres(install, user, loaded, note), noteRetry(note));
     },
   };
 }

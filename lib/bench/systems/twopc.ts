@@ -1,5 +1,6 @@
 /** twopc itself as a row of the systems table: a fresh cluster of N node processes. */
 import { ProcessCluster } from '../../process-cluster/process-cluster.ts';
+import { noteRetry } from '../../util/port-clash.ts';
 import { unique_keys } from '../workloads.ts';
 import type { SystemSpec } from './system.ts';
 
@@ -12,9 +13,8 @@ export function twopcSystem(nodes: number): SystemSpec {
     hot_keys: nodes === 3,
     unavailable: async () => undefined,
     version: () => null,
-    start: async () => {
-      const cluster = await ProcessCluster.create(nodes, { label: `bench-${nodes}-nodes` });
-      const master = await cluster.startAndWait();
+    start: async (note) => {
+      const { cluster, master } = await ProcessCluster.launch(nodes, { label: `bench-${nodes}-nodes` }, noteRetry(note));
       return {
         addr: master,
         members: cluster.addrs,
