@@ -3,12 +3,13 @@
  * etcd and PostgreSQL at 3 members, one system at a time. Each is started fresh, waited for
  * until it has answered one real write of its workload with success (twopc: a 200 from
  * `POST /transactions` on its master; etcd: a put on its leader; PostgreSQL: a commit on all
- * three through the front), so no measured run is spent on a system still settling, warmed up,
+ * three through the front), so no measured run is spent on a system still settling (and so
+ * again before each next run, once the previous run's answers have drained), warmed up,
  * loaded with 64 keep-alive connections writing keys no other request writes (throughput),
  * then with one connection (p50 / p99), and twopc at 3 nodes also with the hot-key
  * workload; then it is stopped and its data removed. A system that is not installed, does
- * not start, or never answers that first write within `system_ready_timeout_ms`, is a row
- * with the reason instead of figures.
+ * not start, or does not answer such a write within `system_ready_timeout_ms`, is a row with
+ * the reason instead of figures.
  */
 import type { LoadGenerator } from './generator.ts';
 import { call, sleep, type BenchAnswer } from './http.ts';
@@ -19,7 +20,7 @@ import { etcdSystem } from './systems/etcd.ts';
 import { postgresSystem } from './systems/postgres.ts';
 import type { RunningSystem, SystemSpec } from './systems/system.ts';
 import { twopcSystem } from './systems/twopc.ts';
-import { hot_key_connections, hot_keys, throughput_connections } from './workloads.ts';
+import { hot_key_connections, hot_keys, throughput_connections, type Workload } from './workloads.ts';
 
 /** Systems `--compare` can add. */
 export type CompareName = 'etcd' | 'postgres';
@@ -28,7 +29,7 @@ export const compare_names: readonly CompareName[] = ['etcd', 'postgres'];
 export const twopc_sizes: readonly number[] = [1, 3, 5];
 /** Warm-up before a system's measured runs (JIT, connections, caches), at the throughput's connections. */
 const system_warm_up_ms = 1_000;
-/** How long a started system may take to answer its first write with success before its row fails, in ms. */
+/** How long a system may take to answer a write with success before a run (its first: after starting) before its row fails, in ms. */
 export const system_ready_timeout_ms = 30_000;
 /** Timeout of one such write, in ms. */
 const system_ready_write_timeout_ms = 5_000;
@@ -76,18 +77,26 @@ export function commitShare(load: LoadResult): number | null {
   return decided > 0 ? round(load.committed / decided, 3) : null;
 }
 
-async function loadSystem(spec: SystemSpec, running: RunningSystem, generator: LoadGenerator, durations: SystemDurations, progress: Progress): Promise<SystemRow> {
+/** A system that did not answer a write with success in time: its row gives `message` as the reason. */
+class SystemNotReady extends Error {}
+
+async function loadSystem(spec: SystemSpec, running: RunningSystem, generator: LoadGenerator, durations: SystemDurations, progress: Progress, ready_timeout_ms: number): Promise<SystemRow> {
   const note = (text: string) => progress.note(`${spec.label}: ${text}`);
-  note('warming up');
-  await generator.run(running.addr, spec.workload, throughput_connections, system_warm_up_ms);
-  note(`${throughput_connections} connections`);
-  const throughput = await generator.run(running.addr, spec.workload, throughput_connections, durations.throughput_ms);
-  note(`1 connection (${throughput.tx_per_s} writes/s at ${throughput_connections})`);
-  const latency = await generator.run(running.addr, spec.workload, 1, durations.latency_ms);
+  // Each run begins on a system that just answered a write: at first one that has settled,
+  // then one whose answers to the previous run, still in flight when it ended, have drained.
+  const run = async (what: string, workload: Workload, connections: number, duration_ms: number): Promise<LoadResult> => {
+    const not_ready = await waitForWrite(spec, running, ready_timeout_ms, `before its ${what}`);
+    if (not_ready !== undefined) throw new SystemNotReady(not_ready);
+    note(what);
+    return generator.run(running.addr, workload, connections, duration_ms);
+  };
+  await run('warm-up', spec.workload, throughput_connections, system_warm_up_ms);
+  const throughput = await run(`run at ${throughput_connections} connections`, spec.workload, throughput_connections, durations.throughput_ms);
+  note(`${throughput.tx_per_s} writes/s at ${throughput_connections}`);
+  const latency = await run('run at 1 connection', spec.workload, 1, durations.latency_ms);
   let hot: HotKeysResult | null = null;
   if (spec.hot_keys) {
-    note(`hot keys, ${hot_key_connections} connections`);
-    const load = await generator.run(running.addr, hot_keys, hot_key_connections, durations.latency_ms);
+    const load = await run(`hot-key run at ${hot_key_connections} connections`, hot_keys, hot_key_connections, durations.latency_ms);
     hot = { load, commit_share: commitShare(load) };
   }
   return { system: spec.system, label: spec.label, members: spec.members, version: spec.version(), skipped: null, throughput, latency, hot_keys: hot };
@@ -103,9 +112,10 @@ function describeAnswer(answer: BenchAnswer | undefined): string {
 /**
  * Writes one key of the system's workload at a time (a new key each try) until one is
  * answered with 200; none is begun after `timeout_ms` (each may take up to
- * `system_ready_write_timeout_ms`). Returns undefined once one succeeded, else why not.
+ * `system_ready_write_timeout_ms`). Returns undefined once one succeeded, else why not
+ * (`when` says at which point of the row).
  */
-export async function waitForFirstWrite(spec: SystemSpec, running: RunningSystem, timeout_ms: number): Promise<string | undefined> {
+export async function waitForWrite(spec: SystemSpec, running: RunningSystem, timeout_ms: number, when: string): Promise<string | undefined> {
   const prefix = `ready-${newRunPrefix()}`;
   const deadline = performance.now() + timeout_ms;
   let last: BenchAnswer | undefined;
@@ -114,7 +124,7 @@ export async function waitForFirstWrite(spec: SystemSpec, running: RunningSystem
     if (last.status === 200) return undefined;
     await sleep(system_ready_interval_ms);
   }
-  return `did not answer a write with success within ${timeout_ms} ms of starting (last answer: ${describeAnswer(last)})`;
+  return `did not answer a write with success within ${timeout_ms} ms ${when} (last answer: ${describeAnswer(last)})`;
 }
 
 /** One system's row: skipped with the reason, or started, loaded and stopped. */
@@ -135,12 +145,11 @@ export async function measureSystem(spec: SystemSpec, generator: LoadGenerator, 
   }
   try {
     progress.note(`${spec.label}: waiting for its first write to succeed`);
-    const not_ready = await waitForFirstWrite(spec, running, ready_timeout_ms);
-    if (not_ready !== undefined) {
-      progress.note(`${spec.label}: ${not_ready}`);
-      return skippedRow(spec, not_ready);
-    }
-    return await loadSystem(spec, running, generator, durations, progress);
+    return await loadSystem(spec, running, generator, durations, progress, ready_timeout_ms);
+  } catch (error) {
+    if (!(error instanceof SystemNotReady)) throw error;
+    progress.note(`${spec.label}: ${error.message}`);
+    return skippedRow(spec, error.message);
   } finally {
     progress.note(`${spec.label}: stopping`);
     await running.stop();
