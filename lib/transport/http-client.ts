@@ -16,6 +16,7 @@ export { PeerUnreachable, type PeerResponse } from '../node/peer-calls.ts';
  */
 export class PeerClient implements PeerCalls {
   private readonly pools = new Map<string, Pool>();
+  private readonly texts = new WeakMap<object, string>();
   private closed = false;
 
   /** With a cluster secret every call is signed (lib/security/signature.ts). */
@@ -27,7 +28,7 @@ export class PeerClient implements PeerCalls {
   async call<T = unknown>(addr: string, method: 'GET' | 'POST', path: string, body: unknown, timeout_ms: number): Promise<PeerResponse<T>> {
     if (this.closed) throw new PeerUnreachable(addr, 'client closed');
     const pool = this.poolFor(addr);
-    const text = body === undefined ? '' : JSON.stringify(body);
+    const text = body === undefined ? '' : this.textOf(body);
     const headers: Record<string, string> = body === undefined ? { [peer_header]: '1' } : { 'content-type': 'application/json', [peer_header]: '1' };
     if (this.secret !== undefined) Object.assign(headers, signRequest(this.secret, { method, path, node: addr, body: text }, this.clock.now_ms()));
     try {
@@ -45,6 +46,21 @@ export class PeerClient implements PeerCalls {
     } catch (error) {
       throw new PeerUnreachable(addr, error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /**
+   * A body object is stringified once, however many peers it goes to: a round's
+   * `/prepare-batch` is one object sent to every participant. (Callers never change a body
+   * they have sent; each round, decision message and query builds its own.)
+   */
+  private textOf(body: unknown): string {
+    if (typeof body !== 'object' || body === null) return JSON.stringify(body);
+    let text = this.texts.get(body);
+    if (text === undefined) {
+      text = JSON.stringify(body);
+      this.texts.set(body, text);
+    }
+    return text;
   }
 
   async close(): Promise<void> {
