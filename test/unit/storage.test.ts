@@ -5,7 +5,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../lib/storage/database.ts';
+import { openDatabase, sqlite_page_cache_max_kib } from '../../lib/storage/database.ts';
 import { ParticipantLog } from '../../lib/storage/participant-log.ts';
 import { KvReads } from '../../lib/storage/kv-reads.ts';
 import type { Payload } from '../../lib/protocol/payload.ts';
@@ -82,4 +82,10 @@ test('an unsynced write (the coordinator applying a commit durable elsewhere) is
   t.is(sqlite.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL again after the unsynced write');
   t.throws(() => log.write({ prepared: [], committed: [{ transaction_id: 'c2', sequence: 1, payload: { k: 'w' }, epoch: 1, now_ms: 3 }], aborted: [] }, 'unsynced'), { any: true });
   t.is(sqlite.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL again after an unsynced write that failed');
+});
+
+test("the node's connection caps SQLite's page cache at sqlite_page_cache_max_kib, not better-sqlite3's 16 MB", async (t) => {
+  const { sqlite } = await openLogWithHandle(t);
+  t.deepEqual(sqlite.pragma('cache_size'), [{ cache_size: -sqlite_page_cache_max_kib }]);
+  t.true(sqlite_page_cache_max_kib < 16_000);
 });
