@@ -16,7 +16,7 @@ import { openSync, readdirSync, readFileSync, readSync, closeSync, writeFileSync
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { assertOneErrorLine, cleanUpCli, makeTempDir, runTwopc, TwopcProcess } from '../helpers/cli-process.ts';
-import { masterRound, request, waitFor } from '../helpers/http.ts';
+import { prepareOldMastersRound, request, waitFor } from '../helpers/http.ts';
 import { findFreePorts, isPortFree } from '../helpers/ports.ts';
 
 test.after.always(cleanUpCli);
@@ -129,12 +129,18 @@ test.serial('cluster: serves 3 nodes, commits, stops on SIGINT, keeps its data a
 interface NodeProcesses {
   readonly addrs: readonly [string, string, string];
   readonly nodes: string;
-  readonly processes: ReadonlyMap<string, TwopcProcess>;
+  /** The node processes by address (a test that restarts a node replaces its entry). */
+  readonly processes: Map<string, TwopcProcess>;
+  readonly data_dir: string;
   /** The id of a transaction `twopc commit` reported COMMITTED (set by the start-master test). */
   committed_id?: string;
 }
 
 let standalone: NodeProcesses | undefined;
+
+function startNode(addr: string, data_dir: string): TwopcProcess {
+  return new TwopcProcess(['start-node', '--addr', addr, '--data-dir', data_dir, '--failpoints'], { TWOPC_LOG_LEVEL: 'warn' });
+}
 
 function requireStandalone(t: ExecutionContext): NodeProcesses {
   if (standalone === undefined) {
@@ -149,10 +155,8 @@ test.serial('start-node ×3 with only --addr, joined by start-master: one master
   const addrs = ports.map((port) => `127.0.0.1:${port}`) as [string, string, string];
   const data_dir = makeTempDir('cli-nodes');
   const processes = new Map<string, TwopcProcess>();
-  for (const addr of addrs) {
-    processes.set(addr, new TwopcProcess(['start-node', '--addr', addr, '--data-dir', data_dir, '--failpoints'], { TWOPC_LOG_LEVEL: 'warn' }));
-  }
-  standalone = { addrs, nodes: addrs.join(','), processes };
+  for (const addr of addrs) processes.set(addr, startNode(addr, data_dir));
+  standalone = { addrs, nodes: addrs.join(','), processes, data_dir };
   for (const [addr, node] of processes) {
     await node.waitForLine(new RegExp(`^twopc node ${addr.replace(/\./g, '\\.')} serving`));
     await waitFor(`${addr} healthy`, () => healthy(addr), 20_000);
@@ -194,20 +198,18 @@ test.serial('start-node ×3 with only --addr, joined by start-master: one master
 });
 
 test.serial('commit exits 1 on a conflict: one human line on stdout; --json prints the ABORTED answer', async (t) => {
-  const { addrs, nodes } = requireStandalone(t);
-  const [master, slave] = addrs;
-  // A transaction nobody will decide holds the lock on `k` at one slave. It names the master
-  // as coordinator (a participant listens to no one else) and a fellow participant nothing
-  // listens on, so the slave's in-doubt resolution keeps waiting (the blocking window)
-  // instead of presuming abort after a few seconds.
-  const [nobody_port] = await findFreePorts(1);
-  const nobody = `127.0.0.1:${nobody_port}`;
+  const { addrs, nodes, processes, data_dir } = requireStandalone(t);
+  const [master, next, holder] = addrs;
+  t.is(await agreedMaster(addrs), master);
+  // A round of the master that reached only `holder` (the test stands in for the master),
+  // then the master dies: `holder` keeps `k` locked in doubt, unable to learn the outcome.
+  // The next master's write of `k` is another coordinator's round: a conflict (contract
+  // semantics 4). A prepare of the master's own current round would share the key instead.
   const held = `made-up-${randomUUID()}`;
-  const prepare = await request(slave, 'POST', '/prepare', { transaction_id: held, payload: { k: 0 }, ...(await masterRound(slave, master)), participants: [slave, nobody] });
-  t.deepEqual(prepare, { status: 200, body: { status: 'READY' } });
-  t.teardown(async () => {
-    await request(slave, 'POST', '/abort', { transaction_id: held, ...(await masterRound(slave, master)) }).catch(() => undefined);
-  });
+  t.deepEqual(await prepareOldMastersRound(holder, master, held, { k: 0 }), { status: 200, body: { status: 'READY' } });
+  await processes.get(master)!.kill();
+  const live = [next, holder];
+  t.is(await agreedMaster(live), next);
 
   const human = await runTwopc(['commit', '--nodes', nodes, '--payload', '{"k":1}']);
   t.is(human.code, 1, `stdout ${human.stdout} stderr ${human.stderr}`);
@@ -221,16 +223,20 @@ test.serial('commit exits 1 on a conflict: one human line on stdout; --json prin
   t.is(answer.status, 'ABORTED');
   t.is(typeof answer.transaction_id, 'string');
   t.regex(String(answer.reason), /conflict/);
-  t.regex(String(answer.votes?.[slave]), /ABORT/, 'the locked slave voted ABORT');
+  t.regex(String(answer.votes?.[holder]), /ABORT/, 'the holder of the lock voted ABORT');
   t.is(json.stderr, '');
+  t.is((await request(holder, 'GET', `/transactions/${held}`)).body.state, 'PREPARED', 'the old round stays in doubt');
 
+  // The old master comes back and never prepared the held round: the holder aborts it, the
+  // lock goes, the lowest address leads again, and the same write now commits.
+  processes.set(master, startNode(master, data_dir));
+  await waitFor('held round aborted', async () => (await request(holder, 'GET', `/transactions/${held}`, undefined, 1_000)).body.state === 'ABORTED', 30_000);
+  t.is(await agreedMaster(addrs, 30_000), master);
   // Atomic: no replica applied k.
   for (const addr of addrs) t.is((await request(addr, 'GET', '/kv/k')).status, 404, addr);
-
-  // Abort the made-up transaction: the lock goes, and the same write now commits.
-  t.deepEqual(await request(slave, 'POST', '/abort', { transaction_id: held, ...(await masterRound(slave, master)) }), { status: 200, body: { status: 'ABORTED' } });
-  const retry = await request(master, 'POST', '/transactions', { payload: { k: 1 } }, 10_000);
-  t.is(retry.status, 200, JSON.stringify(retry.body));
+  const retry = await runTwopc(['commit', '--nodes', nodes, '--json', '--payload', '{"k":1}']);
+  t.is(retry.code, 0, `stdout ${retry.stdout} stderr ${retry.stderr}`);
+  t.like(JSON.parse(retry.stdout), { status: 'COMMITTED' });
 });
 
 test.serial('commit exits 3 when the master decides too late; the write commits on every node anyway', async (t) => {
