@@ -6,7 +6,7 @@
  * read the node's state at scrape time from the `MetricsSource` the node is watched through.
  * `GET /metrics` and the dashboard read them as a `MetricsExposition` (lib/transport/metrics.ts).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prom-client.ts';
 import type { Clock } from '../time/clock.ts';
 import type { NodeMetrics } from '../node/metrics.ts';
 import type { TwopcNode } from '../node/node.ts';

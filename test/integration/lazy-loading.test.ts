@@ -79,7 +79,7 @@ test('the recorder sees heavy modules where a command does load them: cluster lo
   t.deepEqual(modules.filter((module) => node_stack.test(module)), []);
 });
 
-test('a node loads the dashboard page when it is asked for, pino-pretty not at all off a terminal, and only undici\'s Pool', async (t) => {
+test('a node loads the dashboard page when it is asked for, pino-pretty not at all off a terminal, and only undici\'s Pool and prom-client\'s metric classes', async (t) => {
   const log = join(dir, `${randomUUID()}.log`);
   const addr = await nobody();
   const node = new TwopcProcess(['start-node', '--addr', addr, '--data-dir', join(dir, 'node')], recorderEnv(log));
@@ -96,4 +96,7 @@ test('a node loads the dashboard page when it is asked for, pino-pretty not at a
   // The peer client takes undici's Pool alone (lib/transport/undici-pool.ts), not its index.
   t.true(modules.some((module) => /\/node_modules\/undici\/lib\/dispatcher\/pool\.js$/.test(module)), 'undici\'s Pool was not loaded');
   t.deepEqual(modules.filter((module) => /\/node_modules\/undici\/(index\.js|lib\/(web|mock|cache)\/)/.test(module)), []);
+  // and prom-client's four metric classes alone (lib/boot/prom-client.ts), not its index.
+  t.true(modules.some((module) => /\/node_modules\/prom-client\/lib\/histogram\.js$/.test(module)), 'prom-client\'s Histogram was not loaded');
+  t.deepEqual(modules.filter((module) => /\/node_modules\/(prom-client\/index\.js|prom-client\/lib\/metrics\/|@opentelemetry\/)/.test(module)), []);
 });
