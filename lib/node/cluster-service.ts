@@ -115,13 +115,7 @@ export class ClusterService {
   private async probe(addr: string): Promise<void> {
     const { context } = this;
     const before = context.state.peers.get(addr) ?? initialStatus(addr);
-    let after = before;
-    try {
-      const answer = await context.client.call<HealthReport>(addr, 'GET', '/health', undefined, context.limits.heartbeat_timeout_ms);
-      after = isReport(answer.body) ? recordAnswer(before, answer.body, context.clock.now_ms()) : recordMiss(before, context.limits.heartbeat_miss_limit);
-    } catch {
-      after = recordMiss(before, context.limits.heartbeat_miss_limit);
-    }
+    const after = await this.probeStatus(before);
     if (!context.state.members.includes(addr)) return;
     context.state.peers.set(addr, after);
     context.metrics.heartbeat_misses.inc({ peer: addr }, after.misses > before.misses ? 1 : 0);
@@ -500,12 +494,34 @@ export class ClusterService {
     return furthest && sequenceOf(furthest) > this.context.sequences.applied_through ? furthest.addr : undefined;
   }
 
-  /** Add a member; returns false if it was already one. */
+  /** `status` after one `/health` probe of its peer. */
+  private async probeStatus(status: PeerStatus): Promise<PeerStatus> {
+    const { context } = this;
+    try {
+      const answer = await context.client.call<HealthReport>(status.addr, 'GET', '/health', undefined, context.limits.heartbeat_timeout_ms);
+      return isReport(answer.body) ? recordAnswer(status, answer.body, context.clock.now_ms()) : recordMiss(status, context.limits.heartbeat_miss_limit);
+    } catch {
+      return recordMiss(status, context.limits.heartbeat_miss_limit);
+    }
+  }
+
+  /**
+   * Add a member; returns false if it was already one. The newcomer is probed before it
+   * counts: added with no answer yet, it counted dead until the next heartbeat, so a node
+   * told of a lower address elected itself past it (start-master saw the second-lowest
+   * address lead an epoch, the lowest taking over only a heartbeat later). A master that
+   * gains a member steps down and claims a new epoch from the new membership: its term was
+   * won without the newcomer, which may itself have led that epoch as a cluster of one (every
+   * fresh `start-node` does), and would refuse its rounds as "not the master".
+   */
   async join(addr: string): Promise<boolean> {
     const { state } = this.context;
     if (state.members.includes(addr)) return false;
+    const status = await this.probeStatus(initialStatus(addr));
+    if (state.members.includes(addr)) return false;
     state.members = [...state.members, addr].sort();
-    state.peers.set(addr, initialStatus(addr));
+    state.peers.set(addr, status);
+    if (state.role === 'MASTER') this.stepDown(`${addr} joined: a new term over the new membership`);
     await this.context.meta.writeMembers(state.members);
     this.context.log.info('member-joined', { member: addr, members: state.members });
     return true;
