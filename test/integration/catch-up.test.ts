@@ -10,7 +10,8 @@ test('a node down while others commit rejoins with every missed transaction befo
   const cluster = await ProcessCluster.start({ size: 3 });
   t.teardown(() => cluster.stop());
   const [, , late] = cluster.addrs as [string, string, string];
-  t.is((await cluster.submit({ seed: 0 })).status, 200);
+  const first = await cluster.submit({ seed: 0 });
+  t.is(first.status, 200, JSON.stringify(first.body));
   await cluster.kill(late);
   // Until the heartbeats mark it dead it is still a participant, and a commit aborts.
   const master_addr = await cluster.waitForMaster();
@@ -18,7 +19,7 @@ test('a node down while others commit rejoins with every missed transaction befo
   const missed = 40;
   for (let i = 1; i <= missed; i += 1) {
     const answer = await cluster.submit({ [`k${i % 7}`]: i, counter: i });
-    t.is(answer.status, 200);
+    t.is(answer.status, 200, JSON.stringify(answer.body));
     t.false(answer.body.participants.includes(late));
   }
   const master = await cluster.waitForMaster();
@@ -48,7 +49,8 @@ test('a node paused (SIGSTOP) while others commit stops serving when resumed and
   await waitFor('paused node marked dead', async () => (await aliveInMaster()) === false);
   for (let i = 1; i <= 10; i += 1) {
     // Straight to the master: the harness's own master lookup would wait on the paused node.
-    t.is((await request(master, 'POST', '/transactions', { payload: { [`while-paused-${i}`]: i } })).status, 200);
+    const answer = await request(master, 'POST', '/transactions', { payload: { [`while-paused-${i}`]: i } });
+    t.is(answer.status, 200, JSON.stringify(answer.body));
   }
   cluster.resume(paused);
   await waitFor('resumed node counted alive again', async () => (await aliveInMaster()) === true);

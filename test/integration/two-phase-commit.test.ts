@@ -20,7 +20,8 @@ test('a successful two-phase commit lands on every replica', async (t) => {
   }
   // Keys are any 1-256 characters: a slash, a space or non-ASCII read back through /kv/:key.
   const odd = { 'a/b': 1, 'two words': 2, 'ünïcode': 3, '%41': 4 };
-  t.is((await cluster.submit(odd)).status, 200);
+  const first = await cluster.submit(odd);
+  t.is(first.status, 200, JSON.stringify(first.body));
   for (const [key, value] of Object.entries(odd)) {
     t.like((await request(cluster.addrs[1]!, 'GET', `/kv/${encodeURIComponent(key)}`)).body, { key, value, sequence: 2 }, key);
   }
