@@ -35,15 +35,17 @@ export interface PeerStatus {
   readonly misses: number;
   readonly last_report: PeerReport | undefined;
   readonly last_seen_ms: number | undefined;
+  /** When the probe that brought `last_report` was sent (the node's monotonic clock): the report is no older. */
+  readonly asked_ms: number | undefined;
 }
 
 export function initialStatus(addr: string): PeerStatus {
-  return { addr, alive: false, reachable: false, misses: 0, last_report: undefined, last_seen_ms: undefined };
+  return { addr, alive: false, reachable: false, misses: 0, last_report: undefined, last_seen_ms: undefined, asked_ms: undefined };
 }
 
 /** A probe answered. Only a serving peer counts as alive: one catching up does not vote yet. */
-export function recordAnswer(status: PeerStatus, report: PeerReport, now_ms: number): PeerStatus {
-  return { ...status, alive: report.phase === 'serving', reachable: true, misses: 0, last_report: report, last_seen_ms: now_ms };
+export function recordAnswer(status: PeerStatus, report: PeerReport, now_ms: number, asked_ms?: number): PeerStatus {
+  return { ...status, alive: report.phase === 'serving', reachable: true, misses: 0, last_report: report, last_seen_ms: now_ms, asked_ms };
 }
 
 /** A probe failed or timed out; after `miss_limit` consecutive misses the peer is dead. */

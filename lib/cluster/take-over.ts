@@ -28,13 +28,49 @@ export function startOfTerm(known_max_applied: number, own_max_decided: number, 
   return Math.max(known_max_applied, own_max_decided, ...adopted_sequences);
 }
 
+/** What a take-over knows of one peer's COMMIT decisions nobody is known to have settled. */
+export interface DecisionWitness {
+  readonly addr: string;
+  /** Answered its last probe (or has missed fewer than the limit since). */
+  readonly reachable: boolean;
+  /** Its report from a probe sent after this term was won, if any: current, unlike an older one. */
+  readonly fresh_report: PeerReport | undefined;
+  /** The `max_decided` its grant of this term carried, if it granted it. */
+  readonly granted_decided: number | undefined;
+}
+
+/** A peer the new master must hear from before handing out sequences, and why. */
+export interface UnsettledDecision {
+  readonly addr: string;
+  /** The unsettled decision's sequence, if known (undefined: not heard from since the term was won). */
+  readonly max_decided: number | undefined;
+}
+
 /**
- * The reachable peer (a deposed master) holding a COMMIT decision above `max_sequence` that
+ * The peer (a deposed master) that may hold a COMMIT decision above `max_sequence` that
  * nobody is known to have applied, if any: a replica this node cannot reach may have applied
  * it, so handing out that sequence could give it twice. The new master waits for it.
+ *
+ * Only a report asked for after this term was won counts as current: an older one may predate
+ * the decision (once seed 11148: a new master whose heartbeats had stalled on a slow disk
+ * still held the deposed master's report from before it led, `max_decided` 0; the one probe
+ * of the take-over missed, the peer stayed reachable, and the term handed out the sequence of
+ * the deposed master's COMMIT, which the crashed third replica had applied). So a reachable
+ * peer not heard from since is waited for, and so is a granter whose grant carried an
+ * unsettled decision above `max_sequence`, until a current report shows it settled.
  */
-export function findUnsettledDecision(max_sequence: number, reachable: readonly { readonly addr: string; readonly report: PeerReport }[]): { readonly addr: string; readonly report: PeerReport } | undefined {
-  return reachable.find(({ report }) => (report.max_decided ?? 0) > max_sequence);
+export function findUnsettledDecision(max_sequence: number, peers: readonly DecisionWitness[]): UnsettledDecision | undefined {
+  for (const peer of peers) {
+    if (peer.fresh_report !== undefined) {
+      const max_decided = peer.fresh_report.max_decided ?? 0;
+      if (max_decided > max_sequence) return { addr: peer.addr, max_decided };
+    } else if ((peer.granted_decided ?? 0) > max_sequence) {
+      return { addr: peer.addr, max_decided: peer.granted_decided };
+    } else if (peer.reachable) {
+      return { addr: peer.addr, max_decided: undefined };
+    }
+  }
+  return undefined;
 }
 
 /** What this node knows about one of its unconfirmed COMMIT decisions once a take-over's reconciliation is done. */

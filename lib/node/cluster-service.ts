@@ -20,8 +20,8 @@ export const takeover_wait_ticks = 10;
 /** Heartbeats a starting node waits for a majority before start-up returns, still catching up. */
 export const startup_wait_ticks = 25;
 
-/** A claim's answer on the wire: the grant, and the granter's highest applied sequence. */
-export type ClaimReply = ClaimAnswer & { readonly max_applied?: number };
+/** A claim's answer on the wire: the grant, the granter's highest applied sequence, and its highest unsettled COMMIT decision. */
+export type ClaimReply = ClaimAnswer & { readonly max_applied?: number; readonly max_decided?: number };
 
 export interface HealthReport extends PeerReport {
   readonly addr: string;
@@ -36,6 +36,10 @@ export class ClusterService {
   private last_pulse_ms: number | undefined;
   /** The highest sequence the nodes that granted this node's last claim had applied. */
   private granted_applied = 0;
+  /** What each granter of the epoch last won reported as its highest unsettled COMMIT decision. */
+  private granted_decided: ReadonlyMap<string, number> = new Map();
+  /** When (monotonic) the epoch last claimed was won: only probes sent since tell its take-over what peers hold now. */
+  private won_ms = 0;
   /** Claims are answered one at a time: a grant is persisted before the next is weighed. */
   private readonly claims = new KeyedMutex();
 
@@ -260,6 +264,8 @@ export class ClusterService {
     // The granters are a majority: what they have applied is a floor for the sequences this
     // term hands out, even if their heartbeats never reached this node (simulation seed 4586).
     this.granted_applied = Math.max(0, ...answers.map((answer) => (answer?.granted === true ? (answer.max_applied ?? 0) : 0)));
+    this.granted_decided = new Map(others.flatMap((addr, i) => (answers[i]?.granted === true ? [[addr, answers[i]?.max_decided ?? 0] as const] : [])));
+    this.won_ms = context.clock.monotonic_ms();
     return won;
   }
 
@@ -288,7 +294,7 @@ export class ClusterService {
         await adoptEpoch(context, claim.epoch);
         context.log.info('epoch-granted', { epoch: claim.epoch, candidate: claim.candidate });
       }
-      return { ...answer, max_applied: context.sequences.max_applied };
+      return { ...answer, max_applied: context.sequences.max_applied, max_decided: this.maxDecided() };
     });
   }
 
@@ -303,14 +309,19 @@ export class ClusterService {
     const { context } = this;
     const { state } = context;
     for (let tick = 0; ; tick += 1) {
-      const reports = [...state.peers.values()].filter((peer) => peer.reachable && peer.last_report).map((peer) => ({ addr: peer.addr, report: peer.last_report! }));
+      const witnesses = [...state.peers.values()].map((peer) => ({
+        addr: peer.addr,
+        reachable: peer.reachable,
+        fresh_report: peer.asked_ms !== undefined && peer.asked_ms >= this.won_ms ? peer.last_report : undefined,
+        granted_decided: this.granted_decided.get(peer.addr),
+      }));
       const applied = knownMaxApplied(context.sequences.max_applied, 0, [...state.peers.values()].map((peer) => peer.last_report));
       if (applied > state.max_sequence) state.max_sequence = applied;
-      const holder = findUnsettledDecision(state.max_sequence, reports);
+      const holder = findUnsettledDecision(state.max_sequence, witnesses);
       if (!holder) return true;
       if (tick >= takeover_wait_ticks || state.role !== 'MASTER' || state.epoch !== epoch) {
-        context.log.warn('take-over-deferred', { peer: holder.addr, max_decided: holder.report.max_decided, max_sequence: state.max_sequence });
-        if (state.role === 'MASTER') this.stepDown(`${holder.addr} holds an unsettled decision at sequence ${holder.report.max_decided}`);
+        context.log.warn('take-over-deferred', { peer: holder.addr, max_decided: holder.max_decided ?? null, max_sequence: state.max_sequence });
+        if (state.role === 'MASTER') this.stepDown(holder.max_decided === undefined ? `${holder.addr} was not heard from since the take-over began` : `${holder.addr} holds an unsettled decision at sequence ${holder.max_decided}`);
         return false;
       }
       await context.timers.sleep(context.limits.heartbeat_interval_ms);
@@ -497,9 +508,10 @@ export class ClusterService {
   /** `status` after one `/health` probe of its peer. */
   private async probeStatus(status: PeerStatus): Promise<PeerStatus> {
     const { context } = this;
+    const asked_ms = context.clock.monotonic_ms();
     try {
       const answer = await context.client.call<HealthReport>(status.addr, 'GET', '/health', undefined, context.limits.heartbeat_timeout_ms);
-      return isReport(answer.body) ? recordAnswer(status, answer.body, context.clock.now_ms()) : recordMiss(status, context.limits.heartbeat_miss_limit);
+      return isReport(answer.body) ? recordAnswer(status, answer.body, context.clock.now_ms(), asked_ms) : recordMiss(status, context.limits.heartbeat_miss_limit);
     } catch {
       return recordMiss(status, context.limits.heartbeat_miss_limit);
     }

@@ -374,3 +374,32 @@ test('a take-over that loses its term while settling its own unconfirmed COMMIT 
   const states = s.nodes.map((node) => node.durable.records.get(first.id)?.state);
   t.true(states.every((state) => state === 'COMMITTED') || states.every((state) => state === 'ABORTED'), `one outcome everywhere: ${states.join(', ')}`);
 });
+
+// Once seed 11148: the new master's last report of the deposed master was from before that
+// master led (its own heartbeats had stalled), its probes during the take-over went
+// unanswered, and on that report (`max_decided` 0) its term handed out the sequence of the
+// deposed master's COMMIT that the crashed third replica had applied: only reports asked for
+// after the term was won, and the granters' own unsettled decisions, count (findUnsettledDecision).
+test('a new master does not trust a report of the deposed master from before its COMMIT decision', async (t) => {
+  const s = await Scenario.start();
+  s.pause(1, 4_000);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
+  const first = s.submit(['a'], 2);
+  await s.until(() => s.node(3).durable.listCommitted().length === 1, 'node 3 applies the commit; node 2 hears nothing');
+  const sequence = s.node(3).durable.listCommitted()[0]?.sequence;
+  t.is(s.node(2).durable.decisions.get(first.id)?.sequence, sequence, 'node 2 decided it at that sequence');
+  s.crash(3);
+  // Node 1 resumes holding node 2's report from before node 2 led; its next two probes of node 2 go unanswered.
+  s.drop({ from: s.addr(2), to: s.addr(1), label: /^answer \/health/, times: 2 });
+  await s.until(() => s.state(1).epoch > 2 && s.state(1).peers.get(s.addr(3))?.alive === false, 'node 1 claims a term and counts node 3 dead');
+  // Only node 3 can tell whether node 2's decision was applied: no term may hand out its sequence meanwhile.
+  const second = s.submit(['b'], 1);
+  await s.outcome(second.answer);
+  t.not(s.record.acknowledged.get(second.id), sequence);
+  s.restart(3);
+  const third = s.submit(['c'], 1);
+  t.is(await s.outcome(third.answer), 200, 'once node 3 is back, node 2 settles its decision and node 1 takes writes');
+  t.true((s.record.acknowledged.get(third.id) ?? 0) > (sequence ?? 0));
+  t.deepEqual(await s.settle(), []);
+});

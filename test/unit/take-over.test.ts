@@ -5,7 +5,7 @@
  * rounds it cannot resolve yet.
  */
 import test from 'ava';
-import { decideAdopted, findUnsettledDecision, isUnknowableRound, knownMaxApplied, listUnknowableRounds, splitForTakeOver, startOfTerm, type AdoptedFate, type InDoubtRound, type Leadership, type TakeOverSplit, type UnconfirmedAtTakeOver } from '../../lib/cluster/take-over.ts';
+import { decideAdopted, findUnsettledDecision, type DecisionWitness, isUnknowableRound, knownMaxApplied, listUnknowableRounds, splitForTakeOver, startOfTerm, type AdoptedFate, type InDoubtRound, type Leadership, type TakeOverSplit, type UnconfirmedAtTakeOver } from '../../lib/cluster/take-over.ts';
 import type { PeerReport } from '../../lib/cluster/membership.ts';
 
 const report = (fields: Partial<PeerReport>): PeerReport => ({ role: 'SLAVE', epoch: 1, phase: 'serving', last_sequence: 0, max_sequence: 0, master: undefined, ...fields });
@@ -37,11 +37,23 @@ test('a new term starts above everything applied, above this node\'s own undeliv
 
 // Once seeds 191 and 2378: a deposed master's COMMIT, applied only by a replica the new master
 // cannot reach, had its sequence handed out again.
+const witness = (addr: string, fields: Partial<DecisionWitness>): DecisionWitness => ({ addr, reachable: true, fresh_report: report({}), granted_decided: undefined, ...fields });
+
 test('a new master waits for a reachable peer holding an unsettled decision above its sequences, and only for that', (t) => {
-  const holder = { addr: 'b:1', report: report({ max_decided: 3 }) };
-  t.is(findUnsettledDecision(2, [{ addr: 'c:1', report: report({}) }, holder]), holder);
-  t.is(findUnsettledDecision(3, [holder]), undefined, 'a decision at or below the start of the term is no threat');
-  t.is(findUnsettledDecision(2, [{ addr: 'c:1', report: report({ max_decided: 0 }) }]), undefined);
+  t.deepEqual(findUnsettledDecision(2, [witness('c:1', {}), witness('b:1', { fresh_report: report({ max_decided: 3 }) })]), { addr: 'b:1', max_decided: 3 });
+  t.is(findUnsettledDecision(3, [witness('b:1', { fresh_report: report({ max_decided: 3 }) })]), undefined, 'a decision at or below the start of the term is no threat');
+  t.is(findUnsettledDecision(2, [witness('c:1', { fresh_report: report({ max_decided: 0 }) })]), undefined);
+});
+
+// Once seed 11148: the new master's only report of the deposed master predated its decision
+// (heartbeats stalled on a slow disk), the take-over's probe missed, and the stale
+// `max_decided` 0 let the term hand out the sequence a crashed replica had applied.
+test('a new master counts only reports asked for after it won its term, and its granters\' unsettled decisions until they report again', (t) => {
+  t.deepEqual(findUnsettledDecision(4, [witness('b:1', { fresh_report: undefined })]), { addr: 'b:1', max_decided: undefined }, 'reachable, not heard from since: wait');
+  t.is(findUnsettledDecision(4, [witness('b:1', { fresh_report: undefined, reachable: false })]), undefined, 'unreachable and its grant held nothing: no wait');
+  t.deepEqual(findUnsettledDecision(4, [witness('b:1', { fresh_report: undefined, reachable: false, granted_decided: 5 })]), { addr: 'b:1', max_decided: 5 }, 'its grant held decision 5: wait, even unreachable');
+  t.is(findUnsettledDecision(4, [witness('b:1', { fresh_report: report({ max_decided: 0 }), granted_decided: 5 })]), undefined, 'a current report shows it settled since');
+  t.is(findUnsettledDecision(5, [witness('b:1', { fresh_report: undefined, reachable: false, granted_decided: 5 })]), undefined, 'at or below the start of the term');
 });
 
 const commit_at_4: UnconfirmedAtTakeOver['decision'] = { decision: 'COMMIT', sequence: 4 };
