@@ -403,3 +403,26 @@ test('a new master does not trust a report of the deposed master from before its
   t.true((s.record.acknowledged.get(third.id) ?? 0) > (sequence ?? 0));
   t.deepEqual(await s.settle(), []);
 });
+
+// Known bug, once seed 15663 (found on d7e45ff): a master crashed with its COMMIT to the other
+// participants still on the way; restarted, it asked them, heard PREPARED from each and
+// withdrew the decision (reconcileDecision: nobody applied it), and then the COMMIT arrived and
+// was applied, at a sequence the next term gave to another transaction. Asking "applied it?"
+// does not stop a copy in flight: the withdrawal must fence each participant first (an abort
+// it holds refuses the late COMMIT), and a partial fence must never be given back for a
+// take-over to re-drive as COMMIT. `failing` until then: it fails once the bug is fixed.
+test.failing('a restarted coordinator withdraws a COMMIT decision only once no late copy of it can be applied', async (t) => {
+  const s = await Scenario.start();
+  const held = [2, 3].map((n) => s.hold({ from: s.addr(1), to: s.addr(n), label: /^POST \/decide-batch/, times: 1 }));
+  const first = s.submit(['a']);
+  await s.until(() => s.node(1).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 1 decides COMMIT; its COMMIT messages are held');
+  s.crash(1);
+  s.restart(1);
+  await s.until(() => s.node(1).durable.decisions.get(first.id) === undefined || s.node(1).durable.records.get(first.id)?.state === 'ABORTED', 'node 1 withdraws its decision');
+  for (const rule of held) s.release(rule);
+  await s.advance(1_000);
+  const second = s.submit(['b']);
+  await s.outcome(second.answer);
+  for (const n of [2, 3]) t.not(s.node(n).durable.records.get(first.id)?.state, 'COMMITTED', `node ${n} did not apply the withdrawn COMMIT`);
+  t.deepEqual(await s.settle(), []);
+});
