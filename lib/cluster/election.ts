@@ -58,3 +58,29 @@ export function answerClaim(current_epoch: number, granted: EpochGrant | undefin
   if (claim.epoch > floor + epoch_claim_lead_max) return { granted: false, reason: 'epoch too far ahead', epoch: floor };
   return { granted: true, grant: claim };
 }
+
+/** What a node knows of who leads an epoch: its own term, its grant, its peers' reports. */
+export interface LeadershipKnowledge {
+  readonly addr: string;
+  /** The epoch this node leads as master, if it does. */
+  readonly term: number | undefined;
+  readonly granted: EpochGrant | undefined;
+  /** Peers whose last report said they lead an epoch. */
+  readonly reported_masters: readonly { readonly addr: string; readonly epoch: number }[];
+}
+
+/**
+ * The master of `epoch` as this node knows it, if it does: itself while it leads that term,
+ * the candidate it granted the epoch to, or a peer that reported leading it. A candidate
+ * grants its own claim first, so a claim that lost (another candidate's majority got the
+ * epoch without this node) leaves a grant to itself behind: that grant names no master, and
+ * taking it for one would refuse every message of the real master of that epoch, so every
+ * write of that term would abort 'not the master' until a new epoch. Whoever won the epoch
+ * won it from a majority, so a coordinator naming it is accepted as for an epoch whose
+ * master this node does not know yet.
+ */
+export function knownMasterOf(epoch: number, here: LeadershipKnowledge): string | undefined {
+  if (here.term === epoch) return here.addr;
+  if (here.granted?.epoch === epoch && here.granted.candidate !== here.addr) return here.granted.candidate;
+  return here.reported_masters.find((master) => master.epoch === epoch)?.addr;
+}

@@ -10,6 +10,7 @@
  */
 import type { AbortRequest, CommitRequest, CommittedEntry, DecideBatchRequest, PrepareBatchRequest, PrepareRequest, PrepareResponse } from '../protocol/messages.ts';
 import { checkOrigin, stepAbort, stepCommit, stepLearn, stepPrepare, type LeaderView, type OriginRefusal, type ParticipantView } from '../two-phase-commit/participant.ts';
+import { knownMasterOf } from '../cluster/election.ts';
 import { adoptEpoch, type NodeContext } from './context.ts';
 import { FailpointAbort } from './failpoints.ts';
 import { assert } from '../util/assert.ts';
@@ -304,12 +305,13 @@ export class ParticipantService {
     return {
       epoch: state.epoch,
       isMember: (addr) => state.members.includes(addr),
-      masterOf: (epoch) => {
-        if (state.term === epoch) return context.addr;
-        if (state.granted?.epoch === epoch) return state.granted.candidate;
-        for (const peer of state.peers.values()) if (peer.last_report?.role === 'MASTER' && peer.last_report.epoch === epoch) return peer.addr;
-        return undefined;
-      },
+      masterOf: (epoch) =>
+        knownMasterOf(epoch, {
+          addr: context.addr,
+          term: state.term,
+          granted: state.granted,
+          reported_masters: [...state.peers.values()].flatMap((peer) => (peer.last_report?.role === 'MASTER' ? [{ addr: peer.addr, epoch: peer.last_report.epoch }] : [])),
+        }),
     };
   }
 }
