@@ -6,15 +6,23 @@
 import test from 'ava';
 import { Scenario } from '../../lib/simulation/scenario.ts';
 
-test('a master whose round queue is full answers 503 at once and keeps the queued submissions', async (t) => {
-  const s = await Scenario.start({ limits: { rounds_in_flight_max: 1, submissions_queued_max: 1 } });
+/**
+ * A master running one round at a time (`rounds_in_flight_max` 1) under `limits`, its first
+ * round held waiting for node 3's vote and a second submission queued behind it.
+ */
+async function startWithOneQueued(limits: { readonly submissions_queued_max?: number; readonly submissions_queued_max_bytes?: number }) {
+  const s = await Scenario.start({ limits: { rounds_in_flight_max: 1, ...limits } });
   const coordinator = s.node(1).node!.coordinator;
-  // The first round waits for node 3's vote; the second submission must queue behind it.
   const hold = s.hold({ from: s.addr(1), to: s.addr(3), label: /^POST \/prepare-batch/ });
   const first = s.submit(['a']);
   await s.until(() => coordinator.isInFlight(first.id), 'the first round is under way');
   const second = s.submit(['b']);
   await s.until(() => coordinator.isInFlight(second.id), 'the second submission is queued');
+  return { s, coordinator, hold, first, second };
+}
+
+test('a master whose round queue is full answers 503 at once and keeps the queued submissions', async (t) => {
+  const { s, coordinator, hold, first, second } = await startWithOneQueued({ submissions_queued_max: 1 });
 
   const third = await coordinator.submit({ transaction_id: 'over-the-limit', payload: { c: 1 } });
   t.is(third.http_status, 503);
@@ -28,13 +36,7 @@ test('a master whose round queue is full answers 503 at once and keeps the queue
 });
 
 test('a master refuses a submission whose payload would take the queue past its byte limit, and takes smaller ones', async (t) => {
-  const s = await Scenario.start({ limits: { rounds_in_flight_max: 1, submissions_queued_max_bytes: 1_000 } });
-  const coordinator = s.node(1).node!.coordinator;
-  const hold = s.hold({ from: s.addr(1), to: s.addr(3), label: /^POST \/prepare-batch/ });
-  const first = s.submit(['a']);
-  await s.until(() => coordinator.isInFlight(first.id), 'the first round is under way');
-  const second = s.submit(['b']);
-  await s.until(() => coordinator.isInFlight(second.id), 'the second submission is queued');
+  const { s, coordinator, hold, first, second } = await startWithOneQueued({ submissions_queued_max_bytes: 1_000 });
 
   const big = await coordinator.submit({ transaction_id: 'too-big', payload: { c: 'x'.repeat(2_000) } });
   t.is(big.http_status, 503);
