@@ -5,10 +5,12 @@
  * `rounds_in_flight_max` rounds at once; while rounds are busy the queue grows, so the next
  * round carries more (a lone client still gets a round of its own at once). A round
  * prepares all its transactions on every alive node with one `/prepare-batch` each (one
- * fsync per node), decides each transaction on its own with the pure rules in
- * lib/two-phase-commit/round-verdict.ts, persists every decision in one local transaction,
- * then delivers them with one `/decide-batch` per node. A participant that misses a
- * decision gets it again until it acknowledges.
+ * fsync per node) and decides each transaction on its own with the pure rules in
+ * lib/two-phase-commit/round-verdict.ts. Its COMMITs then wait for a run of sequences: the
+ * rounds waiting when the previous run is confirmed share the next run
+ * (lib/two-phase-commit/run-formation.ts) and one decision stage: every decision persisted
+ * in one local transaction, then delivered with one `/decide-batch` per node. A participant
+ * that misses a decision gets it again until it acknowledges.
  */
 import type { AbortRequest, CommitRequest, DecideBatchRequest, PrepareBatchRequest, PrepareResponse, SubmitRequest } from '../protocol/messages.ts';
 import type { Payload } from '../protocol/payload.ts';
@@ -22,6 +24,8 @@ import { batch_max_transactions } from '../protocol/messages.ts';
 import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
 import { chooseLocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
+import { formRun } from '../two-phase-commit/run-formation.ts';
+import type { Timer } from '../time/timers.ts';
 import { hasMajority } from '../cluster/election.ts';
 import { PeerUnreachable } from './peer-calls.ts';
 import { listAlive, reachesMajority, type NodeContext } from './context.ts';
@@ -64,6 +68,30 @@ interface Decided {
 
 type Settled = Judged<Extract<Verdict, { kind: 'committed-earlier' }>>;
 
+/** What one round hands to the decision stage once its votes are in and judged. */
+interface RoundDecisions {
+  /** The round's number (rounds start in this order). */
+  readonly round: number;
+  readonly epoch: number;
+  readonly participants: readonly string[];
+  /** Fresh decisions, in the round's order; COMMITs carry their sequence once the round has a run. */
+  readonly decided: readonly Decided[];
+  readonly settled: readonly Settled[];
+  readonly withdrawn: readonly Judged[];
+}
+
+/** A round waiting at the sequence gate (lib/two-phase-commit/run-formation.ts). */
+interface GateEntry {
+  readonly round: number;
+  readonly epoch: number;
+  readonly commits: number;
+  readonly decisions: RoundDecisions;
+  /** Its wait is bounded: past `prepare_timeout_ms` it leaves the gate and its COMMITs abort. */
+  readonly timer: Timer;
+  /** Settles the round once the stage that carried its decisions is over. */
+  readonly done: { readonly resolve: () => void; readonly reject: (error: unknown) => void };
+}
+
 export class CoordinatorService {
   /** Transactions submitted and not answered yet, by id: a node's view reports them as INIT. */
   private readonly in_flight = new Map<string, { readonly payload: Payload; readonly answer: Promise<SubmitAnswer> }>();
@@ -80,6 +108,12 @@ export class CoordinatorService {
   private rounds_scheduled = false;
   /** COMMIT decisions on disk whose first delivery is still under way, with their sequences. */
   private readonly first_delivery = new Map<string, number>();
+  /** Rounds started so far: the next round's number. */
+  private rounds_started = 0;
+  /** Rounds whose votes are in and whose COMMITs wait for the sequence gate to open. */
+  private gate_waiting: GateEntry[] = [];
+  /** A wait for the gate is under way: rounds arriving now join the run it reserves. */
+  private gate_wait_pending = false;
 
   constructor(
     private readonly context: NodeContext,
@@ -89,7 +123,7 @@ export class CoordinatorService {
     /** Asks the other members about an aborted id, and makes some remember its abort (RecoveryService). */
     private readonly cluster: AbortQuestions,
   ) {
-    this.sequencer = new Sequencer(context.state, context.timers);
+    this.sequencer = new Sequencer(context.state);
   }
 
   /**
@@ -269,7 +303,8 @@ export class CoordinatorService {
     while (this.queue.length > 0 && this.rounds_running < limits.rounds_in_flight_max) {
       const round = this.takeRound();
       this.rounds_running += 1;
-      void this.runRound(round)
+      this.rounds_started += 1;
+      void this.runRound(round, this.rounds_started)
         .catch((error: unknown) => {
           this.context.log.warn('round-failed', { transactions: round.length, error: String(error) });
           for (const submission of round) submission.answer({ http_status: 503, body: { error: 'the round failed; retry to learn the outcome', master: this.context.addr, in_doubt: true } });
@@ -297,7 +332,7 @@ export class CoordinatorService {
     return round;
   }
 
-  private async runRound(round: readonly Submission[]): Promise<void> {
+  private async runRound(round: readonly Submission[], round_number: number): Promise<void> {
     const { context } = this;
     const epoch = context.state.epoch;
     const started_s = context.metrics.now_s();
@@ -336,27 +371,96 @@ export class CoordinatorService {
         submission.answer(refuseReusedId(submission.id));
       }
     }
-    const fresh = judged.flatMap(({ submission, ballots, verdict }) => (verdict.kind === 'decide' ? [{ submission, ballots, outcome: verdict.outcome }] : []));
-    const settled = judged.filter((entry): entry is Settled => entry.verdict.kind === 'committed-earlier');
-    const withdrawn = judged.filter(({ verdict }) => verdict.kind === 'reused-id');
-    const committing = fresh.filter((entry) => entry.outcome.decision === 'COMMIT');
-    const reservation = committing.length > 0 ? await this.reserveSequences(committing.length, epoch) : undefined;
-    let next_sequence = reservation?.first ?? 0;
-    const decided = fresh.map((entry): Decided => {
-      if (entry.outcome.decision !== 'COMMIT') return entry;
-      if (!reservation) return { ...entry, outcome: { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' } };
-      return { ...entry, sequence: next_sequence++ };
+    const fresh = judged.flatMap(({ submission, ballots, verdict }): Decided[] => (verdict.kind === 'decide' ? [{ submission, ballots, outcome: verdict.outcome }] : []));
+    const decisions: RoundDecisions = {
+      round: round_number,
+      epoch,
+      participants,
+      decided: fresh,
+      settled: judged.filter((entry): entry is Settled => entry.verdict.kind === 'committed-earlier'),
+      withdrawn: judged.filter(({ verdict }) => verdict.kind === 'reused-id'),
+    };
+    const commits = fresh.filter((entry) => entry.outcome.decision === 'COMMIT').length;
+    await (commits === 0 ? this.decide([decisions], undefined) : this.waitForRun(decisions, commits));
+  }
+
+  /**
+   * Wait at the sequence gate with every other round whose votes are in; when it opens, all
+   * of them share one run and one decision stage (`openGate`). A round that waits longer
+   * than a prepare may leaves the gate: its COMMITs abort, nothing was reserved for them.
+   * Settles once the stage that carried the round's decisions is over.
+   */
+  private waitForRun(decisions: RoundDecisions, commits: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.context.timers.after(this.context.limits.prepare_timeout_ms, () => {
+        this.gate_waiting = this.gate_waiting.filter((entry) => entry.round !== decisions.round);
+        this.decide([withoutSequences(decisions)], undefined).then(resolve, reject);
+      });
+      this.gate_waiting.push({ round: decisions.round, epoch: decisions.epoch, commits, decisions, timer, done: { resolve, reject } });
+      if (!this.gate_wait_pending) void this.openGate();
     });
+  }
+
+  /**
+   * Wait for the previous run to be confirmed (lib/node/sequencer.ts); then every round
+   * waiting shares the next run, in the order `formRun` gives
+   * (lib/two-phase-commit/run-formation.ts): one reservation, one decisions write, one
+   * `/decide-batch` per peer, one confirmation. Rounds of an epoch this node no longer leads
+   * get no sequence and decide on their own. Rounds that arrive meanwhile wait for the next.
+   */
+  private async openGate(): Promise<void> {
+    this.gate_wait_pending = true;
+    let joining: { readonly entry: GateEntry; readonly offset: number }[] = [];
+    let refused: GateEntry[] = [];
+    const reservation = await this.sequencer.reserveWhenOpen(() => {
+      const { state } = this.context;
+      const waiting = this.gate_waiting;
+      this.gate_waiting = [];
+      const plan = formRun(waiting, state.role === 'MASTER' ? state.epoch : undefined);
+      const byRound = new Map(waiting.map((entry) => [entry.round, entry]));
+      for (const entry of waiting) entry.timer.cancel();
+      joining = plan.parts.map((part) => ({ entry: byRound.get(part.round)!, offset: part.offset }));
+      refused = plan.refused.map((round) => byRound.get(round)!);
+      return plan.count;
+    });
+    this.gate_wait_pending = false;
+    if (this.gate_waiting.length > 0) void this.openGate();
+    for (const { decisions, done } of refused) this.decide([withoutSequences(decisions)], undefined).then(done.resolve, done.reject);
+    if (joining.length === 0) return;
+    assert(reservation !== undefined, 'rounds joining a run have a reservation');
+    const parts = joining.map(({ entry, offset }) => numberCommits(entry.decisions, reservation.first + offset));
+    this.context.log.info('run-reserved', { first: reservation.first, count: reservation.count, rounds: parts.map(({ round }) => round) });
+    this.decide(parts, reservation).then(
+      () => joining.forEach(({ entry }) => entry.done.resolve()),
+      (error: unknown) => joining.forEach(({ entry }) => entry.done.reject(error)),
+    );
+  }
+
+  /**
+   * The decision stage of one or more rounds of one epoch (several: the rounds sharing the
+   * run `reservation`): every decision is written in one local transaction (one fsync)
+   * before any leaves, then delivered with one `/decide-batch` per participant, then the
+   * clients are answered.
+   */
+  private async decide(parts: readonly RoundDecisions[], reservation: Reservation | undefined): Promise<void> {
+    const { context } = this;
+    const epoch = parts[0]!.epoch;
+    assert(
+      parts.every((part) => part.epoch === epoch),
+      'rounds deciding together share one epoch',
+    );
     const created_at = context.clock.now_ms();
-    const records = decided.map(
-      (verdict): DecisionRecord => ({
-        id: verdict.submission.id,
-        decision: verdict.outcome.decision,
-        epoch,
-        participants,
-        created_at,
-        ...(verdict.sequence !== undefined && { sequence: verdict.sequence }),
-      }),
+    const records = parts.flatMap(({ decided, participants }) =>
+      decided.map(
+        (verdict): DecisionRecord => ({
+          id: verdict.submission.id,
+          decision: verdict.outcome.decision,
+          epoch,
+          participants,
+          created_at,
+          ...(verdict.sequence !== undefined && { sequence: verdict.sequence }),
+        }),
+      ),
     );
     try {
       context.decision_log.recordMany(records);
@@ -369,17 +473,15 @@ export class CoordinatorService {
     const committed = records.flatMap((record) => (record.sequence === undefined ? [] : [{ id: record.id, sequence: record.sequence }]));
     for (const record of committed) this.first_delivery.set(record.id, record.sequence);
     for (const record of records) context.log.info('decided', { transaction_id: record.id, decision: record.decision, sequence: record.sequence, epoch });
-    // Decisions are on disk: from here the round must reach `deliver`, so `abort` is ignored.
+    // Decisions are on disk: from here the rounds must reach `deliver`, so `abort` is ignored.
     await context.failpoints.hit('after-decision-persist').catch(() => undefined);
     await context.failpoints.hit('before-decision-send').catch(() => undefined);
-    const remote_participants = participants.filter((addr) => addr !== context.addr).length;
-    const acks_needed = countAcksNeeded(remote_participants, context.state.members.length);
-    const run = reservation ? new RunConfirmation(reservation, reservation.count, acks_needed) : undefined;
+    const run = reservation ? new RunConfirmation(reservation, reservation.count) : undefined;
     // Planted bug `confirm-run-on-own-decision`: the decision on this node's disk confirms the run.
     if (context.bugs['confirm-run-on-own-decision']) run?.release();
     const decision_started_s = context.metrics.now_s();
     try {
-      await this.deliver(epoch, participants, decided, settled, withdrawn, run);
+      await this.deliver(epoch, parts, run);
     } catch (error) {
       // Not remembered for re-delivery: reconciliation finishes them, as after a restart.
       for (const record of committed) if (!this.undelivered.has(record.id)) this.handOff(record.id, record.sequence);
@@ -388,7 +490,8 @@ export class CoordinatorService {
     } finally {
       for (const record of committed) this.first_delivery.delete(record.id);
     }
-    context.metrics.commit_seconds.observe(context.metrics.now_s() - decision_started_s);
+    const elapsed_s = context.metrics.now_s() - decision_started_s;
+    for (const _part of parts) context.metrics.commit_seconds.observe(elapsed_s);
   }
 
   /** Every participant's votes on the round, in the round's order; a silent one votes nothing. */
@@ -431,19 +534,6 @@ export class CoordinatorService {
   }
 
   /**
-   * The next `count` sequences, once the previous run is confirmed (lib/node/sequencer.ts),
-   * or undefined if that takes longer than a prepare may or this node stopped leading `epoch`.
-   */
-  private async reserveSequences(count: number, epoch: number): Promise<Reservation | undefined> {
-    const reservation = await this.sequencer.reserve(count, this.context.limits.prepare_timeout_ms);
-    if (reservation && !(this.context.state.role === 'MASTER' && this.context.state.epoch === epoch)) {
-      reservation.cancel();
-      return undefined;
-    }
-    return reservation;
-  }
-
-  /**
    * Deliver a round's decisions: one `/decide-batch` to every other participant, then this
    * node's own share, where a commit is applied only once another participant has applied
    * it (never known to this node alone; see `mayApplyLocally`). Until then its client hears
@@ -454,14 +544,7 @@ export class CoordinatorService {
    * `withdrawn` are ids a participant holds with other writes (their clients were refused):
    * the READY voters, which prepared this round's writes for them, abort those.
    */
-  private async deliver(
-    epoch: number,
-    participants: readonly string[],
-    decided: readonly Decided[],
-    settled: readonly Settled[],
-    withdrawn: readonly Judged[],
-    run: RunConfirmation | undefined,
-  ): Promise<void> {
+  private async deliver(epoch: number, parts: readonly RoundDecisions[], run: RunConfirmation | undefined): Promise<void> {
     const { context } = this;
     const here = context.addr;
     const pendings = new Map<string, PendingDelivery>();
@@ -479,30 +562,35 @@ export class CoordinatorService {
       pendings.set(id, { kind: 'abort', message, addrs: new Set(remote), remote_recipients: 0, remote_acks: 0, local_pending: recipients.includes(here) });
       for (const addr of remote) address(addr).aborts.push(id);
     };
-    for (const { submission, ballots, outcome, sequence } of decided) {
-      const id = submission.id;
-      const recipients = listRecipients({ kind: 'decide', outcome }, participants, ballots);
-      if (outcome.decision !== 'COMMIT') {
-        abortAt(id, recipients);
-        continue;
+    // The commits of a round (its participants) need this many other replicas each.
+    const members = context.state.members.length;
+    for (const { participants, decided, settled, withdrawn } of parts) {
+      const share = run?.share(countAcksNeeded(participants.filter((addr) => addr !== here).length, members));
+      for (const { submission, ballots, outcome, sequence } of decided) {
+        const id = submission.id;
+        const recipients = listRecipients({ kind: 'decide', outcome }, participants, ballots);
+        if (outcome.decision !== 'COMMIT') {
+          abortAt(id, recipients);
+          continue;
+        }
+        assert(sequence !== undefined, `commit of ${id} has a sequence`);
+        const remote = recipients.filter((addr) => addr !== here);
+        const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: here };
+        pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: recipients.includes(here), ...(share && { run: share }) });
+        for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence });
       }
-      assert(sequence !== undefined, `commit of ${id} has a sequence`);
-      const remote = recipients.filter((addr) => addr !== here);
-      const message: CommitRequest = { transaction_id: id, sequence, epoch, coordinator: here };
-      pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 0, local_pending: recipients.includes(here), ...(run && { run }) });
-      for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence });
+      for (const { submission, ballots, verdict } of settled) {
+        const id = submission.id;
+        const ready = listRecipients(verdict, participants, ballots);
+        const remote = ready.filter((addr) => addr !== here);
+        const message: CommitRequest = { transaction_id: id, sequence: verdict.sequence, epoch, coordinator: here };
+        // Applied elsewhere already, so this node may apply it at once.
+        pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 1, local_pending: ready.includes(here) });
+        for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.sequence });
+        context.log.info('committed-earlier', { transaction_id: id, sequence: verdict.sequence, epoch });
+      }
+      for (const { submission, ballots, verdict } of withdrawn) abortAt(submission.id, listRecipients(verdict, participants, ballots));
     }
-    for (const { submission, ballots, verdict } of settled) {
-      const id = submission.id;
-      const ready = listRecipients(verdict, participants, ballots);
-      const remote = ready.filter((addr) => addr !== here);
-      const message: CommitRequest = { transaction_id: id, sequence: verdict.sequence, epoch, coordinator: here };
-      // Applied elsewhere already, so this node may apply it at once.
-      pendings.set(id, { kind: 'commit', message, addrs: new Set(remote), remote_recipients: remote.length, remote_acks: 1, local_pending: ready.includes(here) });
-      for (const addr of remote) address(addr).commits.push({ transaction_id: id, sequence: verdict.sequence });
-      context.log.info('committed-earlier', { transaction_id: id, sequence: verdict.sequence, epoch });
-    }
-    for (const { submission, ballots, verdict } of withdrawn) abortAt(submission.id, listRecipients(verdict, participants, ballots));
     // Aborts a participant refused because it committed the id (a later round of a retry did):
     // never the client's answer (a retry asks the cluster and learns the commit).
     const superseded = new Set<string>();
@@ -515,19 +603,22 @@ export class CoordinatorService {
     try {
       await this.applyHere(epoch, [...pendings.values()]);
     } finally {
-      // A cluster of one: applied here (or failed to be), nobody else to tell.
-      if (run && run.acks_needed === 0) run.release();
+      // A commit no other replica was to hear (a cluster of one): applied here (or failed to
+      // be), nobody else to tell, so it counts for the run at once.
+      for (const pending of pendings.values()) if (pending.run?.acks_needed === 0) pending.run.acknowledgeOne();
     }
     const remembering = new Map([...pendings].map(([id, pending]) => [id, superseded.has(id) ? 0 : countRemembering(pending, abort_recipients.get(id) ?? 0)]));
     for (const pending of pendings.values()) this.remember(pending);
-    for (const { submission, ballots, outcome, sequence } of decided) {
-      submission.answer(
-        outcome.decision === 'ABORT'
-          ? this.answerAborted(submission.id, outcome.reason, ballots, remembering.get(submission.id) ?? 0)
-          : this.answerCommitted(submission.id, sequence, pendings.get(submission.id), participants),
-      );
+    for (const { participants, decided, settled } of parts) {
+      for (const { submission, ballots, outcome, sequence } of decided) {
+        submission.answer(
+          outcome.decision === 'ABORT'
+            ? this.answerAborted(submission.id, outcome.reason, ballots, remembering.get(submission.id) ?? 0)
+            : this.answerCommitted(submission.id, sequence, pendings.get(submission.id), participants),
+        );
+      }
+      for (const { submission, verdict } of settled) submission.answer(this.answerCommitted(submission.id, verdict.sequence, pendings.get(submission.id), participants));
     }
-    for (const { submission, verdict } of settled) submission.answer(this.answerCommitted(submission.id, verdict.sequence, pendings.get(submission.id), participants));
   }
 
   /**
@@ -652,7 +743,7 @@ export class CoordinatorService {
     const remotes = decisions.map((decision) => decision.participants.filter((addr) => addr !== context.addr && context.state.members.includes(addr)));
     // One run (the earlier term's last round): as many acknowledgements as its smallest share allows.
     const acks_needed = Math.min(...remotes.map((remote) => countAcksNeeded(remote.length, context.state.members.length)));
-    const run = new RunConfirmation(this.sequencer.hold(first, decisions.length), decisions.length, acks_needed);
+    const run = new RunConfirmation(this.sequencer.hold(first, decisions.length), decisions.length).share(acks_needed);
     decisions.forEach((decision, index) => {
       assert(decision.sequence !== undefined, `re-driven decision ${decision.id} has a sequence`);
       const remote = remotes[index] ?? [];
@@ -749,4 +840,16 @@ function normalizeVote(vote: PrepareResponse): PrepareResponse {
 /** Roughly the bytes a payload takes on the wire, for the batch limit. */
 function estimateSize(payload: Payload): number {
   return JSON.stringify(payload).length;
+}
+
+/** A round's decisions with its COMMITs numbered from `first`, in the round's order. */
+function numberCommits(decisions: RoundDecisions, first: number): RoundDecisions {
+  let next = first;
+  return { ...decisions, decided: decisions.decided.map((entry) => (entry.outcome.decision === 'COMMIT' ? { ...entry, sequence: next++ } : entry)) };
+}
+
+/** A round's decisions when it got no sequence (its wait timed out, or this node no longer leads its epoch): every COMMIT becomes ABORT. */
+function withoutSequences(decisions: RoundDecisions): RoundDecisions {
+  const outcome: Outcome = { decision: 'ABORT', reason: 'lost mastership while waiting for a sequence' };
+  return { ...decisions, decided: decisions.decided.map((entry) => (entry.outcome.decision === 'COMMIT' ? { ...entry, outcome } : entry)) };
 }

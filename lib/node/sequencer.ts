@@ -1,16 +1,16 @@
 /**
- * Where a master hands out sequence numbers. A round's commits reserve a run of consecutive
- * sequences, and only once the previous run is confirmed, that is applied on another replica
- * (or given up). So at any moment a master holds at most one unconfirmed run, and it is its
+ * Where a master hands out sequence numbers. Commits reserve a run of consecutive sequences
+ * (the commits of every round waiting as the gate opens), and only once the previous run is
+ * confirmed, that is applied on enough other replicas (or given up). So at any moment a master holds at most one unconfirmed run, and it is its
  * highest: if the master dies with it, the next master (which learns the highest applied
  * sequence from the replicas) reuses exactly those numbers, and the sequence never has a gap.
  */
 import type { NodeState } from './context.ts';
-import type { Timer, Timers } from '../time/timers.ts';
+import type { RunOfSequences } from '../two-phase-commit/pending-delivery.ts';
 import { assert } from '../util/assert.ts';
 
 export interface Reservation {
-  /** The first of `count` consecutive sequences reserved together (one round's commits). */
+  /** The first of `count` consecutive sequences reserved together (the commits of the rounds that share a run). */
   readonly first: number;
   readonly count: number;
   /** Another replica applied them all (or they were handed off): the next reservation may go. */
@@ -23,10 +23,7 @@ export class Sequencer {
   /** Settles when the newest reservation is confirmed or cancelled. */
   private gate: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly state: NodeState,
-    private readonly timers: Timers,
-  ) {}
+  constructor(private readonly state: NodeState) {}
 
   /**
    * Hold sequences `first`..`first + count - 1` that a new term took over from an earlier one
@@ -48,24 +45,21 @@ export class Sequencer {
   }
 
   /**
-   * Wait for the previous reservation to settle, at most `wait_ms`, then reserve the next
-   * `count` sequences. Undefined if the wait timed out (the caller decides ABORT: nothing is
-   * reserved).
+   * Wait for the previous reservation to settle, then reserve the next `size()` sequences:
+   * `size` is asked as the gate opens (how many commits wait for it then), so every round
+   * waiting shares the run (lib/two-phase-commit/run-formation.ts). Undefined when it says 0:
+   * nothing is reserved and the turn passes on. The wait itself has no limit; each round
+   * waiting bounds its own (CoordinatorService).
    */
-  async reserve(count: number, wait_ms: number): Promise<Reservation | undefined> {
-    assert(Number.isSafeInteger(count) && count > 0, 'a reservation holds at least one sequence');
+  async reserveWhenOpen(size: () => number): Promise<Reservation | undefined> {
     const previous = this.gate;
     let release!: () => void;
     this.gate = new Promise<void>((resolve) => (release = resolve));
-    let timer: Timer | undefined;
-    const settled = await Promise.race([
-      previous.then(() => true),
-      new Promise<boolean>((resolve) => (timer = this.timers.after(wait_ms, () => resolve(false)))),
-    ]);
-    timer?.cancel();
-    if (!settled) {
-      // Pass the turn on when the previous one settles, having used nothing.
-      void previous.then(release);
+    await previous;
+    const count = size();
+    assert(Number.isSafeInteger(count) && count >= 0, 'a reservation holds a whole number of sequences');
+    if (count === 0) {
+      release();
       return undefined;
     }
     const first = this.state.max_sequence + 1;
@@ -96,7 +90,8 @@ export class Sequencer {
  * A run of sequences is confirmed once every commit in it has been applied by enough other
  * replicas that, with this master's own decision, a majority of the membership holds it
  * (`countAcksNeeded`): a new master, which takes over with a majority, then always learns of
- * it. The sequencer then lets the next run be reserved.
+ * it. The sequencer then lets the next run be reserved. The rounds sharing a run may have
+ * had different participants, so each round's commits see the run through their own `share`.
  */
 export class RunConfirmation {
   private remaining: number;
@@ -104,13 +99,16 @@ export class RunConfirmation {
   constructor(
     private readonly reservation: { confirm(): void },
     count: number,
-    /** Remote acknowledgements each commit needs. */
-    readonly acks_needed: number,
   ) {
     this.remaining = count;
   }
 
-  /** One commit of the run reached its `acks_needed`-th other replica. */
+  /** The run as the commits of one round see it: each needs `acks_needed` remote acknowledgements. */
+  share(acks_needed: number): RunOfSequences {
+    return { acks_needed, acknowledgeOne: () => this.acknowledgeOne(), release: () => this.release() };
+  }
+
+  /** One commit of the run reached its quorum of other replicas. */
   acknowledgeOne(): void {
     this.remaining -= 1;
     if (this.remaining <= 0) this.reservation.confirm();
