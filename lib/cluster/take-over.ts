@@ -90,25 +90,28 @@ export type TakeOverSplit =
   | { readonly kind: 'settled'; readonly reason: string }
   /** Above everything known applied and free here: the new term finishes it at its sequence (nobody else can have used it). */
   | { readonly kind: 'adopt'; readonly sequence: number }
-  /** Its sequence went to another transaction here: nobody reachable applied it; withdraw it. */
-  | { readonly kind: 'withdraw'; readonly sequence: number }
-  /** Its sequence is known applied only from the last report of a peer that does not answer now (maybe this very decision): keep it unconfirmed. */
-  | { readonly kind: 'wait'; readonly sequence: number };
+  /** Left to reconciliation (`reconcileDecision`), which withdraws it once no late copy of its COMMIT can be applied. */
+  | { readonly kind: 'wait'; readonly sequence: number; readonly reason: string };
 
 /**
- * The four-way split of a take-over's unconfirmed decisions, after `reconcile` settled what
- * the cluster could tell. A decision whose sequence only an unreachable peer's stale report
+ * The split of a take-over's unconfirmed decisions, after `reconcile` settled what the
+ * cluster could tell. A decision whose sequence only an unreachable peer's stale report
  * shows applied is not withdrawn: that peer may be a participant that applied this very
  * decision (its acknowledgement lost), and withdrawing would give the sequence twice.
+ * Nor is one whose sequence another transaction took here, although it can never commit at
+ * it: `reconcile` just left it waiting, so some participant did not answer or may still
+ * take a copy of its COMMIT sent earlier, and a withdrawal now could be followed by that
+ * copy's commit (the rule of seed 15663, termination.ts). A take-over never withdraws;
+ * reconciliation does, once every participant refuses the epochs the COMMIT went out under.
  */
 export function splitForTakeOver(known: UnconfirmedAtTakeOver, known_max_applied: number): TakeOverSplit {
   if (!known.still_unconfirmed) return { kind: 'settled', reason: 'a reconcile pass settled it meanwhile' };
   const { decision } = known;
   if (decision?.decision !== 'COMMIT' || decision.sequence === undefined) return { kind: 'settled', reason: 'no COMMIT decision any more' };
   if (known.applied_here) return { kind: 'settled', reason: 'applied here' };
-  if (known.sequence_taken_here) return { kind: 'withdraw', sequence: decision.sequence };
+  if (known.sequence_taken_here) return { kind: 'wait', sequence: decision.sequence, reason: `sequence ${decision.sequence} is taken here; reconciliation withdraws it once no copy of its COMMIT can be applied` };
   if (decision.sequence > known_max_applied) return { kind: 'adopt', sequence: decision.sequence };
-  return { kind: 'wait', sequence: decision.sequence };
+  return { kind: 'wait', sequence: decision.sequence, reason: `sequence ${decision.sequence} is known applied only by an unreachable peer` };
 }
 
 /** Who this node is now, as a take-over sees it once an await is over. */
@@ -138,10 +141,12 @@ export type AdoptedFate =
  *
  * Safety: nothing was sent under the adoption yet, and each decision was unconfirmed (no
  * replica known to have applied it) when adopted; given back, it is masked again and
- * reconciliation withdraws it only once every participant answered and none applied it, and
- * commits it (same id, same sequence) if one did. So a decision a replica may have applied is
- * never withdrawn, and no transaction gets two outcomes. Once re-sent, a step-down before any
- * replica applied it hands it back the same way (`isKnownOnlyHere`, pending-delivery.ts).
+ * reconciliation withdraws it only once every participant answered, none applied it and none
+ * can still take a copy sent earlier (each refuses the epochs it went out under, `term`
+ * included), and commits it (same id, same sequence) if one did. So a decision a replica
+ * applied or may still apply is never withdrawn, and no transaction gets two outcomes. Once
+ * re-sent, a step-down before any replica applied it hands it back the same way
+ * (`isKnownOnlyHere`, pending-delivery.ts), with the epoch it was re-sent under.
  */
 export function decideAdopted(term: number, now: Leadership): AdoptedFate {
   if (now.role === 'MASTER' && now.term === term && now.epoch === term) return { kind: 'redrive', epoch: term };

@@ -190,10 +190,13 @@ export class ClusterService {
       const epoch = claimEpoch([state.epoch, state.granted?.epoch ?? 0, ...reports.map((r) => r.epoch)]);
       if (!(await this.winEpoch(epoch))) return;
       if (state.phase !== 'serving' || state.epoch !== epoch) return;
+      // Recorded before anything goes out under it: a restart takes the newest term recorded
+      // as the newest epoch its unconfirmed COMMITs may have been sent under (RecoveryService.loadUnconfirmed).
+      await context.meta.recordTerm({ epoch, master: context.addr, since: context.clock.now_ms() });
+      if (state.phase !== 'serving' || state.epoch !== epoch) return;
       state.role = 'MASTER';
       state.term = epoch;
       state.accepting_writes = false;
-      await context.meta.recordTerm({ epoch, master: context.addr, since: context.clock.now_ms() });
       context.log.info('elected', { epoch, members: state.members });
       await this.waitForOldMasterToYield(epoch);
       // Planted bug `reuse-sequence-at-take-over` also skips the take-over's catch-up.
@@ -222,7 +225,7 @@ export class ClusterService {
       // Re-sent under this term, and only while it lasts; else reconciliation's again (`decideAdopted`).
       const fate = decideAdopted(epoch, state);
       if (fate.kind === 'give-back') {
-        for (const decision of adopted) this.recovery.adoptUnconfirmed(decision.id, decision.sequence, fate.reason);
+        for (const decision of adopted) this.recovery.adoptUnconfirmed(decision.id, decision.sequence, epoch, fate.reason);
         return;
       }
       // Also above this node's own decisions of the last term still being delivered.

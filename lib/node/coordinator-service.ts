@@ -118,8 +118,8 @@ export class CoordinatorService {
   constructor(
     private readonly context: NodeContext,
     private readonly participant: ParticipantService,
-    /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService). */
-    private readonly handOff: (id: string, sequence: number | undefined) => void,
+    /** Hands a COMMIT decision no other replica applied to reconciliation (RecoveryService), with the newest epoch it was sent under. */
+    private readonly handOff: (id: string, sequence: number | undefined, sent_epoch: number) => void,
     /** Asks the other members about an aborted id, and makes some remember its abort (RecoveryService). */
     private readonly cluster: AbortQuestions,
   ) {
@@ -136,7 +136,7 @@ export class CoordinatorService {
       if (isKnownOnlyHere(pending)) {
         this.undelivered.delete(id);
         pending.run?.release();
-        this.handOff(id, (pending.message as CommitRequest).sequence);
+        this.handOff(id, (pending.message as CommitRequest).sequence, pending.message.epoch ?? this.context.state.epoch);
       }
     }
   }
@@ -484,7 +484,7 @@ export class CoordinatorService {
       await this.deliver(epoch, parts, run);
     } catch (error) {
       // Not remembered for re-delivery: reconciliation finishes them, as after a restart.
-      for (const record of committed) if (!this.undelivered.has(record.id)) this.handOff(record.id, record.sequence);
+      for (const record of committed) if (!this.undelivered.has(record.id)) this.handOff(record.id, record.sequence, epoch);
       run?.release();
       throw error;
     } finally {
@@ -717,11 +717,12 @@ export class CoordinatorService {
 
   /** After a decision's first delivery (lib/two-phase-commit/pending-delivery.ts, `decideAfterFirstDelivery`). */
   private remember(delivered: PendingDelivery): void {
-    const next = decideAfterFirstDelivery(delivered, this.context.state.role === 'MASTER', this.context.state.epoch);
+    const { state } = this.context;
+    const next = decideAfterFirstDelivery(delivered, state.role === 'MASTER' && state.term === state.epoch ? state.term : undefined);
     if (next.kind === 'delivered') return;
     if (next.kind === 'hand-off') {
       delivered.run?.release();
-      this.handOff(delivered.message.transaction_id, next.sequence);
+      this.handOff(delivered.message.transaction_id, next.sequence, next.sent_epoch);
       return;
     }
     const { pending } = next;

@@ -43,7 +43,7 @@ export class TwopcNode {
     this.coordinator = new CoordinatorService(
       context,
       this.participant,
-      (id, sequence) => this.recovery.adoptUnconfirmed(id, sequence),
+      (id, sequence, sent_epoch) => this.recovery.adoptUnconfirmed(id, sequence, sent_epoch),
       { askMembers: (id) => this.recovery.askMembers(id), rememberAbortAt: (id, addrs) => this.recovery.rememberAbortAt(id, addrs) },
     );
     this.recovery = new RecoveryService(context, this.participant, (id) => this.viewTransaction(id));
@@ -175,6 +175,7 @@ export class TwopcNode {
       ...(decision && { decision }),
       decision_unconfirmed: this.recovery.isUnconfirmed(id) || this.coordinator.isUnappliedElsewhere(id),
       round_in_flight: this.coordinator.isInFlight(id),
+      enforced_epoch: context.state.epoch,
     });
   }
 }

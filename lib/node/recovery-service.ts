@@ -67,16 +67,29 @@ export class RecoveryService {
     return applied;
   }
 
-  /** Load the COMMIT decisions this node made in an earlier life but never applied. */
+  /**
+   * Load the COMMIT decisions this node made in an earlier life but never applied. A copy of
+   * each may still be on its way, sent under any term this node led (its first delivery, or a
+   * re-send under a later term, pending-delivery.ts): the newest term recorded is the newest
+   * epoch such a copy can carry. A term is recorded before anything is sent under it.
+   */
   async loadUnconfirmed(): Promise<void> {
-    for (const { id, sequence } of await this.context.decision_log.listUnapplied()) this.unconfirmed.add(id, sequence);
-    if (this.unconfirmed.size > 0) this.context.log.warn('unconfirmed-decisions', { transaction_ids: this.unconfirmed.listWaiting() });
+    const { context } = this;
+    const unapplied = await context.decision_log.listUnapplied();
+    if (unapplied.length === 0) return;
+    const terms = await context.meta.listTerms();
+    const newest_term = Math.max(0, ...terms.filter((term) => term.master === context.addr).map((term) => term.epoch));
+    for (const { id, sequence } of unapplied) this.unconfirmed.add(id, sequence, newest_term);
+    context.log.warn('unconfirmed-decisions', { transaction_ids: this.unconfirmed.listWaiting(), sent_epoch: newest_term });
   }
 
-  /** A COMMIT decision this node can no longer see through as master (it stepped down, or its take-over's term ended). */
-  adoptUnconfirmed(id: string, sequence: number | undefined, reason = 'stepped down before another replica applied it'): void {
-    this.unconfirmed.add(id, sequence);
-    this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason });
+  /**
+   * A COMMIT decision this node can no longer see through as master (it stepped down, or its
+   * take-over's term ended); `sent_epoch` is the newest epoch it may have been sent under.
+   */
+  adoptUnconfirmed(id: string, sequence: number | undefined, sent_epoch: number, reason = 'stepped down before another replica applied it'): void {
+    this.unconfirmed.add(id, sequence, sent_epoch);
+    this.context.log.warn('unconfirmed-decisions', { transaction_ids: [id], reason, sent_epoch });
   }
 
   /** The highest sequence of a COMMIT decision here that is neither applied nor withdrawn yet. */
@@ -92,7 +105,7 @@ export class RecoveryService {
   /**
    * A take-over: settle what the cluster can (`reconcile`), then split what is left
    * (lib/cluster/take-over.ts, `splitForTakeOver`): adopted decisions are returned for the new
-   * term to finish, withdrawn ones aborted, the others stay unconfirmed.
+   * term to finish, the others stay unconfirmed (a take-over never withdraws one).
    */
   async settleForTakeOver(known_max_applied: number): Promise<readonly DecisionRecord[]> {
     const { context } = this;
@@ -114,11 +127,8 @@ export class RecoveryService {
       } else if (split.kind === 'adopt' && decision) {
         this.unconfirmed.drop(id);
         adopted.push(decision);
-      } else if (split.kind === 'withdraw') {
-        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'withdraw', reason: `sequence ${split.sequence} is taken` });
-        await this.settle(id, 'withdraw', () => this.withdraw(id));
       } else if (split.kind === 'wait') {
-        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: `sequence ${split.sequence} is known applied only by an unreachable peer` });
+        context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: split.reason });
       }
     }
     return adopted.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
@@ -134,8 +144,9 @@ export class RecoveryService {
     const decision = await context.decision_log.find(id);
     if (!decision) return;
     const answers = await Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id)));
-    // Looked at again after the awaits: a take-over may have adopted it meanwhile.
-    const outcome = reconcileDecision(answers, this.unconfirmed.isWaiting(id));
+    // Looked at again after the awaits: a take-over may have adopted it meanwhile (or
+    // re-sent it and handed it back, under a newer epoch).
+    const outcome = reconcileDecision(answers, this.unconfirmed.isWaiting(id), Math.max(decision.epoch, this.unconfirmed.sentEpochOf(id)));
     context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
     if (outcome.kind === 'commit') {
       await this.settle(id, 'commit', async () => {

@@ -201,6 +201,11 @@ export interface TransactionView {
   /** True while this node, as coordinator, is still collecting votes. */
   readonly in_flight?: boolean;
   readonly participants?: readonly string[];
+  /**
+   * The answering node's epoch: it refuses coordinator messages of any older one, and never
+   * goes back below it (persisted before it is reported). Absent from nodes that predate it.
+   */
+  readonly enforced_epoch?: number;
 }
 
 /** A validation problem as Standard Schema reports it. */

@@ -212,7 +212,7 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
     },
     meta: {
       readEpoch: async () => durable.epoch,
-      writeEpoch: (epoch) => disk(() => (durable.epoch = epoch)),
+      writeEpoch: (epoch) => disk(() => (durable.epoch = Math.max(durable.epoch, epoch))),
       readMembers: async () => durable.members,
       writeMembers: (members) => disk(() => (durable.members = [...members])),
       readGrant: async () => durable.grant,

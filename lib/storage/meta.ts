@@ -20,8 +20,13 @@ export class MetaStore implements NodeMetaStore {
     return Number((await this.read('epoch')) ?? 0);
   }
 
+  /** Never lowers it: two adoptions racing may land in either order (lib/storage/stores.ts). */
   async writeEpoch(epoch: number): Promise<void> {
-    await this.write('epoch', String(epoch));
+    await this.db
+      .insertInto('meta')
+      .values({ name: 'epoch', value: String(epoch) })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value: String(epoch) }).where((eb) => eb(eb.cast<number>('meta.value', 'integer'), '<', epoch)))
+      .execute();
   }
 
   async readMembers(): Promise<readonly string[] | undefined> {

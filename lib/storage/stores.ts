@@ -48,6 +48,10 @@ export interface DecisionStore {
 /** The node's durable scalars: epoch, membership, the epoch grant it gave, the terms it led. */
 export interface NodeMetaStore {
   readEpoch(): Promise<number>;
+  /**
+   * Raise the stored epoch to `epoch`; a lower one leaves it as it is. The epoch a node
+   * reports (`enforced_epoch` in its views) must never be lost to a later write of an older one.
+   */
   writeEpoch(epoch: number): Promise<void>;
   readMembers(): Promise<readonly string[] | undefined>;
   writeMembers(members: readonly string[]): Promise<void>;

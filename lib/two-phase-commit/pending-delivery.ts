@@ -68,19 +68,24 @@ export function isDelivered(pending: PendingDelivery): boolean {
 
 export type AfterFirstDelivery =
   | { readonly kind: 'delivered' }
-  /** No longer master and nobody else applied it: reconciliation's, exactly as after a restart. */
-  | { readonly kind: 'hand-off'; readonly sequence: number | undefined }
+  /** No longer master and nobody else applied it: reconciliation's, exactly as after a restart; `sent_epoch` is the newest epoch it went out under. */
+  | { readonly kind: 'hand-off'; readonly sequence: number | undefined; readonly sent_epoch: number }
   /** Keep re-sending it, under `pending`'s epoch. */
   | { readonly kind: 'redeliver'; readonly pending: PendingDelivery };
 
 /**
- * What becomes of a decision once its first delivery is over. A master re-elected while it
- * was under way (once seed 382) re-sends a COMMIT under its current epoch: participants that
- * took the new epoch refuse the round's as stale, for ever. An ABORT keeps its epoch.
+ * What becomes of a decision once its first delivery is over; `term` is the epoch this node
+ * leads as master, if it does (undefined once it adopted a newer epoch, even before it steps
+ * down). A master re-elected while it was under way (once seed 382) re-sends a COMMIT under
+ * its current term: participants that took the new epoch refuse the round's as stale, for
+ * ever. Never under an epoch it does not lead: another master's epoch would carry its COMMIT
+ * past the epoch its reconciliation waits for participants to refuse (termination.ts,
+ * `reconcileDecision`). An ABORT keeps its epoch.
  */
-export function decideAfterFirstDelivery(pending: PendingDelivery, is_master: boolean, epoch: number): AfterFirstDelivery {
+export function decideAfterFirstDelivery(pending: PendingDelivery, term: number | undefined): AfterFirstDelivery {
   if (isDelivered(pending)) return { kind: 'delivered' };
-  if (!is_master && isKnownOnlyHere(pending)) return { kind: 'hand-off', sequence: sequenceOf(pending) };
-  const stale = pending.kind === 'commit' && pending.message.epoch !== undefined && pending.message.epoch < epoch;
-  return { kind: 'redeliver', pending: stale ? { ...pending, message: { ...pending.message, epoch } } : pending };
+  const sent_epoch = pending.message.epoch ?? 0;
+  if (term === undefined && isKnownOnlyHere(pending)) return { kind: 'hand-off', sequence: sequenceOf(pending), sent_epoch };
+  const stale = pending.kind === 'commit' && term !== undefined && sent_epoch < term;
+  return { kind: 'redeliver', pending: stale ? { ...pending, message: { ...pending.message, epoch: term } } : pending };
 }

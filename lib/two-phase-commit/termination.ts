@@ -58,18 +58,31 @@ export type Reconciliation =
  * A restarted coordinator holding a COMMIT decision it never applied itself does not act on
  * it blindly: it asks the other participants. Since a coordinator applies its own commit
  * only after another participant did (coordinator.ts, `mayApplyLocally`), a decision no
- * participant applied was told to nobody and acknowledged to no client.
+ * participant applied was acknowledged to no client.
  *
  *  - someone applied it      → commit it here too, at that sequence
  *  - someone aborted it      → withdraw it (the cluster resolved it without this node)
  *  - someone is unreachable  → wait: that one may have applied it
- *  - nobody applied it       → withdraw it: abort, so its sequence is never used twice
+ *  - nobody applied it, and every participant refuses coordinator messages of `sent_epoch`
+ *                            → withdraw it: abort, so its sequence is never used twice
+ *  - nobody applied it yet, but a participant still takes messages of `sent_epoch`
+ *                            → wait: a copy of the COMMIT sent earlier may still be on its way
+ *
+ * "Nobody applied it" is no promise about the future: a COMMIT this node sent before it
+ * crashed or stepped down may still be in the network, and a participant that applies it
+ * after the withdrawal commits what every other replica aborted (once seed 15663). A
+ * participant refuses a coordinator message of an epoch below its own (participant.ts,
+ * `checkOrigin`: 'stale epoch'), and its epoch never goes back (persisted before it is acted
+ * on or reported). So `sent_epoch` is the newest epoch any copy of this COMMIT may carry, and
+ * each answer's `enforced_epoch` is the epoch that participant now holds: once every one is
+ * above `sent_epoch`, no copy can ever be applied. Until then a later pass asks again; a new
+ * term (this node's own after a restart, or whoever leads next) moves the participants on.
  *
  * The answers take a while to gather: `still_unconfirmed` is whether the decision is still
  * waiting once they are in. If not, another pass settled it, or a take-over adopted it and is
  * re-sending it as COMMIT, and acting on these answers could withdraw what it commits.
  */
-export function reconcileDecision(answers: readonly PeerAnswer[], still_unconfirmed: boolean): Reconciliation {
+export function reconcileDecision(answers: readonly PeerAnswer[], still_unconfirmed: boolean, sent_epoch: number): Reconciliation {
   if (!still_unconfirmed) return { kind: 'skip', reason: 'settled by another pass while this one asked' };
   for (const { view } of answers) {
     if (view?.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
@@ -77,5 +90,12 @@ export function reconcileDecision(answers: readonly PeerAnswer[], still_unconfir
   if (answers.some(({ view }) => view?.state === 'ABORTED')) return { kind: 'withdraw' };
   const silent = answers.filter(({ view }) => view === undefined).map(({ addr }) => addr);
   if (silent.length > 0) return { kind: 'wait', reason: `no answer from ${silent.join(', ')}` };
+  const open = answers.filter(({ view }) => !refusesCopiesOf(view, sent_epoch));
+  if (open.length > 0) return { kind: 'wait', reason: `a copy of the COMMIT sent under epoch ${sent_epoch} may still reach ${open.map(({ addr, view }) => `${addr} (epoch ${view?.enforced_epoch ?? 'not reported'})`).join(', ')}` };
   return { kind: 'withdraw' };
+}
+
+/** Whether the participant that gave `view` refuses, now and for ever, a coordinator message of `sent_epoch`. */
+export function refusesCopiesOf(view: TransactionView | undefined, sent_epoch: number): boolean {
+  return view?.enforced_epoch !== undefined && view.enforced_epoch > sent_epoch;
 }

@@ -29,13 +29,17 @@ export interface TransactionFacts {
   readonly decision_unconfirmed: boolean;
   /** A round of this id is collecting votes here. */
   readonly round_in_flight: boolean;
+  /** This node's epoch, durable: coordinator messages of an older one are refused here (participant.ts, `checkOrigin`). */
+  readonly enforced_epoch: number;
 }
 
 /**
  * A decision that may still be withdrawn is reported as a round in flight: askers wait
  * rather than act on it. (Once seed 6428: a participant that learnt "COMMIT at s" from such a
  * view committed s after the decision was withdrawn and s given to another transaction.)
- * Once a replica applied it, that replica's own view tells.
+ * Once a replica applied it, that replica's own view tells. Every view carries the epoch this
+ * node enforces, which a coordinator reconciling its decision reads (termination.ts,
+ * `reconcileDecision`).
  */
 export function viewTransaction(facts: TransactionFacts): TransactionView {
   const { id, here, record } = facts;
@@ -51,6 +55,7 @@ export function viewTransaction(facts: TransactionFacts): TransactionView {
     state,
     since: record?.updated_at ?? decision?.created_at ?? facts.now_ms,
     in_flight,
+    enforced_epoch: facts.enforced_epoch,
     ...(sequence !== undefined && { sequence }),
     ...(coordinator !== undefined && { coordinator }),
     ...(epoch !== undefined && { epoch }),

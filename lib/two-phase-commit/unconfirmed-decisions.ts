@@ -4,18 +4,34 @@
  * Reconciliation settles each (commit it here, or withdraw it); a take-over may adopt one to
  * finish. Pure bookkeeping, no I/O: who may act on a decision is decided here, synchronously,
  * so two passes that each awaited answers never both act on one (a withdrawal of a decision a
- * take-over has just adopted would leave it COMMITTED elsewhere and ABORTED here).
+ * take-over has just adopted would leave it COMMITTED elsewhere and ABORTED here). Each carries
+ * the newest epoch its COMMIT may have been sent under: a withdrawal waits until every
+ * participant refuses that epoch (termination.ts, `reconcileDecision`).
  */
 export type Settlement = 'commit' | 'withdraw';
 
-export class UnconfirmedDecisions {
-  /** Waiting to be settled, with each decision's sequence. */
-  private readonly waiting = new Map<string, number | undefined>();
-  /** Claimed by a pass that is committing or withdrawing it right now. */
-  private readonly settling = new Map<string, { readonly settlement: Settlement; readonly sequence: number | undefined }>();
+interface Unconfirmed {
+  readonly sequence: number | undefined;
+  /** The newest epoch a copy of this COMMIT may carry. */
+  readonly sent_epoch: number;
+}
 
-  add(id: string, sequence: number | undefined): void {
-    if (!this.settling.has(id)) this.waiting.set(id, sequence);
+export class UnconfirmedDecisions {
+  /** Waiting to be settled, with each decision's sequence and newest epoch sent under. */
+  private readonly waiting = new Map<string, Unconfirmed>();
+  /** Claimed by a pass that is committing or withdrawing it right now. */
+  private readonly settling = new Map<string, Unconfirmed & { readonly settlement: Settlement }>();
+
+  /** `sent_epoch`: the newest epoch this node may have sent its COMMIT under (kept if a newer one is known already). */
+  add(id: string, sequence: number | undefined, sent_epoch: number): void {
+    if (this.settling.has(id)) return;
+    const known = this.waiting.get(id)?.sent_epoch ?? 0;
+    this.waiting.set(id, { sequence, sent_epoch: Math.max(known, sent_epoch) });
+  }
+
+  /** The newest epoch a copy of this COMMIT may carry, while it waits (0: not waiting). */
+  sentEpochOf(id: string): number {
+    return this.waiting.get(id)?.sent_epoch ?? 0;
   }
 
   /** Still waiting: no pass has settled, claimed or adopted it. A pass re-checks this after its awaits. */
@@ -38,8 +54,9 @@ export class UnconfirmedDecisions {
 
   /** Take a waiting decision to settle it; false if it is not waiting any more (someone else acted). */
   claim(id: string, settlement: Settlement): boolean {
-    if (!this.waiting.has(id)) return false;
-    this.settling.set(id, { settlement, sequence: this.waiting.get(id) });
+    const waiting = this.waiting.get(id);
+    if (waiting === undefined) return false;
+    this.settling.set(id, { ...waiting, settlement });
     this.waiting.delete(id);
     return true;
   }
@@ -54,7 +71,7 @@ export class UnconfirmedDecisions {
     const claimed = this.settling.get(id);
     if (!claimed) return;
     this.settling.delete(id);
-    this.waiting.set(id, claimed.sequence);
+    this.waiting.set(id, { sequence: claimed.sequence, sent_epoch: claimed.sent_epoch });
   }
 
   /** Settled without a claim (applied here, withdrawn already, or adopted by a take-over to finish). */
@@ -68,7 +85,7 @@ export class UnconfirmedDecisions {
    */
   maxSequence(): number {
     let max = 0;
-    for (const sequence of this.waiting.values()) if (sequence !== undefined && sequence > max) max = sequence;
+    for (const { sequence } of this.waiting.values()) if (sequence !== undefined && sequence > max) max = sequence;
     for (const { settlement, sequence } of this.settling.values()) if (settlement === 'commit' && sequence !== undefined && sequence > max) max = sequence;
     return max;
   }

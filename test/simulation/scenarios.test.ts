@@ -404,14 +404,14 @@ test('a new master does not trust a report of the deposed master from before its
   t.deepEqual(await s.settle(), []);
 });
 
-// Known bug, once seed 15663 (found on d7e45ff): a master crashed with its COMMIT to the other
+// Once seed 15663 (found on d7e45ff): a master crashed with its COMMIT to the other
 // participants still on the way; restarted, it asked them, heard PREPARED from each and
-// withdrew the decision (reconcileDecision: nobody applied it), and then the COMMIT arrived and
-// was applied, at a sequence the next term gave to another transaction. Asking "applied it?"
-// does not stop a copy in flight: the withdrawal must fence each participant first (an abort
-// it holds refuses the late COMMIT), and a partial fence must never be given back for a
-// take-over to re-drive as COMMIT. `failing` until then: it fails once the bug is fixed.
-test.failing('a restarted coordinator withdraws a COMMIT decision only once no late copy of it can be applied', async (t) => {
+// withdrew the decision (nobody applied it), and then the COMMIT arrived and was applied, at a
+// sequence the next term gave to another transaction. Asking "applied it?" does not stop a
+// copy in flight: the withdrawal waits until every participant refuses the epoch the COMMIT
+// went out under ('stale epoch'), which they do once they take the restarted node's new term
+// (termination.ts, reconcileDecision; the pure rule: test/unit/testdata/reconcile-withdraws-once-late-copies-refused.txt).
+test('a restarted coordinator withdraws a COMMIT decision only once no late copy of it can be applied', async (t) => {
   const s = await Scenario.start();
   const held = [2, 3].map((n) => s.hold({ from: s.addr(1), to: s.addr(n), label: /^POST \/decide-batch/, times: 1 }));
   const first = s.submit(['a']);

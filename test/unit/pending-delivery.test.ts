@@ -29,28 +29,36 @@ for (const row of table) {
 }
 
 test('after its first delivery a decision applied everywhere is forgotten', (t) => {
-  t.deepEqual(decideAfterFirstDelivery(commit({ remote_acks: 2, addrs: new Set(), local_pending: false }), true, 2), { kind: 'delivered' });
+  t.deepEqual(decideAfterFirstDelivery(commit({ remote_acks: 2, addrs: new Set(), local_pending: false }), 2), { kind: 'delivered' });
 });
 
-test('a coordinator that stopped leading hands a COMMIT known only to it to reconciliation', (t) => {
-  t.deepEqual(decideAfterFirstDelivery(commit(), false, 3), { kind: 'hand-off', sequence: 5 });
+test('a coordinator that stopped leading hands a COMMIT known only to it to reconciliation, with the epoch it went out under', (t) => {
+  t.deepEqual(decideAfterFirstDelivery(commit(), undefined), { kind: 'hand-off', sequence: 5, sent_epoch: 2 });
 });
 
 test('a coordinator that stopped leading keeps re-sending a COMMIT another replica applied', (t) => {
-  t.is(decideAfterFirstDelivery(commit({ remote_acks: 1 }), false, 3).kind, 'redeliver');
+  t.is(decideAfterFirstDelivery(commit({ remote_acks: 1 }), undefined).kind, 'redeliver');
 });
 
 // Once seed 382: the participants, now in a newer epoch, refused the round's as stale for ever.
-test('a master re-elected during a COMMIT\'s first delivery re-sends it under its current epoch', (t) => {
-  const next = decideAfterFirstDelivery(commit({ epoch: 2 }), true, 4);
+test('a master re-elected during a COMMIT\'s first delivery re-sends it under its current term', (t) => {
+  const next = decideAfterFirstDelivery(commit({ epoch: 2 }), 4);
   t.is(next.kind, 'redeliver');
   if (next.kind === 'redeliver') t.is(next.pending.message.epoch, 4);
-  const same = decideAfterFirstDelivery(commit({ epoch: 4 }), true, 4);
+  const same = decideAfterFirstDelivery(commit({ epoch: 4 }), 4);
   if (same.kind === 'redeliver') t.is(same.pending.message.epoch, 4);
 });
 
+// A master that adopted another's newer epoch leads no term: re-sent under that epoch, its
+// COMMIT would go out past the epoch its reconciliation counts on participants to refuse.
+test('a master that adopted a newer epoch never re-sends a COMMIT under it', (t) => {
+  t.deepEqual(decideAfterFirstDelivery(commit({ epoch: 2 }), undefined), { kind: 'hand-off', sequence: 5, sent_epoch: 2 });
+  const applied_elsewhere = decideAfterFirstDelivery(commit({ epoch: 2, remote_acks: 1 }), undefined);
+  t.is(applied_elsewhere.kind === 'redeliver' ? applied_elsewhere.pending.message.epoch : undefined, 2);
+});
+
 test('an undelivered ABORT keeps the epoch it was decided in', (t) => {
-  const next = decideAfterFirstDelivery(abort(), true, 4);
+  const next = decideAfterFirstDelivery(abort(), 4);
   t.is(next.kind === 'redeliver' ? next.pending.message.epoch : undefined, 2);
 });
 

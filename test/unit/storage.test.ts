@@ -1,5 +1,6 @@
 /**
- * The participant log over a real SQLite file: one batch, one transaction.
+ * The participant log over a real SQLite file: one batch, one transaction. The meta store's
+ * epoch, which never goes back.
  */
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { openDatabase, sqlite_page_cache_max_kib } from '../../lib/storage/database.ts';
 import { ParticipantLog } from '../../lib/storage/participant-log.ts';
 import { KvReads } from '../../lib/storage/kv-reads.ts';
+import { MetaStore } from '../../lib/storage/meta.ts';
 import type { Payload } from '../../lib/protocol/payload.ts';
 
 async function openLog(t: { teardown(fn: () => unknown): void }) {
@@ -88,4 +90,24 @@ test("the node's connection caps SQLite's page cache at sqlite_page_cache_max_ki
   const { sqlite } = await openLogWithHandle(t);
   t.deepEqual(sqlite.pragma('cache_size'), [{ cache_size: -sqlite_page_cache_max_kib }]);
   t.true(sqlite_page_cache_max_kib < 16_000);
+});
+
+// The epoch a node reports to a reconciling coordinator (views' `enforced_epoch`) must survive
+// a restart: two adoptions racing may write in either order, and the older must not win.
+test('the stored epoch is only ever raised: a later write of an older epoch leaves it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twopc-meta-'));
+  const database = await openDatabase(dir);
+  t.teardown(async () => {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const meta = new MetaStore(database.db);
+  t.is(await meta.readEpoch(), 0);
+  await meta.writeEpoch(7);
+  await Promise.all([meta.writeEpoch(12), meta.writeEpoch(9)]);
+  t.is(await meta.readEpoch(), 12);
+  await meta.writeEpoch(3);
+  t.is(await meta.readEpoch(), 12);
+  await meta.writeEpoch(13);
+  t.is(await meta.readEpoch(), 13);
 });

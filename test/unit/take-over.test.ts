@@ -61,8 +61,9 @@ const unconfirmed = (fields: Partial<UnconfirmedAtTakeOver>): UnconfirmedAtTakeO
 
 const split_table: readonly { readonly rule: string; readonly known: UnconfirmedAtTakeOver; readonly known_max_applied: number; readonly split: TakeOverSplit['kind'] }[] = [
   { rule: 'a decision above everything known applied is adopted: the new term finishes it at its own sequence', known: unconfirmed({}), known_max_applied: 3, split: 'adopt' },
-  { rule: 'a decision whose sequence another transaction took here is withdrawn', known: unconfirmed({ sequence_taken_here: true }), known_max_applied: 4, split: 'withdraw' },
-  { rule: 'a decision whose sequence is taken here is withdrawn even when above the floor', known: unconfirmed({ sequence_taken_here: true }), known_max_applied: 2, split: 'withdraw' },
+  // Once seed 15663's rule: a copy of the COMMIT may still reach a participant reconciliation could not rule out.
+  { rule: 'a decision whose sequence another transaction took here is left to reconciliation, never withdrawn by the take-over', known: unconfirmed({ sequence_taken_here: true }), known_max_applied: 4, split: 'wait' },
+  { rule: 'a decision whose sequence is taken here is not adopted even when above the floor', known: unconfirmed({ sequence_taken_here: true }), known_max_applied: 2, split: 'wait' },
   // Once seed 9701: the stale report was of the participant that applied this very decision.
   { rule: 'a decision whose sequence only an unreachable peer\'s stale report shows applied stays unconfirmed', known: unconfirmed({}), known_max_applied: 4, split: 'wait' },
   { rule: 'a decision applied here meanwhile (catch-up brought it) is settled', known: unconfirmed({ applied_here: true }), known_max_applied: 3, split: 'settled' },

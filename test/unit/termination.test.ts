@@ -41,21 +41,31 @@ test('coordinator unreachable and everyone else prepared: the blocking window, w
 });
 
 test('a restarted coordinator commits an unapplied decision someone else applied', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))], true), { kind: 'commit', sequence: 7 });
+  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))], true, 2), { kind: 'commit', sequence: 7 });
 });
 
-test('a restarted coordinator withdraws a decision nobody applied, once everyone answered', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('PREPARED'))], true), { kind: 'withdraw' });
-  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)], true), { kind: 'withdraw' });
+const prepared_at = (enforced_epoch: number) => view('PREPARED', { enforced_epoch });
+
+test('a restarted coordinator withdraws a decision nobody applied once everyone answered, each refusing the epoch it was sent under', (t) => {
+  t.deepEqual(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(4))], true, 2), { kind: 'withdraw' });
+  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)], true, 2), { kind: 'withdraw' });
+});
+
+// Once seed 15663: every participant answered PREPARED while a COMMIT sent before the crash
+// was held in the network; withdrawn, then applied on arrival.
+test('a restarted coordinator does not withdraw while a participant still takes messages of the epoch its COMMIT went out under', (t) => {
+  t.like(reconcileDecision([answer('b', prepared_at(2)), answer('c', prepared_at(3))], true, 2), { kind: 'wait' });
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(3))], true, 3), { kind: 'wait' }, 're-sent under a later term: that term counts');
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', view('PREPARED'))], true, 2), { kind: 'wait' }, 'an answer without an epoch rules nothing out');
 });
 
 test('a restarted coordinator waits while a participant that may have applied it is silent', (t) => {
-  t.like(reconcileDecision([answer('b', view('PREPARED')), answer('c', undefined)], true), { kind: 'wait' });
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', undefined)], true, 2), { kind: 'wait' });
 });
 
 test('a reconcile pass whose decision was settled or adopted while it asked acts on nothing, whatever the answers', (t) => {
-  for (const answers of [[answer('b', view('PREPARED')), answer('c', view('PREPARED'))], [answer('b', view('COMMITTED', { sequence: 7 }))], [answer('b', view('ABORTED'))]]) {
-    t.like(reconcileDecision(answers, false), { kind: 'skip' });
+  for (const answers of [[answer('b', prepared_at(3)), answer('c', prepared_at(3))], [answer('b', view('COMMITTED', { sequence: 7 }))], [answer('b', view('ABORTED'))]]) {
+    t.like(reconcileDecision(answers, false, 2), { kind: 'skip' });
   }
 });
 

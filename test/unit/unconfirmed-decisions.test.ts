@@ -2,7 +2,8 @@
  * Unconfirmed COMMIT decisions under concurrent reconcile passes and a take-over, by script
  * (test/unit/testdata/*.txt, etcd raft's datadriven style). The script drives the real pure
  * pieces: UnconfirmedDecisions (who may act on a decision), reconcileDecision (which looks
- * again after its awaits), splitForTakeOver and decideAdopted.
+ * again after its awaits, and withdraws only once no late copy of the COMMIT can be applied),
+ * splitForTakeOver and decideAdopted.
  */
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +13,29 @@ import { reconcileDecision, type PeerAnswer } from '../../lib/two-phase-commit/t
 import { decideAdopted, splitForTakeOver } from '../../lib/cluster/take-over.ts';
 import type { TransactionView } from '../../lib/protocol/messages.ts';
 
-const scripts = ['reconcile-adopted-by-take-over.txt', 'take-over-after-reconcile-claimed.txt', 'reconcile-commit-keeps-sequence.txt', 'take-over-loses-its-term.txt'];
+const scripts = [
+  'reconcile-adopted-by-take-over.txt',
+  'take-over-after-reconcile-claimed.txt',
+  'reconcile-commit-keeps-sequence.txt',
+  'take-over-loses-its-term.txt',
+  'reconcile-withdraws-once-late-copies-refused.txt',
+];
 
-/** `PREPARED`, `ABORTED`, `COMMITTED@7`, or `silent` (no answer). */
+/**
+ * `PREPARED`, `ABORTED`, `COMMITTED@7`, or `silent` (no answer); `/epoch3` after the state:
+ * the epoch the participant enforces (absent: it does not report one).
+ */
 function parseAnswer(addr: string, text: string): PeerAnswer {
   if (text === 'silent') return { addr, view: undefined };
-  const [state, sequence] = text.split('@');
-  const view: TransactionView = { transaction_id: 't', state: state as TransactionView['state'], since: 0, ...(sequence !== undefined && { sequence: Number(sequence) }) };
+  const [answer = '', epoch] = text.split('/epoch');
+  const [state, sequence] = answer.split('@');
+  const view: TransactionView = {
+    transaction_id: 't',
+    state: state as TransactionView['state'],
+    since: 0,
+    ...(sequence !== undefined && { sequence: Number(sequence) }),
+    ...(epoch !== undefined && { enforced_epoch: Number(epoch) }),
+  };
   return { addr, view };
 }
 
@@ -26,17 +43,18 @@ function createHandler(): (command: Command) => string {
   const unconfirmed = new UnconfirmedDecisions();
   const sequences = new Map<string, number>();
   return (command) => {
+    // `unconfirmed t seq=3 sent=2`: found at start-up or handed back, its COMMIT sent under epochs up to 2.
     const id = command.positional[0] ?? '';
     switch (command.name) {
       case 'unconfirmed': {
         const sequence = Number(command.args.get('seq'));
         sequences.set(id, sequence);
-        unconfirmed.add(id, sequence);
+        unconfirmed.add(id, sequence, Number(command.args.get('sent') ?? 1));
         return `${id} waiting at sequence ${sequence}`;
       }
       case 'reconcile-answers': {
         const answers = [...command.args].map(([addr, text]) => parseAnswer(addr, text));
-        const outcome = reconcileDecision(answers, unconfirmed.isWaiting(id));
+        const outcome = reconcileDecision(answers, unconfirmed.isWaiting(id), unconfirmed.sentEpochOf(id));
         if (outcome.kind === 'wait' || outcome.kind === 'skip') return `${outcome.kind}: ${outcome.reason}`;
         const claimed = unconfirmed.claim(id, outcome.kind) ? 'claimed' : 'not claimed';
         return outcome.kind === 'commit' ? `commit ${id} at ${outcome.sequence} (${claimed})` : `withdraw ${id} (${claimed})`;
@@ -58,10 +76,8 @@ function createHandler(): (command: Command) => string {
           case 'adopt':
             unconfirmed.drop(id);
             return `adopt ${id} at sequence ${split.sequence}`;
-          case 'withdraw':
-            return `withdraw ${id} (${unconfirmed.claim(id, 'withdraw') ? 'claimed' : 'not claimed'})`;
           case 'wait':
-            return `wait ${id}: sequence ${split.sequence} stays unconfirmed`;
+            return `wait ${id}: ${split.reason}`;
         }
       }
       // falls through: every split returns
@@ -70,7 +86,7 @@ function createHandler(): (command: Command) => string {
         const term = command.args.get('leads');
         const fate = decideAdopted(Number(command.args.get('term')), { role, epoch: Number(command.args.get('epoch')), term: term === undefined ? undefined : Number(term) });
         if (fate.kind === 'redrive') return `re-send ${id} under epoch ${fate.epoch}`;
-        unconfirmed.add(id, sequences.get(id));
+        unconfirmed.add(id, sequences.get(id), Number(command.args.get('term')));
         return `give ${id} back: ${fate.reason}`;
       }
       case 'shown':
@@ -93,10 +109,20 @@ for (const script of scripts) {
 
 test('a claimed settlement that fails gives the decision back to wait again', (t) => {
   const unconfirmed = new UnconfirmedDecisions();
-  unconfirmed.add('t', 4);
+  unconfirmed.add('t', 4, 2);
   t.true(unconfirmed.claim('t', 'withdraw'));
   t.false(unconfirmed.claim('t', 'commit'), 'claimed once');
   unconfirmed.giveBack('t');
   t.true(unconfirmed.isWaiting('t'));
   t.is(unconfirmed.maxSequence(), 4);
+  t.is(unconfirmed.sentEpochOf('t'), 2, 'with the epoch its COMMIT went out under');
+});
+
+test('a decision handed back again keeps the newest epoch its COMMIT went out under', (t) => {
+  const unconfirmed = new UnconfirmedDecisions();
+  unconfirmed.add('t', 4, 3);
+  unconfirmed.add('t', 4, 2);
+  t.is(unconfirmed.sentEpochOf('t'), 3);
+  unconfirmed.add('t', 4, 5);
+  t.is(unconfirmed.sentEpochOf('t'), 5);
 });
