@@ -21,6 +21,23 @@ export const digest_marks_kept = 1024;
 export const audit_rows_per_step = 1_000;
 /** Most problems an audit lists. */
 export const audit_problems_max = 5;
+/**
+ * Share of one core an audit in the background (after start-up, and every
+ * `integrity_audit_interval_ms`) may take: after a step that took d ms it rests
+ * d × (1 − share) ÷ share ms. Unpaced, an audit of a 2-million-transaction store took a full
+ * core for about 24 s at every start and every 5 minutes, and a node restarting beside two
+ * peers that had just started (the bench's restart) got a third of the machine. An audit
+ * asked for (`GET /cluster/digest`, `twopc verify`) runs at full speed: someone waits for it.
+ */
+export const audit_cpu_share = 0.25;
+
+/** An audit in the background keeps to `audit_cpu_share`; one someone waits for does not. */
+export type AuditPace = 'paced' | 'full-speed';
+
+/** How long a paced audit rests after a step of `step_ms`, so that it takes `audit_cpu_share` of a core. */
+export function restAfterStep(step_ms: number): number {
+  return Math.max(0, Math.round((step_ms * (1 - audit_cpu_share)) / audit_cpu_share));
+}
 
 /** What `GET /cluster/digest` answers. */
 export interface DigestAnswer {
@@ -47,7 +64,7 @@ export class ReplicaIntegrity {
 
   /** After start-up: audit the store beside the serving node; a replica that contradicts itself is repaired. */
   async start(): Promise<void> {
-    const audit = await this.runAudit(this.context.sequences.applied_through);
+    const audit = await this.runAudit(this.context.sequences.applied_through, 'paced');
     if (audit === undefined) return;
     this.remember(audit);
     if (audit.problems.length > 0) await this.repair(`the store contradicts itself: ${audit.problems.join('; ')}`);
@@ -105,8 +122,8 @@ export class ReplicaIntegrity {
    * digest that differs from the running one (a row changed after it was applied), start a
    * repair; the answer carries the recomputed digest.
    */
-  async verify(sequence = this.context.sequences.applied_through): Promise<DigestAnswer | undefined> {
-    const audit = await this.runAudit(sequence);
+  async verify(sequence = this.context.sequences.applied_through, pace: AuditPace = 'full-speed'): Promise<DigestAnswer | undefined> {
+    const audit = await this.runAudit(sequence, pace);
     if (audit === undefined) return undefined;
     const running = this.digestAt(sequence);
     const problems = running !== undefined && running !== audit.digest && audit.problems.length === 0 ? [`the log at or below sequence ${sequence} changed after it was applied`] : audit.problems;
@@ -118,7 +135,7 @@ export class ReplicaIntegrity {
   /** The periodic audit: the same as `verify`, logged. */
   async audit(): Promise<void> {
     if (this.context.state.phase !== 'serving') return;
-    const answer = await this.verify();
+    const answer = await this.verify(this.context.sequences.applied_through, 'paced');
     if (answer !== undefined && answer.problems.length > 0) this.context.log.warn('audit-failed', { problems: answer.problems });
   }
 
@@ -135,15 +152,22 @@ export class ReplicaIntegrity {
    * steps (a large store read in one go would look like a paused node). Undefined when the
    * replica was wiped meanwhile.
    */
-  private async runAudit(through: number): Promise<ReplicaAudit | undefined> {
-    const { participant_log, timers } = this.context;
+  private async runAudit(through: number, pace: AuditPace): Promise<ReplicaAudit | undefined> {
+    const { participant_log, timers, clock } = this.context;
     const generation = this.generation;
     const problems: string[] = [];
+    let step_started_ms = clock.monotonic_ms();
+    /** Lets heartbeats and requests run between steps; a paced audit rests in proportion to the step. */
+    const rest = async () => {
+      const step_ms = clock.monotonic_ms() - step_started_ms;
+      await timers.sleep(pace === 'paced' ? restAfterStep(step_ms) : 0);
+      step_started_ms = clock.monotonic_ms();
+    };
     let mark = participant_log.digestThrough(undefined, 0);
     try {
       while (mark.sequence < through) {
         mark = participant_log.digestThrough(mark, Math.min(through, mark.sequence + audit_rows_per_step));
-        await timers.sleep(0);
+        await rest();
         if (generation !== this.generation) return undefined;
       }
     } catch (error) {
@@ -155,7 +179,7 @@ export class ReplicaIntegrity {
       const page = participant_log.checkKv(after, audit_rows_per_step);
       problems.push(...page.problems);
       after = page.next;
-      await timers.sleep(0);
+      await rest();
       if (generation !== this.generation) return undefined;
     } while (after !== undefined && problems.length < audit_problems_max);
     return { ...mark, problems: problems.slice(0, audit_problems_max) };
