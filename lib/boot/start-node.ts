@@ -9,7 +9,7 @@
 import { PeerClient } from '../transport/http-client.ts';
 import { openDatabase, resolveNodeDir, store_file_name, type OpenedDatabase } from '../storage/database.ts';
 import { join } from 'node:path';
-import { checkStore } from '../storage/store-check.ts';
+import { checkStoreAtStart } from './check-store.ts';
 import { FolderBusyError, lockFolder, type FolderLock } from '../storage/folder-lock.ts';
 import { mkdirSync } from 'node:fs';
 import { ParticipantLog } from '../storage/participant-log.ts';
@@ -147,7 +147,7 @@ async function openOwnedStores(dir: string, addr: string): Promise<{ readonly lo
     if (/malformed|corrupt|not a database/i.test(reason)) throw new StartupError(`store ${join(dir, store_file_name)} is damaged (${reason}): refusing to serve from it; ${damaged_store_advice}`);
     throw new StartupError(`cannot use data directory ${dir}: ${reason}`);
   }
-  const problems = checkStore(database.sqlite);
+  const problems = await checkStoreAtStart(database.sqlite, database.file);
   if (problems.length > 0) {
     await database.close();
     lock.release();

@@ -18,10 +18,24 @@ export const store_problems_max = 5;
 
 /** What is wrong with the file; empty when nothing is. Never throws: an unreadable file is a problem too. */
 export function checkStore(sqlite: Sqlite): readonly string[] {
+  const structural = checkStructure(sqlite);
+  if (structural.length > 0) return structural;
+  return checkTables(sqlite);
+}
+
+/** SQLite's own check of the file's structure; empty when sound. Never throws. */
+export function checkStructure(sqlite: Sqlite): readonly string[] {
+  return answerProblems(() => runQuickCheck(sqlite));
+}
+
+/** What twopc knows must hold between its tables (kv against the log); empty when it does. Never throws. */
+export function checkTables(sqlite: Sqlite): readonly string[] {
+  return answerProblems(() => checkKvAgainstLog(sqlite));
+}
+
+function answerProblems(check: () => readonly string[]): readonly string[] {
   try {
-    const structural = runQuickCheck(sqlite);
-    if (structural.length > 0) return structural;
-    return checkKvAgainstLog(sqlite);
+    return check();
   } catch (error) {
     return [error instanceof Error ? error.message : String(error)];
   }
