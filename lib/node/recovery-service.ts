@@ -123,9 +123,9 @@ export class RecoveryService {
         known_max_applied,
       );
       if (split.kind === 'settled') {
-        this.unconfirmed.drop(id);
+        this.unconfirmed.drop(id, record?.state === 'COMMITTED');
       } else if (split.kind === 'adopt' && decision) {
-        this.unconfirmed.drop(id);
+        this.unconfirmed.drop(id, true);
         adopted.push(decision);
       } else if (split.kind === 'wait') {
         context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: split.reason });
@@ -146,7 +146,17 @@ export class RecoveryService {
     const answers = await Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id)));
     // Looked at again after the awaits: a take-over may have adopted it meanwhile (or
     // re-sent it and handed it back, under a newer epoch).
-    const outcome = reconcileDecision(answers, this.unconfirmed.isWaiting(id), Math.max(decision.epoch, this.unconfirmed.sentEpochOf(id)));
+    const { unconfirmed } = this;
+    const outcome = reconcileDecision(answers, {
+      still_unconfirmed: unconfirmed.isWaiting(id),
+      sent_epoch: Math.max(decision.epoch, unconfirmed.sentEpochOf(id)),
+      sequence: decision.sequence,
+      sequence_taken_here: decision.sequence !== undefined && context.sequences.has(decision.sequence),
+      highest_unsettled_other: unconfirmed.highestUnsettledOther(id),
+      // Anything applied here above it (a later decision of its run that another replica
+      // applied, this node's own later term, a catch-up) is a commit its withdrawal would leave a hole under.
+      highest_kept: Math.max(unconfirmed.highestKept(), context.sequences.max_applied),
+    });
     context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
     if (outcome.kind === 'commit') {
       await this.settle(id, 'commit', async () => {

@@ -54,6 +54,22 @@ export type Reconciliation =
   /** Another pass (or a take-over, which adopted it to finish) settled it while this one asked: act on nothing. */
   | { readonly kind: 'skip'; readonly reason: string };
 
+/** What a reconciling node knows of one of its unconfirmed COMMIT decisions once the answers are in. */
+export interface UnconfirmedFacts {
+  /** Still waiting: no other pass settled it and no take-over adopted it while this one asked. */
+  readonly still_unconfirmed: boolean;
+  /** The newest epoch a copy of its COMMIT may carry. */
+  readonly sent_epoch: number;
+  /** Its sequence. */
+  readonly sequence: number | undefined;
+  /** Another transaction holds its sequence here. */
+  readonly sequence_taken_here: boolean;
+  /** The highest sequence among this node's other COMMIT decisions still unsettled (waiting, or being committed); 0 if none. */
+  readonly highest_unsettled_other: number;
+  /** The highest sequence applied here, or of a COMMIT decision of this node a take-over adopted to finish; 0 if none. */
+  readonly highest_kept: number;
+}
+
 /**
  * A restarted coordinator holding a COMMIT decision it never applied itself does not act on
  * it blindly: it asks the other participants. Since a coordinator applies its own commit
@@ -63,6 +79,14 @@ export type Reconciliation =
  *  - someone applied it      → commit it here too, at that sequence
  *  - someone aborted it      → withdraw it (the cluster resolved it without this node)
  *  - someone is unreachable  → wait: that one may have applied it
+ *  - nobody applied it, but a sequence above it is applied here or adopted by this node's
+ *    take-over               → commit it at its own sequence: withdrawn, its number would be
+ *                              a hole below a committed one (once seed 31568: one run's
+ *                              decisions with different participants, the higher applied)
+ *  - nobody applied it, and a decision of this node above it is unsettled
+ *                            → wait: withdrawals go from the highest sequence down, so none
+ *                              leaves a hole under one settled later as committed (once
+ *                              seed 27331)
  *  - nobody applied it, and every participant refuses coordinator messages of `sent_epoch`
  *                            → withdraw it: abort, so its sequence is never used twice
  *  - nobody applied it yet, but a participant still takes messages of `sent_epoch`
@@ -77,19 +101,25 @@ export type Reconciliation =
  * each answer's `enforced_epoch` is the epoch that participant now holds: once every one is
  * above `sent_epoch`, no copy can ever be applied. Until then a later pass asks again; a new
  * term (this node's own after a restart, or whoever leads next) moves the participants on.
+ * A sequence another transaction holds here is no hole: the ordering rules do not apply.
  *
  * The answers take a while to gather: `still_unconfirmed` is whether the decision is still
  * waiting once they are in. If not, another pass settled it, or a take-over adopted it and is
  * re-sending it as COMMIT, and acting on these answers could withdraw what it commits.
  */
-export function reconcileDecision(answers: readonly PeerAnswer[], still_unconfirmed: boolean, sent_epoch: number): Reconciliation {
-  if (!still_unconfirmed) return { kind: 'skip', reason: 'settled by another pass while this one asked' };
+export function reconcileDecision(answers: readonly PeerAnswer[], facts: UnconfirmedFacts): Reconciliation {
+  if (!facts.still_unconfirmed) return { kind: 'skip', reason: 'settled by another pass while this one asked' };
   for (const { view } of answers) {
     if (view?.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
   }
   if (answers.some(({ view }) => view?.state === 'ABORTED')) return { kind: 'withdraw' };
   const silent = answers.filter(({ view }) => view === undefined).map(({ addr }) => addr);
   if (silent.length > 0) return { kind: 'wait', reason: `no answer from ${silent.join(', ')}` };
+  const { sequence, sent_epoch } = facts;
+  if (sequence !== undefined && !facts.sequence_taken_here) {
+    if (facts.highest_kept > sequence) return { kind: 'commit', sequence };
+    if (facts.highest_unsettled_other > sequence) return { kind: 'wait', reason: `this node's decision at sequence ${facts.highest_unsettled_other}, above this one, is unsettled: withdrawals go from the highest down` };
+  }
   const open = answers.filter(({ view }) => !refusesCopiesOf(view, sent_epoch));
   if (open.length > 0) return { kind: 'wait', reason: `a copy of the COMMIT sent under epoch ${sent_epoch} may still reach ${open.map(({ addr, view }) => `${addr} (epoch ${view?.enforced_epoch ?? 'not reported'})`).join(', ')}` };
   return { kind: 'withdraw' };

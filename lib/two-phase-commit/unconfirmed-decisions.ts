@@ -6,7 +6,9 @@
  * so two passes that each awaited answers never both act on one (a withdrawal of a decision a
  * take-over has just adopted would leave it COMMITTED elsewhere and ABORTED here). Each carries
  * the newest epoch its COMMIT may have been sent under: a withdrawal waits until every
- * participant refuses that epoch (termination.ts, `reconcileDecision`).
+ * participant refuses that epoch (termination.ts, `reconcileDecision`). And it knows the
+ * sequences around each: withdrawals go from the highest down, and none goes below one kept
+ * (committed or adopted), so no withdrawal leaves a hole in the sequences.
  */
 export type Settlement = 'commit' | 'withdraw';
 
@@ -21,10 +23,14 @@ export class UnconfirmedDecisions {
   private readonly waiting = new Map<string, Unconfirmed>();
   /** Claimed by a pass that is committing or withdrawing it right now. */
   private readonly settling = new Map<string, Unconfirmed & { readonly settlement: Settlement }>();
+  /** Sequences committed by a settlement or adopted by a take-over (until given back): none below them may be withdrawn. */
+  private readonly kept = new Set<number>();
 
   /** `sent_epoch`: the newest epoch this node may have sent its COMMIT under (kept if a newer one is known already). */
   add(id: string, sequence: number | undefined, sent_epoch: number): void {
     if (this.settling.has(id)) return;
+    // Given back by a take-over or handed off by a master that stepped down: it may be withdrawn again.
+    if (sequence !== undefined) this.kept.delete(sequence);
     const known = this.waiting.get(id)?.sent_epoch ?? 0;
     this.waiting.set(id, { sequence, sent_epoch: Math.max(known, sent_epoch) });
   }
@@ -63,6 +69,8 @@ export class UnconfirmedDecisions {
 
   /** The claimed settlement is done. */
   finish(id: string): void {
+    const claimed = this.settling.get(id);
+    if (claimed?.settlement === 'commit') this.keep(claimed.sequence);
     this.settling.delete(id);
   }
 
@@ -74,9 +82,30 @@ export class UnconfirmedDecisions {
     this.waiting.set(id, { sequence: claimed.sequence, sent_epoch: claimed.sent_epoch });
   }
 
-  /** Settled without a claim (applied here, withdrawn already, or adopted by a take-over to finish). */
-  drop(id: string): void {
+  /**
+   * Settled without a claim: withdrawn already, or (`kept`) applied here or adopted by a
+   * take-over to finish, which then counts as committed.
+   */
+  drop(id: string, kept = false): void {
+    if (kept) this.keep(this.waiting.get(id)?.sequence);
     this.waiting.delete(id);
+  }
+
+  /** The highest sequence of a decision committed by a settlement or adopted by a take-over (0: none). */
+  highestKept(): number {
+    return Math.max(0, ...this.kept);
+  }
+
+  /** The highest sequence among the other decisions still unsettled: waiting, or being committed (0: none). */
+  highestUnsettledOther(id: string): number {
+    let max = 0;
+    for (const [other, { sequence }] of this.waiting) if (other !== id && sequence !== undefined && sequence > max) max = sequence;
+    for (const [other, { settlement, sequence }] of this.settling) if (other !== id && settlement === 'commit' && sequence !== undefined && sequence > max) max = sequence;
+    return max;
+  }
+
+  private keep(sequence: number | undefined): void {
+    if (sequence !== undefined) this.kept.add(sequence);
   }
 
   /**

@@ -426,3 +426,36 @@ test('a restarted coordinator withdraws a COMMIT decision only once no late copy
   for (const n of [2, 3]) t.not(s.node(n).durable.records.get(first.id)?.state, 'COMMITTED', `node ${n} did not apply the withdrawn COMMIT`);
   t.deepEqual(await s.settle(), []);
 });
+
+// Once seed 27331 of a 10,000-seed sweep: one run held two COMMIT decisions, at sequences 2
+// and 3, that no participant had applied. The take-over's reconcile pass heard both
+// participants about 2 (nobody applied it, both refusing its epoch) and withdrew it, heard
+// nobody about 3, and the take-over adopted 3: sequence 2 stayed a hole below it. Withdrawals
+// go from the highest sequence down (termination.ts, reconcileDecision; the pure rule:
+// test/unit/testdata/reconcile-withdraws-from-the-highest-down.txt).
+test('a coordinator withdraws its unconfirmed COMMIT decisions from the highest sequence down, leaving no hole', async (t) => {
+  // One round at a time: what queues behind the first round goes out as the next one, together.
+  const s = await Scenario.start({ limits: { rounds_in_flight_max: 1 } });
+  const first = s.submit(['x']);
+  await s.until(() => s.node(1).durable.records.get(first.id) !== undefined, 'the first round starts', 1);
+  const [low, high] = [s.submit(['a']), s.submit(['b'])];
+  await s.until(() => [2, 3].every((n) => s.node(n).durable.records.get(first.id)?.state === 'COMMITTED'), 'the first round commits alone', 1);
+  const held = [2, 3].map((n) => s.hold({ from: s.addr(1), to: s.addr(n), label: /^POST \/decide-batch/, times: 1 }));
+  await s.until(() => held.every((rule) => rule.held.length === 1), 'node 1 decides both in one round; its COMMIT messages are held');
+  t.true([low, high].every(({ id }) => s.node(1).durable.decisions.get(id)?.decision === 'COMMIT'), 'both decided COMMIT');
+  const sequences = [low, high].map(({ id }) => s.node(1).durable.decisions.get(id)?.sequence ?? 0);
+  const [lower, higher] = sequences[0]! < sequences[1]! ? [low, high] : [high, low];
+  s.crash(1);
+  // After the restart nobody answers node 1 about the higher one: it stays unsettled.
+  const silence = s.drop({ to: s.addr(1), label: new RegExp(`^answer /transactions/${higher.id}$`) });
+  s.restart(1);
+  await s.until(() => s.isAcceptingWrites(1), 'node 1 takes over again');
+  t.not(s.node(1).durable.decisions.get(lower.id)?.decision, 'ABORT', 'the lower decision was not withdrawn under the unsettled higher one');
+  s.release(silence);
+  for (const rule of held) s.release(rule);
+  const next = s.submit(['c']);
+  t.is(await s.outcome(next.answer), 200);
+  t.deepEqual(await s.settle(), []);
+  const outcomes = [lower, higher].map(({ id }) => s.nodes.map((node) => node.durable.records.get(id)?.state).join(' '));
+  t.log(`lower: ${outcomes[0]}; higher: ${outcomes[1]}`);
+});

@@ -1,9 +1,19 @@
 import test from 'ava';
-import { reconcileDecision, resolveInDoubt, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
+import { reconcileDecision, resolveInDoubt, type PeerAnswer, type UnconfirmedFacts } from '../../lib/two-phase-commit/termination.ts';
 import type { TransactionView } from '../../lib/protocol/messages.ts';
 
 const view = (state: TransactionView['state'], extra: Partial<TransactionView> = {}): TransactionView => ({ transaction_id: 't', state, since: 0, ...extra });
 const answer = (addr: string, v: TransactionView | undefined): PeerAnswer => ({ addr, view: v });
+/** Decision t at sequence 5, its COMMIT sent under epoch `sent_epoch`, alone among this node's unconfirmed decisions. */
+const facts = (sent_epoch: number, extra: Partial<UnconfirmedFacts> = {}): UnconfirmedFacts => ({
+  still_unconfirmed: true,
+  sent_epoch,
+  sequence: 5,
+  sequence_taken_here: false,
+  highest_unsettled_other: 0,
+  highest_kept: 0,
+  ...extra,
+});
 
 test('anyone committed: commit at their sequence', (t) => {
   t.deepEqual(resolveInDoubt('a', [answer('a', undefined), answer('b', view('COMMITTED', { sequence: 9 }))]), { kind: 'commit', sequence: 9 });
@@ -41,31 +51,47 @@ test('coordinator unreachable and everyone else prepared: the blocking window, w
 });
 
 test('a restarted coordinator commits an unapplied decision someone else applied', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))], true, 2), { kind: 'commit', sequence: 7 });
+  t.deepEqual(reconcileDecision([answer('b', view('PREPARED')), answer('c', view('COMMITTED', { sequence: 7 }))], facts(2)), { kind: 'commit', sequence: 7 });
 });
 
 const prepared_at = (enforced_epoch: number) => view('PREPARED', { enforced_epoch });
 
 test('a restarted coordinator withdraws a decision nobody applied once everyone answered, each refusing the epoch it was sent under', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(4))], true, 2), { kind: 'withdraw' });
-  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)], true, 2), { kind: 'withdraw' });
+  t.deepEqual(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(4))], facts(2)), { kind: 'withdraw' });
+  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', undefined)], facts(2)), { kind: 'withdraw' });
 });
 
 // Once seed 15663: every participant answered PREPARED while a COMMIT sent before the crash
 // was held in the network; withdrawn, then applied on arrival.
 test('a restarted coordinator does not withdraw while a participant still takes messages of the epoch its COMMIT went out under', (t) => {
-  t.like(reconcileDecision([answer('b', prepared_at(2)), answer('c', prepared_at(3))], true, 2), { kind: 'wait' });
-  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(3))], true, 3), { kind: 'wait' }, 're-sent under a later term: that term counts');
-  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', view('PREPARED'))], true, 2), { kind: 'wait' }, 'an answer without an epoch rules nothing out');
+  t.like(reconcileDecision([answer('b', prepared_at(2)), answer('c', prepared_at(3))], facts(2)), { kind: 'wait' });
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(3))], facts(3)), { kind: 'wait' }, 're-sent under a later term: that term counts');
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', view('PREPARED'))], facts(2)), { kind: 'wait' }, 'an answer without an epoch rules nothing out');
+});
+
+// Once seed 27331: of one run at sequences 2 and 3, a pass withdrew 2 (its answers in) while 3
+// waited for a silent participant; the take-over adopted 3, and sequence 2 stayed a hole.
+test('a restarted coordinator withdraws its decisions from the highest sequence down', (t) => {
+  const fenced = [answer('b', prepared_at(3)), answer('c', prepared_at(3))];
+  t.like(reconcileDecision(fenced, facts(2, { highest_unsettled_other: 6 })), { kind: 'wait' }, 'one above it is unsettled');
+  t.deepEqual(reconcileDecision(fenced, facts(2, { highest_unsettled_other: 4 })), { kind: 'withdraw' }, 'only ones below it are');
+  t.deepEqual(reconcileDecision(fenced, facts(2, { highest_unsettled_other: 6, sequence_taken_here: true })), { kind: 'withdraw' }, 'its sequence is taken here: no hole');
+});
+
+test('a restarted coordinator commits, never withdraws, a decision below one it kept', (t) => {
+  t.deepEqual(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(3))], facts(2, { highest_kept: 6 })), { kind: 'commit', sequence: 5 });
+  t.deepEqual(reconcileDecision([answer('b', prepared_at(2)), answer('c', prepared_at(2))], facts(2, { highest_kept: 6 })), { kind: 'commit', sequence: 5 }, 'a late copy commits it too');
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', undefined)], facts(2, { highest_kept: 6 })), { kind: 'wait' }, 'a silent participant may have applied it at that sequence: ask again');
+  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', prepared_at(3))], facts(2, { highest_kept: 6 })), { kind: 'withdraw' }, 'aborted elsewhere: the cluster settled it');
 });
 
 test('a restarted coordinator waits while a participant that may have applied it is silent', (t) => {
-  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', undefined)], true, 2), { kind: 'wait' });
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', undefined)], facts(2)), { kind: 'wait' });
 });
 
 test('a reconcile pass whose decision was settled or adopted while it asked acts on nothing, whatever the answers', (t) => {
   for (const answers of [[answer('b', prepared_at(3)), answer('c', prepared_at(3))], [answer('b', view('COMMITTED', { sequence: 7 }))], [answer('b', view('ABORTED'))]]) {
-    t.like(reconcileDecision(answers, false, 2), { kind: 'skip' });
+    t.like(reconcileDecision(answers, facts(2, { still_unconfirmed: false })), { kind: 'skip' });
   }
 });
 

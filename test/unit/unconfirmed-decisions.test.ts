@@ -19,6 +19,7 @@ const scripts = [
   'reconcile-commit-keeps-sequence.txt',
   'take-over-loses-its-term.txt',
   'reconcile-withdraws-once-late-copies-refused.txt',
+  'reconcile-withdraws-from-the-highest-down.txt',
 ];
 
 /**
@@ -54,7 +55,14 @@ function createHandler(): (command: Command) => string {
       }
       case 'reconcile-answers': {
         const answers = [...command.args].map(([addr, text]) => parseAnswer(addr, text));
-        const outcome = reconcileDecision(answers, unconfirmed.isWaiting(id), unconfirmed.sentEpochOf(id));
+        const outcome = reconcileDecision(answers, {
+          still_unconfirmed: unconfirmed.isWaiting(id),
+          sent_epoch: unconfirmed.sentEpochOf(id),
+          sequence: sequences.get(id),
+          sequence_taken_here: command.positional.includes('taken-here'),
+          highest_unsettled_other: unconfirmed.highestUnsettledOther(id),
+          highest_kept: unconfirmed.highestKept(),
+        });
         if (outcome.kind === 'wait' || outcome.kind === 'skip') return `${outcome.kind}: ${outcome.reason}`;
         const claimed = unconfirmed.claim(id, outcome.kind) ? 'claimed' : 'not claimed';
         return outcome.kind === 'commit' ? `commit ${id} at ${outcome.sequence} (${claimed})` : `withdraw ${id} (${claimed})`;
@@ -71,10 +79,10 @@ function createHandler(): (command: Command) => string {
         );
         switch (split.kind) {
           case 'settled':
-            unconfirmed.drop(id);
+            unconfirmed.drop(id, split.reason === 'applied here');
             return `settled ${id}: ${split.reason}`;
           case 'adopt':
-            unconfirmed.drop(id);
+            unconfirmed.drop(id, true);
             return `adopt ${id} at sequence ${split.sequence}`;
           case 'wait':
             return `wait ${id}: ${split.reason}`;
@@ -125,4 +133,13 @@ test('a decision handed back again keeps the newest epoch its COMMIT went out un
   t.is(unconfirmed.sentEpochOf('t'), 3);
   unconfirmed.add('t', 4, 5);
   t.is(unconfirmed.sentEpochOf('t'), 5);
+});
+
+test('a decision a take-over adopted and then gave back no longer counts as kept', (t) => {
+  const unconfirmed = new UnconfirmedDecisions();
+  unconfirmed.add('t', 4, 2);
+  unconfirmed.drop('t', true);
+  t.is(unconfirmed.highestKept(), 4);
+  unconfirmed.add('t', 4, 3);
+  t.is(unconfirmed.highestKept(), 0, 'it may be withdrawn again');
 });
