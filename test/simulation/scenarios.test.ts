@@ -459,3 +459,40 @@ test('a coordinator withdraws its unconfirmed COMMIT decisions from the highest 
   const outcomes = [lower, higher].map(({ id }) => s.nodes.map((node) => node.durable.records.get(id)?.state).join(' '));
   t.log(`lower: ${outcomes[0]}; higher: ${outcomes[1]}`);
 });
+
+// Once seed 31568 of the same sweep: one run held the commits of two rounds with different
+// participants (node 3 was down when the first started). The higher, whose participants
+// included node 3, was applied there and acknowledged; the lower reached nobody, and after
+// its coordinator's restart, reconciliation withdrew it: a hole below a committed sequence.
+// A decision below a sequence applied here is committed at its own sequence, never withdrawn.
+test('a coordinator commits, never withdraws, an unconfirmed COMMIT decision below a sequence already applied', async (t) => {
+  const decide_batch = /^POST \/decide-batch/;
+  const s = await Scenario.start({ limits: { prepare_timeout_ms: 5_000, decision_timeout_ms: 5_000 } });
+  const prepared = (n: number, id: string) => s.node(n).durable.records.get(id)?.state === 'PREPARED';
+  s.crash(3);
+  await s.until(() => s.state(1).peers.get(s.addr(3))?.alive === false, 'node 1 counts node 3 dead');
+  // The first run stays unconfirmed, so the next rounds wait at the sequence gate.
+  const first_to_2 = s.hold({ from: s.addr(1), to: s.addr(2), label: decide_batch, times: 1 });
+  const first = s.submit(['k']);
+  await s.until(() => first_to_2.held.length === 1, 'the first run is decided and its delivery held');
+  const lower = s.submit(['a']);
+  await s.until(() => prepared(2, lower.id), 'a round of nodes 1 and 2 is prepared');
+  s.restart(3);
+  await s.until(() => s.state(1).peers.get(s.addr(3))?.alive === true, 'node 1 counts node 3 alive again');
+  const higher = s.submit(['b']);
+  await s.until(() => prepared(2, higher.id) && prepared(3, higher.id), 'a round of all three is prepared');
+  // Both rounds share the next run; its COMMITs to node 2 are held: only node 3 applies the higher one.
+  const shared_to_2 = s.hold({ from: s.addr(1), to: s.addr(2), label: decide_batch });
+  s.release(first_to_2);
+  t.is(await s.outcome(first.answer), 200);
+  t.is(await s.outcome(higher.answer), 200, 'the higher commit is acknowledged');
+  const [low_sequence, high_sequence] = [lower, higher].map(({ id }) => s.node(1).durable.decisions.get(id)?.sequence ?? 0);
+  t.true(low_sequence! + 1 === high_sequence, 'one run: consecutive sequences');
+  t.is(s.node(2).durable.records.get(lower.id)?.state, 'PREPARED', 'nobody applied the lower one');
+  s.crash(1);
+  s.restart(1);
+  await s.until(() => s.isAcceptingWrites(1), 'node 1 takes over again');
+  s.release(shared_to_2);
+  t.deepEqual(await s.settle(), []);
+  for (const n of [1, 2, 3]) t.is(s.node(n).durable.records.get(lower.id)?.state ?? 'missing', 'COMMITTED', `node ${n} holds the lower one committed`);
+});
