@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { listen, type Listener } from 'listhen';
+import type { Listener } from 'listhen';
+import { listen } from './listhen-lean.ts';
 import { toNodeHandler, type H3 } from 'h3';
 import { default_limits } from '../node/options.ts';
 import { default_connection_limits, guardConnections, type ConnectionLimits } from './connection-guard.ts';

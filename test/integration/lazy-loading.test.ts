@@ -99,4 +99,8 @@ test('a node loads the dashboard page when it is asked for, pino-pretty not at a
   // and prom-client's four metric classes alone (lib/boot/prom-client.ts), not its index.
   t.true(modules.some((module) => /\/node_modules\/prom-client\/lib\/histogram\.js$/.test(module)), 'prom-client\'s Histogram was not loaded');
   t.deepEqual(modules.filter((module) => /\/node_modules\/(prom-client\/index\.js|prom-client\/lib\/metrics\/|@opentelemetry\/)/.test(module)), []);
+  // and listhen's listen without node-forge or consola (lib/transport/listhen-lean.ts): their
+  // entry files are in the require cache as stand-ins, and nothing else of them is loaded.
+  t.true(modules.some((module) => /\/node_modules\/listhen\/dist\/shared\/listhen\.[\w-]+\.cjs$/.test(module)), 'listhen was not loaded');
+  t.deepEqual(modules.filter((module) => /\/node_modules\/(node-forge\/lib\/(?!index\.js$)|consola\/(?!lib\/index\.cjs$|dist\/utils\.cjs$))/.test(module)), []);
 });
