@@ -27,8 +27,11 @@ COPY workers ./workers
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# MALLOC_*: node_malloc_env of lib/util/node-heap.ts (keep them equal).
 ENV NODE_ENV=production \
-    TWOPC_LOG_LEVEL=info
+    TWOPC_LOG_LEVEL=info \
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_TRIM_THRESHOLD_=1048576
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

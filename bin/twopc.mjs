@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576 node --max-semi-space-size=2
 // The `twopc` command: runs the compiled CLI in dist/ (`npm ci` builds it through the `prepare`
 // script; `npm run build` after editing the sources; the tests build before they run).
-// The shebang's heap flag is node_semi_space_max_mb of lib/util/node-heap.ts (keep them equal).
+// The shebang's heap flag is node_semi_space_max_mb of lib/util/node-heap.ts, its malloc settings
+// node_malloc_env there (keep them equal).
 import { existsSync } from 'node:fs';
 
 const compiled_cli = new URL('../dist/cli.js', import.meta.url);

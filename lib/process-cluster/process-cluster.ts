@@ -13,7 +13,7 @@ import { signRequest } from '../security/signature.ts';
 import { findFreePorts } from '../util/free-ports.ts';
 import { retryOnPortClash } from '../util/port-clash.ts';
 import { twopc_bin } from '../util/package-root.ts';
-import { node_heap_args } from '../util/node-heap.ts';
+import { node_heap_args, node_malloc_env } from '../util/node-heap.ts';
 import { waitUntil } from '../util/wait-until.ts';
 import { OwnedProcess } from './owned-process.ts';
 
@@ -266,7 +266,7 @@ export class ProcessCluster {
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('TWOPC_')) env[name] = value;
     env['TWOPC_LOG_LEVEL'] = 'warn';
     if (this.options.secret !== undefined) env['TWOPC_SECRET'] = this.options.secret;
-    return { ...env, ...this.options.env };
+    return { ...env, ...node_malloc_env, ...this.options.env };
   }
 
   /** A node that was started and not stopped through this cluster, but is gone: say what it printed. */
