@@ -170,6 +170,7 @@ export class SimNode implements Server {
       else if (event === 'prepared') this.checkKeysShared(String(fields?.['transaction_id']));
       else if (event === 'accepting-writes' && typeof epoch === 'number') world.recordLeader(epoch, this.addr, 'accepted writes');
       else if (event === 'decided' && typeof epoch === 'number') world.recordLeader(epoch, this.addr, 'coordinated a round');
+      else if (event === 'run-reserved') this.checkEarlierRunsConfirmed(Number(fields?.['first']));
     };
     return { info: observe, warn: observe };
   }
@@ -181,6 +182,24 @@ export class SimNode implements Server {
     if (record?.payload === undefined || !locks) return;
     const key = findConflict(record, id, listPayloadKeys(record.payload), (held) => locks.holdersOf(held));
     if (key !== undefined) this.world.violate('conflicts-vote-abort', `${this.addr} prepared ${id} on ${key}, held by ${locks.holdersOf(key).map((holder) => `${holder.transaction_id} of ${holder.coordinator}@${holder.epoch}`).join(', ')}`);
+  }
+
+  /**
+   * Run confirmation (acknowledgement-quorum.ts, lib/node/sequencer.ts): a master reserves a
+   * run of sequences only once every COMMIT it decided earlier in its term is applied on
+   * another replica, so no later sequence can be applied while an earlier one may still be
+   * withdrawn. Checked online: reconciliation commits such an earlier decision when its
+   * master returns (termination.ts), which hides the hole from the end-of-run checks.
+   */
+  private checkEarlierRunsConfirmed(first: number): void {
+    const term = this.node?.context.state.term;
+    if (term === undefined || !Number.isInteger(first)) return;
+    for (const decision of this.durable.decisions.values()) {
+      const { id, sequence } = decision;
+      if (decision.decision !== 'COMMIT' || sequence === undefined || sequence >= first || decision.epoch !== term) continue;
+      if (!decision.participants.some((addr) => addr !== this.addr) || this.world.isAppliedElsewhere(id, this.addr)) continue;
+      this.world.violate('runs-confirmed-in-order', `${this.addr} reserved sequences from ${first} while ${id} (sequence ${sequence}, epoch ${term}) is on no other replica`);
+    }
   }
 
   /** This node's routes (lib/transport/in-process-routes.ts), those peers and clients call. */

@@ -56,6 +56,8 @@ export class World {
   /** Checked as the run goes: which transaction each sequence went to, and each transaction's sequence. */
   private readonly transaction_of_sequence = new Map<number, string>();
   private readonly sequence_of_transaction = new Map<string, number>();
+  /** The replicas that ever applied each transaction. */
+  private readonly appliers = new Map<string, Set<string>>();
   /** Every node that accepted writes or ran a round in each epoch. */
   readonly masters_by_epoch = new Map<number, Set<string>>();
 
@@ -108,6 +110,13 @@ export class World {
     const known = this.sequence_of_transaction.get(id);
     if (known !== undefined && known !== sequence) this.violate('one-sequence-per-transaction', `${addr} applied ${id} at ${sequence}, elsewhere at ${known}`);
     else this.sequence_of_transaction.set(id, sequence);
+    const appliers = this.appliers.get(id) ?? new Set<string>();
+    this.appliers.set(id, appliers.add(addr));
+  }
+
+  /** Some replica other than `addr` applied `id`. */
+  isAppliedElsewhere(id: string, addr: string): boolean {
+    return [...(this.appliers.get(id) ?? [])].some((applier) => applier !== addr);
   }
 
   /** `addr` led `epoch`: it accepted writes, or coordinated a round, in it. */
