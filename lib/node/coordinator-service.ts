@@ -85,6 +85,7 @@ interface GateEntry {
   readonly round: number;
   readonly epoch: number;
   readonly commits: number;
+  readonly participants: readonly string[];
   readonly decisions: RoundDecisions;
   /** Its wait is bounded: past `prepare_timeout_ms` it leaves the gate and its COMMITs abort. */
   readonly timer: Timer;
@@ -396,7 +397,7 @@ export class CoordinatorService {
         this.gate_waiting = this.gate_waiting.filter((entry) => entry.round !== decisions.round);
         this.decide([withoutSequences(decisions)], undefined).then(resolve, reject);
       });
-      this.gate_waiting.push({ round: decisions.round, epoch: decisions.epoch, commits, decisions, timer, done: { resolve, reject } });
+      this.gate_waiting.push({ round: decisions.round, epoch: decisions.epoch, commits, participants: decisions.participants, decisions, timer, done: { resolve, reject } });
       if (!this.gate_wait_pending) void this.openGate();
     });
   }
@@ -406,7 +407,9 @@ export class CoordinatorService {
    * waiting shares the next run, in the order `formRun` gives
    * (lib/two-phase-commit/run-formation.ts): one reservation, one decisions write, one
    * `/decide-batch` per peer, one confirmation. Rounds of an epoch this node no longer leads
-   * get no sequence and decide on their own. Rounds that arrive meanwhile wait for the next.
+   * get no sequence and decide on their own. Rounds prepared on other participants than the
+   * run's first, and rounds that arrive meanwhile, wait for the next run (their waits still
+   * bounded).
    */
   private async openGate(): Promise<void> {
     this.gate_wait_pending = true;
@@ -415,10 +418,11 @@ export class CoordinatorService {
     const reservation = await this.sequencer.reserveWhenOpen(() => {
       const { state } = this.context;
       const waiting = this.gate_waiting;
-      this.gate_waiting = [];
       const plan = formRun(waiting, state.role === 'MASTER' ? state.epoch : undefined);
       const byRound = new Map(waiting.map((entry) => [entry.round, entry]));
-      for (const entry of waiting) entry.timer.cancel();
+      const deferred = new Set(plan.deferred);
+      this.gate_waiting = waiting.filter((entry) => deferred.has(entry.round));
+      for (const entry of waiting) if (!deferred.has(entry.round)) entry.timer.cancel();
       joining = plan.parts.map((part) => ({ entry: byRound.get(part.round)!, offset: part.offset }));
       refused = plan.refused.map((round) => byRound.get(round)!);
       return plan.count;

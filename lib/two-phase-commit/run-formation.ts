@@ -14,6 +14,14 @@
  * sequence's write, so of two waiting rounds writing one key, the one submitted later wins.
  * Inside a round, its commits keep the round's own order.
  *
+ * Participants: a run holds only rounds prepared on the same participants as its first
+ * round, the longest such prefix in round order; the rest wait for the next run. So every
+ * commit of a run goes to the same replicas in the same `/decide-batch` messages, as when a
+ * run was one round's: one replica never applies a higher commit of a run that a lower one
+ * never reached (a round that started while a node was down, beside one that started after
+ * it came back). Such rounds are rare (the alive set changed between them), so sharing runs
+ * loses nothing by it.
+ *
  * A round prepared in an epoch this node no longer leads (it stepped down, or adopted a
  * newer epoch, while the round waited) gets no sequence: the new term may already be
  * handing out these numbers. Its COMMITs become ABORT, as when the wait times out.
@@ -27,6 +35,8 @@ export interface WaitingRound {
   readonly epoch: number;
   /** Its COMMIT decisions, each needing a sequence (at least one). */
   readonly commits: number;
+  /** The nodes it was prepared on. */
+  readonly participants: readonly string[];
 }
 
 /** One round's part of the run: sequences `first + offset` .. `first + offset + count - 1`. */
@@ -43,6 +53,8 @@ export interface RunPlan {
   readonly count: number;
   /** Rounds that get no sequence (prepared in an epoch this node does not lead now), in round order. */
   readonly refused: readonly number[];
+  /** Rounds that keep waiting for the next run (other participants than the run's first), in round order. */
+  readonly deferred: readonly number[];
 }
 
 /**
@@ -53,14 +65,27 @@ export function formRun(waiting: readonly WaitingRound[], leading_epoch: number 
   const ordered = [...waiting].sort((a, b) => a.round - b.round);
   const parts: RunPart[] = [];
   const refused: number[] = [];
+  const deferred: number[] = [];
   let count = 0;
-  for (const { round, epoch, commits } of ordered) {
+  let run_participants: string | undefined;
+  for (const { round, epoch, commits, participants } of ordered) {
     if (epoch !== leading_epoch) {
       refused.push(round);
+      continue;
+    }
+    const key = participantsKey(participants);
+    run_participants ??= key;
+    if (deferred.length > 0 || key !== run_participants) {
+      deferred.push(round);
       continue;
     }
     parts.push({ round, offset: count, count: commits });
     count += commits;
   }
-  return { parts, count, refused };
+  return { parts, count, refused, deferred };
+}
+
+/** A set of participants, whatever order it is listed in. */
+function participantsKey(participants: readonly string[]): string {
+  return JSON.stringify([...participants].sort());
 }

@@ -24,7 +24,8 @@ function createHandler(): (command: Command) => string {
     switch (command.name) {
       case 'wait': {
         const writes = (command.args.get('writes') ?? '').split(',').filter((key) => key !== '');
-        waiting.push({ round: numberArg(command, 'round'), epoch: numberArg(command, 'epoch'), commits: writes.length, writes });
+        const participants = (command.args.get('participants') ?? 'n1,n2,n3').split(',');
+        waiting.push({ round: numberArg(command, 'round'), epoch: numberArg(command, 'epoch'), commits: writes.length, writes, participants });
         return listWaiting();
       }
       case 'timeout': {
@@ -39,6 +40,7 @@ function createHandler(): (command: Command) => string {
         const lines = [
           plan.count === 0 ? 'run: none' : `run ${span(first, plan.count)} (${plan.count}): ${plan.parts.map((part) => `round ${part.round} takes ${span(first + part.offset, part.count)}`).join(', ')}`,
           `refused: ${plan.refused.join(' ') || 'none'}`,
+          `waits for the next run: ${plan.deferred.join(' ') || 'none'}`,
         ];
         // Every replica keeps a key's highest-sequence write: which round's is it?
         const writers = new Map<string, { round: number; sequence: number }[]>();
@@ -51,7 +53,7 @@ function createHandler(): (command: Command) => string {
           const last = writes.reduce((a, b) => (b.sequence > a.sequence ? b : a));
           lines.push(`${key}: round ${last.round}'s write (sequence ${last.sequence})`);
         }
-        waiting = [];
+        waiting = waiting.filter((entry) => plan.deferred.includes(entry.round));
         return lines.join('\n');
       }
       default:
@@ -63,12 +65,14 @@ function createHandler(): (command: Command) => string {
 const path = fileURLToPath(new URL('testdata/run-formation.txt', import.meta.url));
 test(readTitle(path), (t) => runScript(t, path, createHandler()));
 
-test('a run is gap-free: its parts tile 0..count-1 in round order, every waiting round is in exactly one of parts and refused', (t) => {
+test('a run is gap-free: its parts tile 0..count-1 in round order, every waiting round is in exactly one of parts, refused and deferred, and no deferred round is below a part', (t) => {
+  const all = ['n1', 'n2', 'n3'];
   const waiting: WaitingRound[] = [
-    { round: 9, epoch: 2, commits: 3 },
-    { round: 4, epoch: 2, commits: 1 },
-    { round: 6, epoch: 1, commits: 2 },
-    { round: 5, epoch: 2, commits: 256 },
+    { round: 9, epoch: 2, commits: 3, participants: all },
+    { round: 4, epoch: 2, commits: 1, participants: all },
+    { round: 6, epoch: 1, commits: 2, participants: ['n1', 'n2'] },
+    { round: 5, epoch: 2, commits: 256, participants: ['n3', 'n2', 'n1'] },
+    { round: 7, epoch: 2, commits: 1, participants: ['n1', 'n3'] },
   ];
   for (const leading of [1, 2, 3, undefined]) {
     const plan = formRun(waiting, leading);
@@ -79,6 +83,7 @@ test('a run is gap-free: its parts tile 0..count-1 in round order, every waiting
     }
     t.is(next, plan.count);
     t.deepEqual(plan.parts.map((part) => part.round), [...plan.parts.map((part) => part.round)].sort((a, b) => a - b));
-    t.deepEqual([...plan.parts.map((part) => part.round), ...plan.refused].sort((a, b) => a - b), [4, 5, 6, 9]);
+    t.deepEqual([...plan.parts.map((part) => part.round), ...plan.refused, ...plan.deferred].sort((a, b) => a - b), [4, 5, 6, 7, 9]);
+    for (const round of plan.deferred) t.true(plan.parts.every((part) => part.round < round), `deferred round ${round} comes after every part`);
   }
 });
