@@ -22,6 +22,8 @@ export interface Reservation {
 export class Sequencer {
   /** Settles when the newest reservation is confirmed or cancelled. */
   private gate: Promise<void> = Promise.resolve();
+  /** Runs held so far (`hold`): a wait begun before the latest one reserves nothing. */
+  private holds = 0;
 
   constructor(private readonly state: NodeState) {}
 
@@ -32,6 +34,7 @@ export class Sequencer {
    */
   hold(first: number, count: number): Reservation {
     assert(Number.isSafeInteger(first) && first > 0 && count > 0, 'a held run is a positive range');
+    this.holds += 1;
     const previous = this.gate;
     let release!: () => void;
     this.gate = new Promise<void>((resolve) => (release = resolve));
@@ -50,12 +53,22 @@ export class Sequencer {
    * waiting shares the run (lib/two-phase-commit/run-formation.ts). Undefined when it says 0:
    * nothing is reserved and the turn passes on. The wait itself has no limit; each round
    * waiting bounds its own (CoordinatorService).
+   *
+   * A wait begun before a run was held (a new term took over decisions of an earlier one)
+   * passes the turn without asking `size`: the held run is unconfirmed and ahead of it, and
+   * rounds of the new term that joined it since wait for the next reservation, behind the
+   * held run. Only one unconfirmed run at a time, whatever the terms.
    */
   async reserveWhenOpen(size: () => number): Promise<Reservation | undefined> {
     const previous = this.gate;
+    const holds = this.holds;
     let release!: () => void;
     this.gate = new Promise<void>((resolve) => (release = resolve));
     await previous;
+    if (this.holds !== holds) {
+      release();
+      return undefined;
+    }
     const count = size();
     assert(Number.isSafeInteger(count) && count >= 0, 'a reservation holds a whole number of sequences');
     if (count === 0) {
