@@ -176,7 +176,7 @@ export class ParticipantService {
       if (seen.has(transaction_id)) return { ok: false, http_status: 409, error: 'duplicate in batch' };
       seen.add(transaction_id);
       const record = context.participant_log.findNow(transaction_id);
-      const step = stepAbort(this.view(record?.state, refused), { transaction_id, ...(batch.epoch !== undefined && { epoch: batch.epoch }) });
+      const step = stepAbort({ ...this.view(record?.state, refused), ...(record?.state === 'PREPARED' && { prepared_by: { epoch: record.epoch, ...(record.coordinator !== undefined && { coordinator: record.coordinator }) } }) }, { transaction_id, ...(batch.epoch !== undefined && { epoch: batch.epoch }), ...(batch.coordinator !== undefined && { coordinator: batch.coordinator }) });
       if (step.kind === 'acknowledge') return { ok: true, status: 'ABORTED' };
       if (step.kind === 'reject') return { ok: false, http_status: step.status, error: step.error };
       if (step.kind === 'remember') remembered.add(transaction_id);

@@ -130,11 +130,21 @@ export function stepAbort(view: ParticipantView, request: AbortRequest): AbortSt
   // remembered; releasing a prepared transaction is the master's word only.
   const fence_allowed = view.origin_refused === 'not the master' && view.state === undefined;
   if (view.origin_refused !== undefined && !fence_allowed) return { kind: 'reject', status: 409, error: view.origin_refused };
+  // A prepare of another round is that round's to settle (its coordinator, or termination),
+  // never this abort's: this round's vote from here was 'in doubt', lost or late, and counting
+  // this node among those that remember the abort could tell a client ABORTED while the other
+  // round commits (once seed 8186). Refused, it stays owed until the other round is settled.
+  if (view.state === 'PREPARED' && request.coordinator !== undefined && !sameRound(view.prepared_by, request)) {
+    return { kind: 'reject', status: 409, error: prepared_by_another_round_error };
+  }
   return view.state === 'PREPARED' ? { kind: 'release' } : { kind: 'remember' };
 }
 
+/** An abort's refusal by a participant that holds the id prepared by another round. */
+export const prepared_by_another_round_error = 'in doubt: prepared here by another round';
+
 /** A repeated prepare of the round that prepared it (a duplicate), not a retry under another round. */
-function sameRound(prepared_by: ParticipantView['prepared_by'], request: PrepareRequest): boolean {
+function sameRound(prepared_by: ParticipantView['prepared_by'], request: Pick<PrepareRequest, 'coordinator' | 'epoch'>): boolean {
   if (prepared_by === undefined) return true;
   return prepared_by.coordinator === request.coordinator && (request.epoch === undefined || prepared_by.epoch === request.epoch);
 }

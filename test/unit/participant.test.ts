@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkOrigin, stepAbort, stepCommit, stepLearn, stepPrepare, type LearnStep, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
+import { checkOrigin, prepared_by_another_round_error, stepAbort, stepCommit, stepLearn, stepPrepare, type LearnStep, type ParticipantView } from '../../lib/two-phase-commit/participant.ts';
 import { epoch_claim_lead_max } from '../../lib/protocol/messages.ts';
 import type { ParticipantState } from '../../lib/protocol/states.ts';
 
@@ -74,6 +74,17 @@ test('abort releases a prepared transaction, remembers an unknown one and never 
   t.deepEqual(stepAbort(free, abort), { kind: 'remember' });
   t.deepEqual(stepAbort({ ...free, state: 'ABORTED' }, abort), { kind: 'acknowledge' });
   t.like(stepAbort({ ...free, state: 'COMMITTED' }, abort), { kind: 'reject', status: 409 });
+});
+
+// Once seed 8186: a new master's round for a client's retry timed out waiting for a vote and
+// decided ABORT; its abort reached a node holding the id PREPARED by the old master's round,
+// which had committed elsewhere. Releasing it let the client hear ABORTED for a commit.
+test("abort releases only its own round's prepare: another round's is that round's to settle", (t) => {
+  const prepared_by_old_round = { ...free, state: 'PREPARED' as const, prepared_by: { coordinator: 'old-master:1', epoch: 3 } };
+  t.deepEqual(stepAbort(prepared_by_old_round, { transaction_id: 't1', epoch: 4, coordinator: 'master:1' }), { kind: 'reject', status: 409, error: prepared_by_another_round_error }, "a new master's round");
+  t.deepEqual(stepAbort(prepared_by_old_round, { transaction_id: 't1', epoch: 4, coordinator: 'old-master:1' }), { kind: 'reject', status: 409, error: prepared_by_another_round_error }, 'the same node in a later term');
+  t.deepEqual(stepAbort(prepared_by_old_round, { transaction_id: 't1', epoch: 3, coordinator: 'old-master:1' }), { kind: 'release' }, 'the round that prepared it');
+  t.deepEqual(stepAbort(prepared_by_old_round, { transaction_id: 't1', epoch: 4 }), { kind: 'release' }, "the node's own resolution names no coordinator");
 });
 
 // A prepare then a commit without a sequence, sent straight to a slave, once applied a write
