@@ -499,3 +499,29 @@ test('rounds prepared on different participants never share a run: the later one
   t.is(high_sequence, low_sequence! + 1, 'the next run follows at once');
   t.deepEqual(await s.settle(), []);
 });
+
+// Once seed 8186: node 2, leading while node 1 was away, decided COMMIT and node 3 applied it
+// (its acknowledgement lost); node 3 then crashed, node 1 took over, and the client's retry of
+// the id went to node 1. Node 2's vote ('in doubt') was lost, node 1 decided ABORT and sent
+// the abort to node 2, which released the prepare of node 2's own round: a majority now
+// "remembered" the abort and the client heard ABORTED for what node 3 had committed. An abort
+// releases only the prepare of the round that sent it (participant.ts, `stepAbort`).
+test("an abort releases only its own round's prepare, not one an earlier master's round may have committed", async (t) => {
+  const s = await Scenario.start();
+  s.pause(1, 4_000);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
+  // Node 3's log reaches nobody: only node 3 knows the commit.
+  for (const n of [1, 2]) s.drop({ from: s.addr(3), to: s.addr(n), label: /^answer \/cluster\/log/ });
+  const first = s.submit(['c'], 2);
+  await s.until(() => s.node(3).durable.records.get(first.id)?.state === 'COMMITTED', 'node 3 applies the commit; node 2 hears nothing');
+  await s.until(() => s.state(3).epoch > 2, 'node 1, back, claims a term; node 3 grants it');
+  s.crash(3);
+  s.drop({ from: s.addr(2), to: s.addr(1), label: /^answer \/prepare-batch/ });
+  await s.until(() => s.isAcceptingWrites(1), 'node 1 takes over without node 3');
+  const retry = await s.outcome(s.resubmit(first.id, 1));
+  t.not(retry, 409, 'the retry is not answered ABORTED while node 3 may hold it committed');
+  t.not(s.node(2).durable.records.get(first.id)?.state, 'ABORTED', "node 2 keeps its own round's prepare");
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(2).durable.records.get(first.id)?.state, 'COMMITTED');
+});
