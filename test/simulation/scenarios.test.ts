@@ -6,6 +6,18 @@
 import test from 'ava';
 import { Scenario } from '../../lib/simulation/scenario.ts';
 
+/**
+ * Node 2, leading, submits a transaction writing `keys`; node 3 applies it, and node 3's
+ * acknowledgements to node 2 are lost from now on: node 2 has decided it and never hears
+ * that anyone applied it. Gives the submission and the sequence node 3 applied it at.
+ */
+async function commitOnlyNode3Hears(s: Scenario, keys: readonly string[], what: string): Promise<{ readonly first: ReturnType<Scenario['submit']>; readonly sequence: number | undefined }> {
+  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
+  const first = s.submit(keys, 2);
+  await s.until(() => s.node(3).durable.records.get(first.id)?.state === 'COMMITTED', what);
+  return { first, sequence: s.node(3).durable.records.get(first.id)?.sequence };
+}
+
 test('an acknowledged commit is on every replica, also after its master crashes at once', async (t) => {
   const s = await Scenario.start();
   const first = s.submit(['a']);
@@ -26,10 +38,7 @@ test('a new master does not reuse the sequence of a deposed master\'s unconfirme
   const s = await Scenario.start();
   s.crash(1);
   await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
-  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
-  const first = s.submit(['a'], 2);
-  await s.until(() => s.node(3).durable.listCommitted().length === 1, 'node 3 applies the commit');
-  const sequence = s.node(3).durable.listCommitted()[0]?.sequence;
+  const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit');
   t.is(s.node(2).durable.decisions.get(first.id)?.sequence, sequence, 'node 2 decided it at that sequence');
   t.is(s.node(2).durable.records.get(first.id)?.state, 'PREPARED', 'and has not applied it: nobody acknowledged');
   s.crash(3);
@@ -225,10 +234,9 @@ test('a re-elected master does not reuse the sequence of its COMMIT that a silen
   const s = await Scenario.start();
   s.crash(1);
   await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes');
-  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
-  const first = s.submit(['a'], 2);
-  await s.until(() => s.node(3).durable.records.get(first.id)?.state === 'COMMITTED', 'node 3 applies it; node 2 hears nothing');
-  const sequence = s.node(3).durable.records.get(first.id)?.sequence ?? 0;
+  const committed = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies it; node 2 hears nothing');
+  const { first } = committed;
+  const sequence = committed.sequence ?? 0;
   await s.until(() => (s.state(2).peers.get(s.addr(3))?.last_report?.max_applied ?? 0) >= sequence, 'node 2 hears node 3 report it applied');
   const epoch = s.state(2).epoch;
   s.isolate(2);
@@ -384,10 +392,7 @@ test('a new master does not trust a report of the deposed master from before its
   const s = await Scenario.start();
   s.pause(1, 4_000);
   await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
-  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
-  const first = s.submit(['a'], 2);
-  await s.until(() => s.node(3).durable.listCommitted().length === 1, 'node 3 applies the commit; node 2 hears nothing');
-  const sequence = s.node(3).durable.listCommitted()[0]?.sequence;
+  const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
   t.is(s.node(2).durable.decisions.get(first.id)?.sequence, sequence, 'node 2 decided it at that sequence');
   s.crash(3);
   // Node 1 resumes holding node 2's report from before node 2 led; its next two probes of node 2 go unanswered.
@@ -510,11 +515,9 @@ test("an abort releases only its own round's prepare, not one an earlier master'
   const s = await Scenario.start();
   s.pause(1, 4_000);
   await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
-  s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/decide-batch/ });
   // Node 3's log reaches nobody: only node 3 knows the commit.
   for (const n of [1, 2]) s.drop({ from: s.addr(3), to: s.addr(n), label: /^answer \/cluster\/log/ });
-  const first = s.submit(['c'], 2);
-  await s.until(() => s.node(3).durable.records.get(first.id)?.state === 'COMMITTED', 'node 3 applies the commit; node 2 hears nothing');
+  const { first } = await commitOnlyNode3Hears(s, ['c'], 'node 3 applies the commit; node 2 hears nothing');
   await s.until(() => s.state(3).epoch > 2, 'node 1, back, claims a term; node 3 grants it');
   s.crash(3);
   s.drop({ from: s.addr(2), to: s.addr(1), label: /^answer \/prepare-batch/ });
