@@ -70,7 +70,7 @@ export class TwopcNode {
     // node, a step at a time, not before it serves: on a store of a million transactions it
     // takes tens of seconds, and a restart must serve within 2 s. It starts once the first
     // catch-up is done, so a repair it may start never races that catch-up. A file SQLite or
-    // twopc finds inconsistent was refused before this (checkStore, lib/boot/start-node.ts).
+    // twopc finds inconsistent was refused before this (checkStoreAtStart, lib/boot/check-store.ts).
     // Until the audit ends heartbeats carry no digest; a replica it finds contradicting itself
     // is repaired then, as one a periodic audit finds.
     void this.integrity.start().catch((error: unknown) => this.context.log.warn('audit-failed', { error: String(error) }));
