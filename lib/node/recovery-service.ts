@@ -4,7 +4,7 @@
  * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
  */
 import type { CommittedEntry, DecideBatchRequest, TransactionView } from '../protocol/messages.ts';
-import { reconcileDecision, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import { reconcileDecision, type KeptSequence, type PeerAnswer } from '../two-phase-commit/termination.ts';
 import { inBatches, judgeBatch, listFenced, planFences, planQuestions, splitResolutions, type BatchOutcome } from '../two-phase-commit/in-doubt-batch.ts';
 import { UnconfirmedDecisions, type Settlement } from '../two-phase-commit/unconfirmed-decisions.ts';
 import { listUnknowableRounds, splitForTakeOver, type InDoubtRound } from '../cluster/take-over.ts';
@@ -123,9 +123,9 @@ export class RecoveryService {
         known_max_applied,
       );
       if (split.kind === 'settled') {
-        this.unconfirmed.drop(id, record?.state === 'COMMITTED');
+        this.unconfirmed.drop(id);
       } else if (split.kind === 'adopt' && decision) {
-        this.unconfirmed.drop(id, true);
+        this.unconfirmed.adopt(id);
         adopted.push(decision);
       } else if (split.kind === 'wait') {
         context.log.warn('reconcile-decision', { transaction_id: id, outcome: 'wait', reason: split.reason });
@@ -136,6 +136,7 @@ export class RecoveryService {
 
   /** Settle every unconfirmed decision the cluster can settle now (termination.ts, `reconcileDecision`). */
   async reconcile(): Promise<void> {
+    this.unconfirmed.forgetApplied((id) => this.context.participant_log.findNow(id)?.state === 'COMMITTED');
     await Promise.all(this.unconfirmed.listWaiting().map((id) => this.reconcileOne(id)));
   }
 
@@ -143,7 +144,10 @@ export class RecoveryService {
     const { context } = this;
     const decision = await context.decision_log.find(id);
     if (!decision) return;
-    const answers = await Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id)));
+    const [answers, kept_above] = await Promise.all([
+      Promise.all(decision.participants.filter((addr) => addr !== context.addr).map((addr) => this.ask(addr, id))),
+      this.listKeptAbove(decision.sequence),
+    ]);
     // Looked at again after the awaits: a take-over may have adopted it meanwhile (or
     // re-sent it and handed it back, under a newer epoch).
     const { unconfirmed } = this;
@@ -153,9 +157,8 @@ export class RecoveryService {
       sequence: decision.sequence,
       sequence_taken_here: decision.sequence !== undefined && context.sequences.has(decision.sequence),
       highest_unsettled_other: unconfirmed.highestUnsettledOther(id),
-      // Anything applied here above it (a later decision of its run that another replica
-      // applied, this node's own later term, a catch-up) is a commit its withdrawal would leave a hole under.
-      highest_kept: Math.max(unconfirmed.highestKept(), context.sequences.max_applied),
+      term: decision.epoch,
+      kept_above,
     });
     context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
     if (outcome.kind === 'commit') {
@@ -168,6 +171,29 @@ export class RecoveryService {
         if (context.state.role !== 'MASTER') context.state.max_sequence = context.sequences.max_applied;
       });
     }
+  }
+
+  /**
+   * Sequences above `sequence` this node keeps, each with the term it decided it in: the
+   * lowest applied here (a later decision of its run that another replica applied, or
+   * another master's), and its adopted decisions. The lowest applied is enough: a term's
+   * sequences lie below every later term's, so if one of the decision's own term is applied
+   * here above it, the lowest is one.
+   */
+  private async listKeptAbove(sequence: number | undefined): Promise<readonly KeptSequence[]> {
+    if (sequence === undefined) return [];
+    const { context } = this;
+    const [lowest] = await context.participant_log.readLog(sequence, 1);
+    const above = [
+      ...(lowest === undefined ? [] : [{ id: lowest.transaction_id, sequence: lowest.sequence }]),
+      ...this.unconfirmed.listAdopted().flatMap(({ id, sequence: adopted }) => (adopted !== undefined && adopted > sequence ? [{ id, sequence: adopted }] : [])),
+    ];
+    return Promise.all(
+      above.map(async (kept) => {
+        const own = await context.decision_log.find(kept.id);
+        return { sequence: kept.sequence, term: own?.decision === 'COMMIT' ? own.epoch : undefined };
+      }),
+    );
   }
 
   /** Claim `id` (synchronously, so no other pass acts on it), carry `settlement` out, and give it back if that fails. */

@@ -66,8 +66,20 @@ export interface UnconfirmedFacts {
   readonly sequence_taken_here: boolean;
   /** The highest sequence among this node's other COMMIT decisions still unsettled (waiting, or being committed); 0 if none. */
   readonly highest_unsettled_other: number;
-  /** The highest sequence applied here, or of a COMMIT decision of this node a take-over adopted to finish; 0 if none. */
-  readonly highest_kept: number;
+  /** The epoch it was decided in (its term). */
+  readonly term: number;
+  /**
+   * Sequences above it this node keeps: the lowest applied here, and those of its COMMIT
+   * decisions a take-over adopted to finish; each with the term this node decided it in
+   * (undefined: another master's transaction, or one this node learnt).
+   */
+  readonly kept_above: readonly KeptSequence[];
+}
+
+export interface KeptSequence {
+  readonly sequence: number;
+  /** The epoch this node decided it in; undefined if this node did not decide it. */
+  readonly term: number | undefined;
 }
 
 /**
@@ -79,10 +91,16 @@ export interface UnconfirmedFacts {
  *  - someone applied it      → commit it here too, at that sequence
  *  - someone aborted it      → withdraw it (the cluster resolved it without this node)
  *  - someone is unreachable  → wait: that one may have applied it
- *  - nobody applied it, but a sequence above it is applied here or adopted by this node's
- *    take-over               → commit it at its own sequence: withdrawn, its number would be
+ *  - nobody applied it, but a sequence above it of its own term is applied here or adopted
+ *    by this node's take-over → commit it at its own sequence: withdrawn, its number would be
  *                              a hole below a committed one (once seed 31568: one run's
- *                              decisions with different participants, the higher applied)
+ *                              decisions with different participants, the higher applied).
+ *                              Only its own term's count: a term hands out a sequence only
+ *                              once the runs below it are confirmed, so one of its term above
+ *                              it stands on it; another master's may stand on another
+ *                              transaction at its number, given while nobody had applied it
+ *                              (a later term starts above what is known applied). Committed
+ *                              there, it would be two transactions at one sequence.
  *  - nobody applied it, and a decision of this node above it is unsettled
  *                            → wait: withdrawals go from the highest sequence down, so none
  *                              leaves a hole under one settled later as committed (once
@@ -102,6 +120,10 @@ export interface UnconfirmedFacts {
  * above `sent_epoch`, no copy can ever be applied. Until then a later pass asks again; a new
  * term (this node's own after a restart, or whoever leads next) moves the participants on.
  * A sequence another transaction holds here is no hole: the ordering rules do not apply.
+ * What this node has not learnt yet (its catch-up failed, it missed a delivery) never turns
+ * a wait or a commit into a withdrawal: withdrawing needs every participant to answer that
+ * none applied it, and a sequence taken elsewhere but not here only sends it through the
+ * ordering rules, whose answers are a wait or the withdrawal it would make anyway.
  *
  * The answers take a while to gather: `still_unconfirmed` is whether the decision is still
  * waiting once they are in. If not, another pass settled it, or a take-over adopted it and is
@@ -117,7 +139,7 @@ export function reconcileDecision(answers: readonly PeerAnswer[], facts: Unconfi
   if (silent.length > 0) return { kind: 'wait', reason: `no answer from ${silent.join(', ')}` };
   const { sequence, sent_epoch } = facts;
   if (sequence !== undefined && !facts.sequence_taken_here) {
-    if (facts.highest_kept > sequence) return { kind: 'commit', sequence };
+    if (facts.kept_above.some((kept) => kept.sequence > sequence && kept.term === facts.term)) return { kind: 'commit', sequence };
     if (facts.highest_unsettled_other > sequence) return { kind: 'wait', reason: `this node's decision at sequence ${facts.highest_unsettled_other}, above this one, is unsettled: withdrawals go from the highest down` };
   }
   const open = answers.filter(({ view }) => !refusesCopiesOf(view, sent_epoch));

@@ -7,8 +7,8 @@
  * take-over has just adopted would leave it COMMITTED elsewhere and ABORTED here). Each carries
  * the newest epoch its COMMIT may have been sent under: a withdrawal waits until every
  * participant refuses that epoch (termination.ts, `reconcileDecision`). And it knows the
- * sequences around each: withdrawals go from the highest down, and none goes below one kept
- * (committed or adopted), so no withdrawal leaves a hole in the sequences.
+ * sequences around each: withdrawals go from the highest down, and none goes below one of its
+ * term kept (applied here, or adopted), so no withdrawal leaves a hole in the sequences.
  */
 export type Settlement = 'commit' | 'withdraw';
 
@@ -23,14 +23,19 @@ export class UnconfirmedDecisions {
   private readonly waiting = new Map<string, Unconfirmed>();
   /** Claimed by a pass that is committing or withdrawing it right now. */
   private readonly settling = new Map<string, Unconfirmed & { readonly settlement: Settlement }>();
-  /** Sequences committed by a settlement or adopted by a take-over (until given back): none below them may be withdrawn. */
-  private readonly kept = new Set<number>();
+  /**
+   * Decisions a take-over adopted to finish (until given back, or applied here), by id, with
+   * their sequences: none below them of their term may be withdrawn. One committed here is in
+   * the store, which tells the same. Bounded like `waiting`, whence each comes: by this
+   * node's COMMIT decisions not applied here.
+   */
+  private readonly adopted = new Map<string, number | undefined>();
 
   /** `sent_epoch`: the newest epoch this node may have sent its COMMIT under (kept if a newer one is known already). */
   add(id: string, sequence: number | undefined, sent_epoch: number): void {
     if (this.settling.has(id)) return;
     // Given back by a take-over or handed off by a master that stepped down: it may be withdrawn again.
-    if (sequence !== undefined) this.kept.delete(sequence);
+    this.adopted.delete(id);
     const known = this.waiting.get(id)?.sent_epoch ?? 0;
     this.waiting.set(id, { sequence, sent_epoch: Math.max(known, sent_epoch) });
   }
@@ -69,8 +74,6 @@ export class UnconfirmedDecisions {
 
   /** The claimed settlement is done. */
   finish(id: string): void {
-    const claimed = this.settling.get(id);
-    if (claimed?.settlement === 'commit') this.keep(claimed.sequence);
     this.settling.delete(id);
   }
 
@@ -82,18 +85,27 @@ export class UnconfirmedDecisions {
     this.waiting.set(id, { sequence: claimed.sequence, sent_epoch: claimed.sent_epoch });
   }
 
-  /**
-   * Settled without a claim: withdrawn already, or (`kept`) applied here or adopted by a
-   * take-over to finish, which then counts as committed.
-   */
-  drop(id: string, kept = false): void {
-    if (kept) this.keep(this.waiting.get(id)?.sequence);
+  /** Settled without a claim: withdrawn already, or applied here. */
+  drop(id: string): void {
     this.waiting.delete(id);
   }
 
-  /** The highest sequence of a decision committed by a settlement or adopted by a take-over (0: none). */
-  highestKept(): number {
-    return Math.max(0, ...this.kept);
+  /** A take-over adopted it to finish: it counts as committed until given back (`add`) or applied here (`forgetApplied`). */
+  adopt(id: string): void {
+    const waiting = this.waiting.get(id);
+    if (waiting === undefined) return;
+    this.waiting.delete(id);
+    this.adopted.set(id, waiting.sequence);
+  }
+
+  /** Adopted decisions, with their sequences. */
+  listAdopted(): readonly { readonly id: string; readonly sequence: number | undefined }[] {
+    return [...this.adopted].map(([id, sequence]) => ({ id, sequence }));
+  }
+
+  /** Forget the adopted decisions now applied here: the store tells of them. */
+  forgetApplied(isApplied: (id: string) => boolean): void {
+    for (const id of this.adopted.keys()) if (isApplied(id)) this.adopted.delete(id);
   }
 
   /** The highest sequence among the other decisions still unsettled: waiting, or being committed (0: none). */
@@ -102,10 +114,6 @@ export class UnconfirmedDecisions {
     for (const [other, { sequence }] of this.waiting) if (other !== id && sequence !== undefined && sequence > max) max = sequence;
     for (const [other, { settlement, sequence }] of this.settling) if (other !== id && settlement === 'commit' && sequence !== undefined && sequence > max) max = sequence;
     return max;
-  }
-
-  private keep(sequence: number | undefined): void {
-    if (sequence !== undefined) this.kept.add(sequence);
   }
 
   /**

@@ -528,3 +528,55 @@ test("an abort releases only its own round's prepare, not one an earlier master'
   t.deepEqual(await s.settle(), []);
   t.is(s.node(2).durable.records.get(first.id)?.state, 'COMMITTED');
 });
+
+// Reasoned about after issue 11, never seen in a seed: a coordinator's unconfirmed COMMIT
+// decision at sequence s, which nobody applied, while the next master gave s to another
+// transaction. The coordinator, a participant again, missed that commit's delivery but
+// applied the one after it (s + 1); restarted, its catch-up failed, and its start-up reconcile
+// took "s + 1 applied here" for a commit of its own run built on s, and committed its decision
+// at s: two transactions at one sequence. Only a sequence above it of the decision's own term
+// says s is the decision's (termination.ts, reconcileDecision; the pure rule:
+// test/unit/testdata/reconcile-commits-only-below-its-own-term.txt). The withdrawal this case was first
+// feared for is safe: it needs every participant to answer that none applied the decision,
+// and a sequence the node has not learnt never makes it withdraw where it otherwise would not.
+test('a restarted coordinator whose catch-up failed does not commit its decision at a sequence another master gave away', async (t) => {
+  // Node 1 re-sends a missed commit only after a while: node 2 applies the next one first.
+  const s = await Scenario.start({ limits: { decision_retry_interval_ms: 5_000 } });
+  s.pause(1, 4_000);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  const lost = s.drop({ from: s.addr(2), label: /^POST \/decide-batch/ });
+  const first = s.submit(['a'], 2);
+  await s.until(() => s.node(2).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 2 decides COMMIT; its COMMIT reaches nobody');
+  const decided = s.node(2).durable.decisions.get(first.id)?.sequence;
+  const term = s.state(2).epoch;
+  s.crash(2);
+  s.release(lost);
+  await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
+  // Node 3 does not answer node 2 about its decision: reconciliation leaves it unconfirmed.
+  const silent = s.drop({ from: s.addr(3), to: s.addr(2), label: /^answer \/transactions\// });
+  s.restart(2);
+  await s.until(() => s.state(1).peers.get(s.addr(2))?.alive === true, 'node 2 serves again; node 1 counts it alive');
+  t.true(s.node(2).node?.recovery.isUnconfirmed(first.id), 'its decision is unconfirmed');
+  // From now on node 2 pulls no log: neither anti-entropy nor its next catch-up fills what it misses.
+  s.drop({ from: s.addr(2), label: /^GET \/cluster\/log/ });
+  const missed = s.hold({ from: s.addr(1), to: s.addr(2), label: /^POST \/decide-batch/, times: 1 });
+  const taken = s.submit(['b'], 1);
+  t.is(await s.outcome(taken.answer), 200);
+  t.is(s.record.acknowledged.get(taken.id), decided, "node 1's term gave the decision's sequence to another transaction");
+  const after = s.submit(['c'], 1);
+  t.is(await s.outcome(after.answer), 200);
+  await s.until(() => s.node(2).durable.records.get(after.id)?.state === 'COMMITTED', 'node 2 applies the next commit');
+  t.not(s.node(2).durable.records.get(taken.id)?.state, 'COMMITTED', 'but not the one at the sequence of its decision');
+  s.drop({ from: s.addr(1), to: s.addr(2), label: /^POST \/decide-batch/ });
+  s.crash(2);
+  s.release(silent);
+  s.restart(2);
+  // Its start-up catch-up gives up after a while; reconciliation runs then.
+  await s.advance(30_000);
+  await s.until(() => s.node(2).durable.decisions.get(first.id)?.decision !== 'COMMIT' || s.node(2).durable.records.get(first.id)?.state === 'COMMITTED', 'node 2 settles its decision');
+  t.is(s.state(2).phase, 'catching-up', 'its catch-up still fails');
+  t.not(s.node(2).durable.records.get(first.id)?.state, 'COMMITTED', 'not committed at a sequence another transaction holds');
+  s.release(missed);
+  t.deepEqual(await s.settle(), []);
+  for (const n of [2, 3]) t.is(s.node(n).durable.records.get(first.id)?.state, 'ABORTED', `node ${n} aborted it`);
+});

@@ -4,14 +4,15 @@ import type { TransactionView } from '../../lib/protocol/messages.ts';
 
 const view = (state: TransactionView['state'], extra: Partial<TransactionView> = {}): TransactionView => ({ transaction_id: 't', state, since: 0, ...extra });
 const answer = (addr: string, v: TransactionView | undefined): PeerAnswer => ({ addr, view: v });
-/** Decision t at sequence 5, its COMMIT sent under epoch `sent_epoch`, alone among this node's unconfirmed decisions. */
+/** Decision t at sequence 5 of term 2, its COMMIT sent under epoch `sent_epoch`, alone among this node's unconfirmed decisions. */
 const facts = (sent_epoch: number, extra: Partial<UnconfirmedFacts> = {}): UnconfirmedFacts => ({
   still_unconfirmed: true,
   sent_epoch,
   sequence: 5,
   sequence_taken_here: false,
   highest_unsettled_other: 0,
-  highest_kept: 0,
+  term: 2,
+  kept_above: [],
   ...extra,
 });
 
@@ -79,10 +80,18 @@ test('a restarted coordinator withdraws its decisions from the highest sequence 
 });
 
 test('a restarted coordinator commits, never withdraws, a decision below one it kept', (t) => {
-  t.deepEqual(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(3))], facts(2, { highest_kept: 6 })), { kind: 'commit', sequence: 5 });
-  t.deepEqual(reconcileDecision([answer('b', prepared_at(2)), answer('c', prepared_at(2))], facts(2, { highest_kept: 6 })), { kind: 'commit', sequence: 5 }, 'a late copy commits it too');
-  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', undefined)], facts(2, { highest_kept: 6 })), { kind: 'wait' }, 'a silent participant may have applied it at that sequence: ask again');
-  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', prepared_at(3))], facts(2, { highest_kept: 6 })), { kind: 'withdraw' }, 'aborted elsewhere: the cluster settled it');
+  t.deepEqual(reconcileDecision([answer('b', prepared_at(3)), answer('c', prepared_at(3))], facts(2, { kept_above: [{ sequence: 6, term: 2 }] })), { kind: 'commit', sequence: 5 });
+  t.deepEqual(reconcileDecision([answer('b', prepared_at(2)), answer('c', prepared_at(2))], facts(2, { kept_above: [{ sequence: 6, term: 2 }] })), { kind: 'commit', sequence: 5 }, 'a late copy commits it too');
+  t.like(reconcileDecision([answer('b', prepared_at(3)), answer('c', undefined)], facts(2, { kept_above: [{ sequence: 6, term: 2 }] })), { kind: 'wait' }, 'a silent participant may have applied it at that sequence: ask again');
+  t.deepEqual(reconcileDecision([answer('b', view('ABORTED')), answer('c', prepared_at(3))], facts(2, { kept_above: [{ sequence: 6, term: 2 }] })), { kind: 'withdraw' }, 'aborted elsewhere: the cluster settled it');
+});
+
+test('a sequence above it of another term (another master\'s, or learnt) does not make it commit: that term may have given its number away', (t) => {
+  const fenced = [answer('b', prepared_at(3)), answer('c', prepared_at(3))];
+  t.deepEqual(reconcileDecision(fenced, facts(2, { kept_above: [{ sequence: 6, term: 3 }] })), { kind: 'withdraw' }, 'a later term of this node');
+  t.deepEqual(reconcileDecision(fenced, facts(2, { kept_above: [{ sequence: 6, term: undefined }] })), { kind: 'withdraw' }, 'not decided here');
+  t.deepEqual(reconcileDecision(fenced, facts(2, { kept_above: [{ sequence: 4, term: 2 }] })), { kind: 'withdraw' }, 'below it');
+  t.deepEqual(reconcileDecision(fenced, facts(2, { kept_above: [{ sequence: 6, term: undefined }, { sequence: 7, term: 2 }] })), { kind: 'commit', sequence: 5 }, 'one of its own term counts');
 });
 
 test('a restarted coordinator waits while a participant that may have applied it is silent', (t) => {

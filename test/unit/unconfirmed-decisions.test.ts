@@ -9,7 +9,7 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { readTitle, runScript, type Command } from './datadriven.ts';
 import { UnconfirmedDecisions } from '../../lib/two-phase-commit/unconfirmed-decisions.ts';
-import { reconcileDecision, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
+import { reconcileDecision, type KeptSequence, type PeerAnswer } from '../../lib/two-phase-commit/termination.ts';
 import { decideAdopted, splitForTakeOver } from '../../lib/cluster/take-over.ts';
 import type { TransactionView } from '../../lib/protocol/messages.ts';
 
@@ -20,6 +20,7 @@ const scripts = [
   'take-over-loses-its-term.txt',
   'reconcile-withdraws-once-late-copies-refused.txt',
   'reconcile-withdraws-from-the-highest-down.txt',
+  'reconcile-commits-only-below-its-own-term.txt',
 ];
 
 /**
@@ -40,28 +41,42 @@ function parseAnswer(addr: string, text: string): PeerAnswer {
   return { addr, view };
 }
 
+/** `7/term4`: sequence 7, decided here in term 4; `7`: sequence 7, not decided here. */
+function parseKept(text: string): KeptSequence {
+  const [sequence = '', term] = text.split('/term');
+  return { sequence: Number(sequence), term: term === undefined ? undefined : Number(term) };
+}
+
 function createHandler(): (command: Command) => string {
   const unconfirmed = new UnconfirmedDecisions();
   const sequences = new Map<string, number>();
+  const terms = new Map<string, number>();
   return (command) => {
-    // `unconfirmed t seq=3 sent=2`: found at start-up or handed back, its COMMIT sent under epochs up to 2.
+    // `unconfirmed t seq=3 sent=2 term=2`: found at start-up or handed back, decided in term 2 (default: `sent`), its COMMIT sent under epochs up to 2.
     const id = command.positional[0] ?? '';
     switch (command.name) {
       case 'unconfirmed': {
         const sequence = Number(command.args.get('seq'));
+        const sent = Number(command.args.get('sent') ?? 1);
         sequences.set(id, sequence);
-        unconfirmed.add(id, sequence, Number(command.args.get('sent') ?? 1));
+        terms.set(id, Number(command.args.get('term') ?? sent));
+        unconfirmed.add(id, sequence, sent);
         return `${id} waiting at sequence ${sequence}`;
       }
       case 'reconcile-answers': {
-        const answers = [...command.args].map(([addr, text]) => parseAnswer(addr, text));
+        // `applied-above=7/term4`: the lowest sequence applied here above this decision's; every other argument is a participant's answer.
+        const applied_above = command.args.get('applied-above');
+        const answers = [...command.args].filter(([addr]) => addr !== 'applied-above').map(([addr, text]) => parseAnswer(addr, text));
+        const sequence = sequences.get(id) ?? 0;
+        const adopted = unconfirmed.listAdopted().flatMap((kept) => (kept.sequence !== undefined && kept.sequence > sequence ? [{ sequence: kept.sequence, term: terms.get(kept.id) }] : []));
         const outcome = reconcileDecision(answers, {
           still_unconfirmed: unconfirmed.isWaiting(id),
           sent_epoch: unconfirmed.sentEpochOf(id),
           sequence: sequences.get(id),
           sequence_taken_here: command.positional.includes('taken-here'),
           highest_unsettled_other: unconfirmed.highestUnsettledOther(id),
-          highest_kept: unconfirmed.highestKept(),
+          term: terms.get(id) ?? 0,
+          kept_above: [...(applied_above === undefined ? [] : [parseKept(applied_above)]), ...adopted],
         });
         if (outcome.kind === 'wait' || outcome.kind === 'skip') return `${outcome.kind}: ${outcome.reason}`;
         const claimed = unconfirmed.claim(id, outcome.kind) ? 'claimed' : 'not claimed';
@@ -79,10 +94,10 @@ function createHandler(): (command: Command) => string {
         );
         switch (split.kind) {
           case 'settled':
-            unconfirmed.drop(id, split.reason === 'applied here');
+            unconfirmed.drop(id);
             return `settled ${id}: ${split.reason}`;
           case 'adopt':
-            unconfirmed.drop(id, true);
+            unconfirmed.adopt(id);
             return `adopt ${id} at sequence ${split.sequence}`;
           case 'wait':
             return `wait ${id}: ${split.reason}`;
@@ -135,11 +150,16 @@ test('a decision handed back again keeps the newest epoch its COMMIT went out un
   t.is(unconfirmed.sentEpochOf('t'), 5);
 });
 
-test('a decision a take-over adopted and then gave back no longer counts as kept', (t) => {
+test('a decision a take-over adopted counts as kept until it is given back or applied here', (t) => {
   const unconfirmed = new UnconfirmedDecisions();
   unconfirmed.add('t', 4, 2);
-  unconfirmed.drop('t', true);
-  t.is(unconfirmed.highestKept(), 4);
+  unconfirmed.adopt('t');
+  t.deepEqual(unconfirmed.listAdopted(), [{ id: 't', sequence: 4 }]);
   unconfirmed.add('t', 4, 3);
-  t.is(unconfirmed.highestKept(), 0, 'it may be withdrawn again');
+  t.deepEqual(unconfirmed.listAdopted(), [], 'given back, it may be withdrawn again');
+  unconfirmed.adopt('t');
+  unconfirmed.forgetApplied((id) => id === 'u');
+  t.deepEqual(unconfirmed.listAdopted(), [{ id: 't', sequence: 4 }]);
+  unconfirmed.forgetApplied((id) => id === 't');
+  t.deepEqual(unconfirmed.listAdopted(), [], 'applied here, the store tells of it');
 });
