@@ -580,3 +580,29 @@ test('a restarted coordinator whose catch-up failed does not commit its decision
   t.deepEqual(await s.settle(), []);
   for (const n of [2, 3]) t.is(s.node(n).durable.records.get(first.id)?.state, 'ABORTED', `node ${n} aborted it`);
 });
+
+// The case issue 11 left open, as it was feared: a restarted coordinator whose catch-up fails
+// withdraws, on its first reconcile pass, a COMMIT decision that a replica applied and a later
+// term built on. It cannot: a withdrawal needs every participant's answer, and the one that
+// applied it answers COMMITTED, whatever this node has learnt (termination.ts, reconcileDecision).
+test('a restarted coordinator whose catch-up failed commits, never withdraws, a decision a replica applied and a later term built on', async (t) => {
+  const s = await Scenario.start();
+  s.pause(1, 4_000);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
+  const term = s.state(2).epoch;
+  s.crash(2);
+  await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
+  const next = s.submit(['b'], 1);
+  t.is(await s.outcome(next.answer), 200);
+  t.true((s.record.acknowledged.get(next.id) ?? 0) > (sequence ?? 0), 'the next term builds on its sequence');
+  s.drop({ from: s.addr(2), label: /^GET \/cluster\/log/ });
+  s.restart(2);
+  // Its start-up catch-up gives up after a while; reconciliation runs then.
+  await s.advance(30_000);
+  await s.until(() => s.node(2).durable.decisions.get(first.id)?.decision !== 'COMMIT' || s.node(2).durable.records.get(first.id)?.state === 'COMMITTED', 'node 2 settles its decision');
+  t.is(s.state(2).phase, 'catching-up', 'its catch-up still fails');
+  t.is(s.node(2).durable.records.get(first.id)?.state, 'COMMITTED');
+  t.is(s.node(2).durable.records.get(first.id)?.sequence, sequence);
+  t.deepEqual(await s.settle(), []);
+});
