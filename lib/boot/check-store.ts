@@ -12,7 +12,8 @@
  */
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { checkStructure, checkTables } from '../storage/store-check.ts';
+import { checkStructure, checkTables, judgeStore } from '../storage/store-check.ts';
+import type { CommittedSummary } from '../storage/stores.ts';
 import type { Sqlite } from '../storage/database.ts';
 import { entryArgs } from '../util/package-root.ts';
 
@@ -38,12 +39,23 @@ export interface StoreCheckPlace {
 
 const shipped_place: StoreCheckPlace = { apart_min_bytes: store_check_apart_min_bytes, apart_entry: 'lib/boot/store-structure-main' };
 
-/** What is wrong with the node's file `file`, open as `sqlite`; empty when nothing is. */
-export async function checkStoreAtStart(sqlite: Sqlite, file: string, place: StoreCheckPlace = shipped_place): Promise<readonly string[]> {
+/** The start-up check's verdict on a node's file. */
+export interface StartCheck {
+  /** What is wrong with the file; empty when nothing is. */
+  readonly problems: readonly string[];
+  /**
+   * What the table check counted of the committed log, which the node reads again otherwise
+   * (lib/node/open-node.ts; nothing writes the file between the two); undefined if it could not count.
+   */
+  readonly committed: CommittedSummary | undefined;
+}
+
+/** Check the node's file `file`, open as `sqlite`. */
+export async function checkStoreAtStart(sqlite: Sqlite, file: string, place: StoreCheckPlace = shipped_place): Promise<StartCheck> {
   const apart = (await measureStore(file)) >= place.apart_min_bytes ? checkStructureApart(file, place.apart_entry) : Promise.resolve(undefined);
   const tables = checkTables(sqlite);
   const structural = (await apart) ?? checkStructure(sqlite);
-  return structural.length > 0 ? structural : tables;
+  return { problems: judgeStore(structural, tables.problems), committed: tables.committed };
 }
 
 /** Bytes of the file and its WAL; a file that cannot be read counts as large (the check goes apart, and falls back here). */

@@ -16,6 +16,7 @@ import { ParticipantLog } from '../storage/participant-log.ts';
 import { DecisionLog } from '../storage/decision-log.ts';
 import { KvReads } from '../storage/kv-reads.ts';
 import { MetaStore } from '../storage/meta.ts';
+import type { CommittedSummary } from '../storage/stores.ts';
 import { SkewableClock, system_clock, type Clock } from '../time/clock.ts';
 import { createApp } from '../transport/routes.ts';
 import { listenHttp } from '../transport/http-server.ts';
@@ -50,7 +51,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     await server.close().catch(() => undefined);
     throw error;
   });
-  const { lock, database } = opened;
+  const { lock, database, committed } = opened;
   const meta = new MetaStore(database.db);
   const metrics = new PrometheusMetrics(clock);
   const client = new PeerClient(clock, options.secret);
@@ -91,6 +92,8 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
           ...(options.logSink !== undefined && { sink: options.logSink }),
         }),
       bugs: no_planted_bugs,
+      // Counted by the store check just now: not counted again.
+      ...(committed !== undefined && { committed }),
     });
     return { node, starts };
   })().catch(async (error: unknown) => {
@@ -129,7 +132,7 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
  * two nodes on one folder would each apply half the writes to the same file. Only then open
  * its SQLite file.
  */
-async function openOwnedStores(dir: string, addr: string): Promise<{ readonly lock: FolderLock; readonly database: OpenedDatabase }> {
+async function openOwnedStores(dir: string, addr: string): Promise<{ readonly lock: FolderLock; readonly database: OpenedDatabase; readonly committed: CommittedSummary | undefined }> {
   let lock: FolderLock;
   try {
     mkdirSync(dir, { recursive: true });
@@ -147,13 +150,13 @@ async function openOwnedStores(dir: string, addr: string): Promise<{ readonly lo
     if (/malformed|corrupt|not a database/i.test(reason)) throw new StartupError(`store ${join(dir, store_file_name)} is damaged (${reason}): refusing to serve from it; ${damaged_store_advice}`);
     throw new StartupError(`cannot use data directory ${dir}: ${reason}`);
   }
-  const problems = await checkStoreAtStart(database.sqlite, database.file);
+  const { problems, committed } = await checkStoreAtStart(database.sqlite, database.file);
   if (problems.length > 0) {
     await database.close();
     lock.release();
     throw new StartupError(`store ${database.file} failed its check (${problems.join('; ')}): refusing to serve from it; ${damaged_store_advice}`);
   }
-  return { lock, database };
+  return { lock, database, committed };
 }
 
 /** What an operator does with a store a node refuses: the cluster holds the data. */

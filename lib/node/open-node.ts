@@ -8,7 +8,7 @@
 import type { Clock } from '../time/clock.ts';
 import type { Timers } from '../time/timers.ts';
 import type { Ids, PeerCalls } from './peer-calls.ts';
-import type { NodeStores, ParticipantStore } from '../storage/stores.ts';
+import type { CommittedSummary, NodeStores, ParticipantStore } from '../storage/stores.ts';
 import { initialStatus, type PeerStatus } from '../cluster/membership.ts';
 import { listPayloadKeys } from '../protocol/payload.ts';
 import { LockTable } from './lock-table.ts';
@@ -36,6 +36,8 @@ export interface NodeSeams {
   /** The node's log, given a way to read its current epoch (every line carries it). */
   readonly createLog: (epoch: () => number) => Logger;
   readonly bugs: PlantedBugs;
+  /** What the start-up check counted of the committed log just before (lib/boot/check-store.ts), if it did: not counted again. */
+  readonly committed?: CommittedSummary;
 }
 
 export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
@@ -45,7 +47,7 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
   for (const record of await participant_log.listPrepared()) {
     if (record.payload) locks.acquire({ transaction_id: record.id, coordinator: record.coordinator, epoch: record.epoch }, listPayloadKeys(record.payload));
   }
-  const sequences = await loadSequences(participant_log);
+  const sequences = await loadSequences(participant_log, seams.committed ?? participant_log.summarizeCommitted());
   const members = [...new Set([addr, ...seams.peers, ...((await meta.readMembers()) ?? [])])].sort();
   await meta.writeMembers(members);
   const state: NodeState = {
@@ -89,11 +91,11 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
 
 /**
  * Which sequences are applied here. The usual case, every sequence 1..N present, is read
- * from two aggregates over the index instead of a million rows; only a store with gaps
- * lists its sequences.
+ * from two aggregates over the index (`committed`) instead of a million rows; only a store
+ * with gaps lists its sequences.
  */
-async function loadSequences(participant_log: ParticipantStore): Promise<SequenceTracker> {
-  const { count, max } = participant_log.summarizeCommitted();
+async function loadSequences(participant_log: ParticipantStore, committed: CommittedSummary): Promise<SequenceTracker> {
+  const { count, max } = committed;
   if (count === max) return SequenceTracker.contiguous(max);
   return new SequenceTracker(await participant_log.listCommittedSequences(0));
 }

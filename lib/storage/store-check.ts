@@ -12,33 +12,48 @@
  * restart target).
  */
 import type { Sqlite } from './database.ts';
+import type { CommittedSummary } from './stores.ts';
 
 /** Most problems a check reports (SQLite's own check stops there too). */
 export const store_problems_max = 5;
 
-/** What is wrong with the file; empty when nothing is. Never throws: an unreadable file is a problem too. */
-export function checkStore(sqlite: Sqlite): readonly string[] {
-  const structural = checkStructure(sqlite);
-  if (structural.length > 0) return structural;
-  return checkTables(sqlite);
+/**
+ * The file's problems from the two halves of the check: its structure's when it has any (a
+ * table read through broken pages tells nothing true), else its tables'. Empty when sound.
+ */
+export function judgeStore(structural: readonly string[], tables: readonly string[]): readonly string[] {
+  return structural.length > 0 ? structural : tables;
 }
 
 /** SQLite's own check of the file's structure; empty when sound. Never throws. */
 export function checkStructure(sqlite: Sqlite): readonly string[] {
-  return answerProblems(() => runQuickCheck(sqlite));
-}
-
-/** What twopc knows must hold between its tables (kv against the log); empty when it does. Never throws. */
-export function checkTables(sqlite: Sqlite): readonly string[] {
-  return answerProblems(() => checkKvAgainstLog(sqlite));
-}
-
-function answerProblems(check: () => readonly string[]): readonly string[] {
   try {
-    return check();
+    return runQuickCheck(sqlite);
   } catch (error) {
-    return [error instanceof Error ? error.message : String(error)];
+    return [describeProblem(error)];
   }
+}
+
+/** What the table check found, and what it counted of the committed log on the way. */
+export interface TablesVerdict {
+  /** Empty when every kv row is held by the log. */
+  readonly problems: readonly string[];
+  /** How many transactions are committed, and the highest sequence among them; undefined if they could not be counted. */
+  readonly committed: CommittedSummary | undefined;
+}
+
+/** What twopc knows must hold between its tables (kv against the log). Never throws. */
+export function checkTables(sqlite: Sqlite): TablesVerdict {
+  try {
+    const range = countCommitted(sqlite);
+    return { problems: checkKvAgainstLog(sqlite, range), committed: { count: range.count, max: range.last ?? 0 } };
+  } catch (error) {
+    return { problems: [describeProblem(error)], committed: undefined };
+  }
+}
+
+function describeProblem(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -64,6 +79,10 @@ interface CommittedRange {
   readonly last: number | null;
 }
 
+function countCommitted(sqlite: Sqlite): CommittedRange {
+  return sqlite.prepare(`select count(sequence) as count, min(sequence) as first, max(sequence) as last from transactions where state = 'COMMITTED'`).get() as CommittedRange;
+}
+
 /**
  * Every kv row names a COMMITTED transaction at its own sequence, and none is above the log's
  * last. Sequences are unique, so when the committed ones number `last - first + 1` they are
@@ -72,8 +91,7 @@ interface CommittedRange {
  * range, one scan of `kv` (0.3 s for 2 million rows) instead of a lookup into the log for
  * each row (1.0–1.4 s). A log with gaps is joined row by row, as before.
  */
-function checkKvAgainstLog(sqlite: Sqlite): readonly string[] {
-  const range = sqlite.prepare(`select count(sequence) as count, min(sequence) as first, max(sequence) as last from transactions where state = 'COMMITTED'`).get() as CommittedRange;
+function checkKvAgainstLog(sqlite: Sqlite, range: CommittedRange): readonly string[] {
   const last = range.last ?? 0;
   const contiguous = range.count === 0 || (range.first !== null && range.last !== null && range.count === range.last - range.first + 1);
   const orphans = contiguous

@@ -14,6 +14,12 @@ import type { KvItem } from './kv-reads.ts';
 import type { DigestMark, KvCheckPage } from './replica-digest.ts';
 import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 
+/** How many transactions are committed here, and the highest sequence among them (0: none). */
+export interface CommittedSummary {
+  readonly count: number;
+  readonly max: number;
+}
+
 /** This node as a participant: table `transactions` and the replica (`kv`) it feeds. */
 export interface ParticipantStore {
   findNow(id: string): ParticipantRecord | undefined;
@@ -25,7 +31,7 @@ export interface ParticipantStore {
    */
   write(writes: ParticipantWrites, sync?: LocalApplySync): void;
   listPrepared(): Promise<readonly ParticipantRecord[]>;
-  summarizeCommitted(): { readonly count: number; readonly max: number };
+  summarizeCommitted(): CommittedSummary;
   listCommittedSequences(after: number): Promise<readonly number[]>;
   readLog(after: number, limit: number): Promise<readonly CommittedEntry[]>;
   /** `from` (undefined: the origin) extended over the committed log through `through` (lib/storage/replica-digest.ts); throws on a gap. */

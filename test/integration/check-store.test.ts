@@ -51,13 +51,13 @@ async function openStore(t: { teardown(fn: () => unknown): void }, damaged: bool
 for (const { name, place } of places) {
   test(`quick_check ${name}: a sound file passes`, async (t) => {
     const database = await openStore(t, false);
-    t.deepEqual(await checkStoreAtStart(database.sqlite, database.file, place), []);
+    t.deepEqual(await checkStoreAtStart(database.sqlite, database.file, place), { problems: [], committed: { count: store_rows, max: store_rows } });
   });
 
   test(`quick_check ${name}: a file with a decisions page overwritten is refused with quick_check's problems`, async (t) => {
     const database = await openStore(t, true);
-    t.deepEqual(checkTables(database.sqlite), [], 'the damage is only quick_check\'s to find');
-    const problems = await checkStoreAtStart(database.sqlite, database.file, place);
+    t.deepEqual(checkTables(database.sqlite).problems, [], 'the damage is only quick_check\'s to find');
+    const { problems } = await checkStoreAtStart(database.sqlite, database.file, place);
     t.true(problems.length > 0, 'a damaged file must be refused');
     t.deepEqual(problems, checkStructure(database.sqlite));
   });

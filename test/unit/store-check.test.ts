@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Sqlite } from '../../lib/storage/database.ts';
-import { checkStore } from '../../lib/storage/store-check.ts';
+import { checkTables, judgeStore } from '../../lib/storage/store-check.ts';
 
 type Row = readonly [state: 'COMMITTED' | 'ABORTED' | 'PREPARED', sequence: number | null];
 
@@ -46,16 +46,29 @@ const cases: readonly { readonly name: string; readonly log: readonly Row[]; rea
 
 for (const { name, log, kv, problems } of cases) {
   test(`kv against the log: ${name}`, async (t) => {
-    t.deepEqual(checkStore(await withStore(t, log, kv)), problems);
+    t.deepEqual(checkTables(await withStore(t, log, kv)).problems, problems);
   });
 }
 
 test('a kv row at a sequence that is not an integer is held by no transaction', async (t) => {
-  t.deepEqual(checkStore(await withStore(t, contiguous, [['a', 1.5]])), [unheld('a', 1.5)]);
+  t.deepEqual(checkTables(await withStore(t, contiguous, [['a', 1.5]])).problems, [unheld('a', 1.5)]);
 });
 
 test('the check leaves CHECK constraints enforced on the connection', async (t) => {
   const sqlite = await withStore(t, contiguous, []);
-  t.deepEqual(checkStore(sqlite), []);
+  t.deepEqual(checkTables(sqlite).problems, []);
   t.throws(() => sqlite.prepare(`insert into transactions (id, state, epoch, updated_at) values ('x', 'BOGUS', 1, 1)`).run(), { any: true, code: 'SQLITE_CONSTRAINT_CHECK' });
+});
+
+// What a starting node reads instead of counting again (lib/node/open-node.ts, loadSequences).
+test('the table check counts the committed log: how many, and the highest sequence', async (t) => {
+  t.deepEqual(checkTables(await withStore(t, contiguous, [])).committed, { count: 3, max: 3 });
+  t.deepEqual(checkTables(await withStore(t, gapped, [])).committed, { count: 2, max: 3 });
+  t.deepEqual(checkTables(await withStore(t, [['PREPARED', null]], [])).committed, { count: 0, max: 0 });
+});
+
+test('a file with structural problems is judged on them alone: tables read through broken pages tell nothing true', (t) => {
+  t.deepEqual(judgeStore(['page 4: btree broken'], [unheld('a', 2)]), ['page 4: btree broken']);
+  t.deepEqual(judgeStore([], [unheld('a', 2)]), [unheld('a', 2)]);
+  t.deepEqual(judgeStore([], []), []);
 });
