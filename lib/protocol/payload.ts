@@ -25,16 +25,70 @@ export const KeySchema = v.pipe(
   v.check((key) => !/\p{Surrogate}/u.test(key), 'key must be well-formed Unicode (no lone surrogates)'),
 );
 
-const JsonValueSchema: v.GenericSchema<JsonValue> = v.lazy(() =>
-  v.union([
-    v.null(),
-    v.boolean(),
-    v.pipe(v.number(), v.finite('numbers must be finite')),
-    v.string(),
-    v.array(JsonValueSchema),
-    v.record(v.string(), JsonValueSchema),
-  ]),
-);
+/**
+ * A JSON value (the schema of record): null, a boolean, a finite number, a string, or an
+ * array or object of JSON values. Valibot runs it per value of every payload; its union
+ * tries each option in turn and builds an issue (with its message) for every option that
+ * fails, which made it most of the cost of validating a peer's batch (about 10 µs a
+ * transaction, bench/README.md "Profile findings").
+ */
+const json_value_union: v.GenericSchema<JsonValue> = v.union([
+  v.null(),
+  v.boolean(),
+  v.pipe(v.number(), v.finite('numbers must be finite')),
+  v.string(),
+  v.array(v.lazy(() => JsonValueSchema)),
+  v.record(v.string(), v.lazy(() => JsonValueSchema)),
+]);
+
+/** Taken as it is: only for values `isPlainJsonValue` approved. */
+const plain_json_value = v.custom<JsonValue>(() => true);
+
+/**
+ * The union above, with a fast path: a value `isPlainJsonValue` approves is one the union
+ * accepts and would output unchanged (a copy equal to it), so it is taken as it is; any
+ * other value (one to refuse, or an accepted one the union would change, such as an object
+ * with a `constructor` key it drops) goes through the union, which refuses or rewrites it
+ * with its own words and paths, level by level.
+ */
+const JsonValueSchema: v.GenericSchema<JsonValue> = v.lazy((input) => (isPlainJsonValue(input, 0) ? plain_json_value : json_value_union));
+
+/** Deepest a value `isPlainJsonValue` looks; a deeper one is left to the union, level by level. */
+const plain_value_depth_max_levels = 64;
+
+/**
+ * Whether `value` is a tree of null, booleans, finite numbers, strings, arrays (of
+ * Array.prototype) and objects (of Object.prototype, no key valibot drops) of the same, as
+ * JSON.parse makes them: exactly what the union accepts and outputs equal to its input.
+ */
+function isPlainJsonValue(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= plain_value_depth_max_levels) return false;
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (prototype !== Array.prototype) return false;
+        const array = value as readonly unknown[];
+        for (let index = 0; index < array.length; index += 1) if (!isPlainJsonValue(array[index], depth + 1)) return false;
+        return true;
+      }
+      if (prototype !== Object.prototype) return false;
+      const object = value as Readonly<Record<string, unknown>>;
+      for (const key of Object.keys(object)) {
+        if (reserved_keys.has(key) || !isPlainJsonValue(object[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 /**
  * Keys no payload may use: schema libraries drop them silently (prototype pollution guard),

@@ -84,6 +84,12 @@ const refused_bodies: readonly (readonly [string, string, string | Blob, number]
   ['-1e309 deep inside a value', '/transactions', '{"payload":{"a":{"b":[-1e309]}}}', 400],
   ['1e309 as an epoch', '/prepare', '{"transaction_id":"inf-epoch","payload":{"a":1},"epoch":1e309}', 400],
   ['NaN literal', '/transactions', '{"payload":{"a":NaN}}', 400],
+  // A peer's batch is validated whole too (the payload schema's fast path, lib/protocol/payload.ts).
+  ['1e309 deep in the second transaction of a prepare batch', '/prepare-batch', '{"epoch":1,"coordinator":"127.0.0.1:1","transactions":[{"transaction_id":"pb-ok","payload":{"a":1}},{"transaction_id":"pb-inf","payload":{"a":{"b":[1e309]}}}]}', 400],
+  ['10 000 nested arrays in a prepare batch payload', '/prepare-batch', `{"epoch":1,"coordinator":"127.0.0.1:1","transactions":[{"transaction_id":"pb-deep","payload":{"a":${deep_arrays}}}]}`, 400],
+  ['constructor inside a prepare batch value', '/prepare-batch', '{"epoch":1,"coordinator":"127.0.0.1:1","transactions":[{"transaction_id":"pb-ctor","payload":{"a":{"constructor":1}}}]}', 400],
+  ['a decide batch committing at sequence 0', '/decide-batch', '{"epoch":1,"coordinator":"127.0.0.1:1","commits":[{"transaction_id":"db-zero","sequence":0}],"aborts":[]}', 400],
+  ['a decide batch without its coordinator', '/decide-batch', '{"epoch":1,"commits":[],"aborts":["db-nocoord"]}', 400],
   ['trailing garbage after the object', '/transactions', '{"payload":{"a":1}} {"payload":{"b":1}}', 400],
   ['a byte-order mark before the JSON', '/transactions', '\ufeff{"payload":{"a":1}}', 400],
   ['invalid UTF-8 in a key', '/transactions', invalid_utf8, 400],
