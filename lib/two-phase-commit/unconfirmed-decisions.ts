@@ -24,10 +24,15 @@ export class UnconfirmedDecisions {
   /** Claimed by a pass that is committing or withdrawing it right now. */
   private readonly settling = new Map<string, Unconfirmed & { readonly settlement: Settlement }>();
   /**
-   * Decisions a take-over adopted to finish (until given back, or applied here), by id, with
-   * their sequences: none below them of their term may be withdrawn. One committed here is in
-   * the store, which tells the same. Bounded like `waiting`, whence each comes: by this
-   * node's COMMIT decisions not applied here.
+   * Decisions a take-over adopted to finish, by id, with their sequences: none below them of
+   * their term may be withdrawn. One committed here is in the store, which tells the same, so
+   * each leaves once applied here (`forgetApplied`, every reconcile pass) or given back (`add`).
+   * No limit of its own: each entry left `waiting` to come here, so it never holds more than
+   * `waiting` did at the take-over, and `waiting` holds only this node's COMMIT decisions no
+   * other replica is known to have applied, which the sequence gate keeps to one run per term
+   * it led and has not settled (a run: at most `rounds_in_flight_max` rounds of
+   * `batch_max_transactions`, lib/node/options.ts), plus what a power loss dropped of its own
+   * unsynced applies (the commits since its last synced write).
    */
   private readonly adopted = new Map<string, number | undefined>();
 
