@@ -59,7 +59,7 @@ export class PrometheusMetrics implements NodeMetrics, MetricsExposition {
   });
   readonly commit_seconds = new Histogram({
     name: 'twopc_commit_duration_seconds',
-    help: 'Phase two of a COMMIT as coordinator: from the durable decision to the answer (delivered and applied here), in seconds.',
+    help: 'Phase two of a round with COMMITs as coordinator: from its durable decisions to its answers (delivered, and applied here), in seconds; one sample a round, rounds sharing a decision stage each taking its time.',
     buckets: [...latency_buckets_seconds],
     registers: [this.registry],
   });

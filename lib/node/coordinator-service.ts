@@ -494,8 +494,10 @@ export class CoordinatorService {
     } finally {
       for (const record of committed) this.first_delivery.delete(record.id);
     }
+    // One sample per round with a COMMIT (rounds sharing the stage each waited its time); a
+    // round of aborts only has no phase two of a COMMIT to time.
     const elapsed_s = context.metrics.now_s() - decision_started_s;
-    for (const _part of parts) context.metrics.commit_seconds.observe(elapsed_s);
+    for (const part of parts) if (part.settled.length > 0 || part.decided.some(({ outcome }) => outcome.decision === 'COMMIT')) context.metrics.commit_seconds.observe(elapsed_s);
   }
 
   /** Every participant's votes on the round, in the round's order; a silent one votes nothing. */

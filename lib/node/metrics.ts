@@ -12,7 +12,7 @@ export interface NodeMetrics {
   timeRound<T extends { readonly http_status: number; readonly body?: unknown }>(run: () => Promise<T>): Promise<T>;
   /** Phase one as coordinator, in seconds. */
   readonly prepare_seconds: { observe(seconds: number): void };
-  /** Phase two of a COMMIT as coordinator, in seconds. */
+  /** Phase two of a round with COMMITs as coordinator, in seconds: one sample a round. */
   readonly commit_seconds: { observe(seconds: number): void };
   /** Heartbeat probes a peer failed to answer. */
   readonly heartbeat_misses: { inc(labels: { readonly peer: string }, count: number): void };

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllTwopc, runTwopc, TwopcProcess } from '../helpers/cli-process.ts';
+import { ProcessCluster } from '../helpers/process-cluster.ts';
 import { findFreePorts } from '../helpers/ports.ts';
 import { request, waitFor } from '../helpers/http.ts';
 
@@ -211,4 +212,22 @@ test.serial('twopc cluster --log-level info: the worker threads log JSON lines t
   t.true(scrapes.every((samples) => samples.get('twopc_participant_transitions_total{state="COMMITTED"}') === 1));
   supervisor.signal('SIGTERM');
   t.truthy(await supervisor.exitWithin(20_000), 'the supervisor stops on SIGTERM');
+});
+
+// twopc_commit_duration_seconds times phase two of a round with COMMITs, one sample a round:
+// a round of aborts only has none (it had counted one, as if it committed).
+test.serial('a round that aborts is timed in phase one but not as a commit\'s phase two', async (t) => {
+  const cluster = await ProcessCluster.start({ size: 3, failpoints: true });
+  t.teardown(() => cluster.stop());
+  const master = await cluster.waitForMaster();
+  const failing = cluster.addrs.find((addr) => addr !== master)!;
+  const before = await scrape(master);
+  t.is((await request(failing, 'POST', '/debug/failpoints', { name: 'before-prepare-vote', action: 'abort' })).status, 200);
+  t.is((await cluster.submit({ a: 1 })).status, 409);
+  t.is((await request(failing, 'POST', '/debug/failpoints', { name: 'before-prepare-vote', action: 'off' })).status, 200);
+  t.is((await cluster.submit({ b: 1 })).status, 200);
+  const after = await scrape(master);
+  const moved = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  t.is(moved('twopc_prepare_duration_seconds_count'), 2, 'both rounds prepared');
+  t.is(moved('twopc_commit_duration_seconds_count'), 1, 'only the committing round has a phase two of a COMMIT');
 });
