@@ -191,7 +191,8 @@ export class RecoveryService {
     return Promise.all(
       above.map(async (kept) => {
         const own = await context.decision_log.find(kept.id);
-        return { sequence: kept.sequence, term: own?.decision === 'COMMIT' ? own.epoch : undefined };
+        // This node's decision at that very sequence (a retry of the id committed elsewhere is not).
+        return { sequence: kept.sequence, term: own?.decision === 'COMMIT' && own.sequence === kept.sequence ? own.epoch : undefined };
       }),
     );
   }
