@@ -59,6 +59,15 @@ export interface ParticipantWrites {
  */
 export class ParticipantLog implements ParticipantStore {
   private readonly statements: Statements | undefined;
+  /**
+   * The records this process wrote PREPARED and that are still PREPARED on disk, as `findNow`
+   * would read them back: a decision's lookup then needs no select and no JSON.parse of the
+   * writes (measured: the decide path's lookup was about 5 % of a slave's CPU under load).
+   * Every row of the table is written by `write` below (and `resetReplica`): an id leaves
+   * this map before a write that may change its row, and enters it only once a write that
+   * made it PREPARED has committed; a record not here is read from the file, as before.
+   */
+  private readonly prepared_here = new Map<string, ParticipantRecord>();
 
   constructor(
     private readonly db: Db,
@@ -70,6 +79,8 @@ export class ParticipantLog implements ParticipantStore {
   /** One transaction's record, read synchronously (the hot path reads one per message). */
   findNow(id: string): ParticipantRecord | undefined {
     assert(this.statements !== undefined, 'the hot path needs the raw SQLite handle');
+    const prepared = this.prepared_here.get(id);
+    if (prepared !== undefined) return prepared;
     const row = this.statements.find.get(id) as Selectable<TransactionsTable> | undefined;
     return row ? toRecord(row) : undefined;
   }
@@ -89,12 +100,36 @@ export class ParticipantLog implements ParticipantStore {
   write(writes: ParticipantWrites, sync: LocalApplySync = 'synced'): void {
     const statements = this.statements;
     assert(statements !== undefined, 'the hot path needs the raw SQLite handle');
-    if (sync === 'synced') return statements.write(writes);
-    statements.sync_normal.run();
-    try {
-      statements.write(writes);
-    } finally {
-      statements.sync_full.run();
+    // Out before the write: whether it lands or throws, these are read from the file.
+    for (const entry of writes.committed) this.prepared_here.delete(entry.transaction_id);
+    for (const input of writes.aborted) this.prepared_here.delete(input.id);
+    if (sync === 'synced') statements.write(writes);
+    else {
+      statements.sync_normal.run();
+      try {
+        statements.write(writes);
+      } finally {
+        statements.sync_full.run();
+      }
+    }
+    this.rememberPrepared(writes);
+  }
+
+  /** After a write committed: its prepares, unless the same write also decided them. */
+  private rememberPrepared(writes: ParticipantWrites): void {
+    if (writes.prepared.length === 0) return;
+    const decided = writes.committed.length + writes.aborted.length === 0 ? undefined : new Set([...writes.committed.map((entry) => entry.transaction_id), ...writes.aborted.map((input) => input.id)]);
+    for (const input of writes.prepared) {
+      if (decided?.has(input.id) === true) continue;
+      this.prepared_here.set(input.id, {
+        id: input.id,
+        state: 'PREPARED',
+        epoch: input.epoch,
+        updated_at: input.now_ms,
+        payload: input.payload,
+        ...(input.coordinator !== undefined && { coordinator: input.coordinator }),
+        ...(input.participants !== undefined && { participants: input.participants }),
+      });
     }
   }
 
@@ -155,6 +190,8 @@ export class ParticipantLog implements ParticipantStore {
   /** Forget the replica (every kv row, every COMMITTED transaction) in one transaction, to pull a clean copy. */
   resetReplica(): void {
     assert(this.statements !== undefined, 'a reset writes through the raw SQLite handle');
+    // It deletes no PREPARED row; forgetting them here only costs a read each.
+    this.prepared_here.clear();
     this.statements.reset();
   }
 

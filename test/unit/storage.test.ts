@@ -23,7 +23,13 @@ async function openLogWithHandle(t: { teardown(fn: () => unknown): void }) {
     await database.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { log: new ParticipantLog(database.db, database.sqlite), sqlite: database.sqlite, kv: new KvReads(database.db) };
+  return {
+    log: new ParticipantLog(database.db, database.sqlite),
+    sqlite: database.sqlite,
+    kv: new KvReads(database.db),
+    /** A second log on the same file: it has read nothing yet, so it answers from the file. */
+    fromFile: () => new ParticipantLog(database.db, database.sqlite),
+  };
 }
 
 test('one write persists prepares, commits and aborts together, and commits apply last-writer-wins by sequence', async (t) => {
@@ -63,6 +69,38 @@ test('a write that fails leaves nothing behind', async (t) => {
   log.write({ prepared: [{ id: 'dup', payload: { a: 1 }, epoch: 1, now_ms: 1 }], committed: [], aborted: [] });
   t.throws(() => log.write({ prepared: [{ id: 'new', payload: { b: 1 }, epoch: 1, now_ms: 1 }, { id: 'dup', payload: { a: 1 }, epoch: 1, now_ms: 1 }], committed: [], aborted: [] }), { any: true, code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
   t.is(log.findNow('new'), undefined);
+});
+
+// The log keeps the records it wrote PREPARED in memory until a write decides them: what
+// findNow answers must be what the file holds, whatever happens to that write.
+test('a prepared record is answered as the file holds it, and a write that decides it (landed or failed) makes the file answer again', async (t) => {
+  const { log, fromFile } = await openLogWithHandle(t);
+  const parts = ['127.0.0.1:1', '127.0.0.1:2'];
+  log.write({
+    prepared: [
+      { id: 'p1', payload: { a: { deep: [1, null, 'x'] }, b: null }, epoch: 3, now_ms: 11, coordinator: '127.0.0.1:1', participants: parts },
+      { id: 'p2', payload: { c: -1.5 }, epoch: 3, now_ms: 12 },
+      { id: 'p3', payload: { d: true }, epoch: 3, now_ms: 13, coordinator: '127.0.0.1:1' },
+    ],
+    committed: [],
+    aborted: [],
+  });
+  for (const id of ['p1', 'p2', 'p3']) t.deepEqual(log.findNow(id), fromFile().findNow(id), id);
+  // A decision that fails (a duplicate prepare in the same write) changes nothing, and p1 is read from the file.
+  t.throws(() => log.write({ prepared: [{ id: 'p2', payload: { c: 1 }, epoch: 3, now_ms: 14 }], committed: [{ transaction_id: 'p1', sequence: 1, payload: { a: 1 }, epoch: 3, now_ms: 14 }], aborted: [] }), { any: true });
+  t.deepEqual(log.findNow('p1'), fromFile().findNow('p1'));
+  t.is(log.findNow('p1')?.state, 'PREPARED');
+  log.write({ prepared: [], committed: [{ transaction_id: 'p1', sequence: 1, payload: { a: { deep: [1, null, 'x'] }, b: null }, epoch: 3, now_ms: 15 }], aborted: [{ id: 'p2', epoch: 3, now_ms: 15 }] });
+  t.like(log.findNow('p1'), { state: 'COMMITTED', sequence: 1, updated_at: 15 });
+  t.like(log.findNow('p2'), { state: 'ABORTED', updated_at: 15 });
+  // A replica reset keeps PREPARED rows; the answer is still the file's.
+  log.resetReplica();
+  t.deepEqual(log.findNow('p3'), fromFile().findNow('p3'));
+  t.is(log.findNow('p1'), undefined);
+  // A prepare and its decision in one write: the decision wins, in the file and in the answer.
+  log.write({ prepared: [{ id: 'p4', payload: { e: 1 }, epoch: 3, now_ms: 16 }], committed: [], aborted: [{ id: 'p4', epoch: 3, now_ms: 16 }] });
+  t.is(log.findNow('p4')?.state, 'ABORTED');
+  t.deepEqual(log.findNow('p4'), fromFile().findNow('p4'));
 });
 
 // Found by the simulation (seed 141 of its third sweep): a node that aborted its own round of
