@@ -1,7 +1,7 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576 node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576 node --max-semi-space-size=2 --expose-gc
 // The `twopc` command: runs the compiled CLI in dist/ (`npm ci` builds it through the `prepare`
 // script; `npm run build` after editing the sources; the tests build before they run).
-// The shebang's heap flag is node_semi_space_max_mb of lib/util/node-heap.ts, its malloc settings
+// The shebang's heap flags are node_heap_args of lib/util/node-heap.ts, its malloc settings
 // node_malloc_env there (keep them equal).
 import { existsSync } from 'node:fs';
 

@@ -32,6 +32,7 @@ import { default_limits } from '../node/options.ts';
 import { StartupError, type NodeHandle, type NodeOptions } from './options.ts';
 import { checkBindPolicy } from '../security/bind-policy.ts';
 import { ClientKeys } from '../security/client-keys.ts';
+import { startQuietCollection, type QuietCollection } from './quiet-collection.ts';
 
 export async function startNode(options: NodeOptions, base_clock: Clock = system_clock): Promise<NodeHandle> {
   const { host: name_host, port } = splitAddr(options.addr);
@@ -113,8 +114,10 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     }),
   );
   let stopping: Promise<void> | undefined;
+  let quiet: QuietCollection | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      quiet?.stop();
       node.stop();
       await abandon();
     })());
@@ -124,6 +127,8 @@ export async function startNode(options: NodeOptions, base_clock: Clock = system
     await stop();
     throw new StartupError(`cannot start ${options.addr}: ${describe(error)}`);
   }
+  // Once its traffic stops, the node gives back the heap the traffic grew (lib/boot/quiet-collection.ts).
+  quiet = startQuietCollection();
   return { addr: options.addr, url: server.url, stop };
 }
 

@@ -13,8 +13,11 @@
 /** Largest semi-space of a node's V8 heap (half the young generation's copying space), in MB. */
 export const node_semi_space_max_mb = 2;
 
-/** `node` arguments of a node process. */
-export const node_heap_args: readonly string[] = Object.freeze([`--max-semi-space-size=${node_semi_space_max_mb}`]);
+/**
+ * `node` arguments of a node process. `--expose-gc` gives the node `gc()`, which it calls once
+ * its traffic stops (lib/boot/quiet-collection.ts); V8 reads it at start, for every thread.
+ */
+export const node_heap_args: readonly string[] = Object.freeze([`--max-semi-space-size=${node_semi_space_max_mb}`, '--expose-gc']);
 
 /** Worker-thread resource limits of a node thread: V8's young generation is three semi-spaces. */
 export const node_thread_resource_limits = Object.freeze({ maxYoungGenerationSizeMb: 3 * node_semi_space_max_mb });
