@@ -601,12 +601,19 @@ export class CoordinatorService {
     // never the client's answer (a retry asks the cluster and learns the commit).
     const superseded = new Set<string>();
     if (context.bugs['apply-here-unsynced-before-replicated']) await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'), true);
+    const early = this.answerCommitsWhenApplied(epoch, parts, pendings);
     await Promise.all(
       [...messages].map(async ([addr, message]) => {
-        await Promise.all(splitDecisions(message, batch_max_transactions).map((batch) => this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded)));
+        await Promise.all(
+          splitDecisions(message, batch_max_transactions).map(async (batch) => {
+            await this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded);
+            early.onAcknowledged();
+          }),
+        );
       }),
     );
     try {
+      await early.settled();
       await this.applyHere(epoch, [...pendings.values()]);
     } finally {
       // A commit no other replica was to hear (a cluster of one): applied here (or failed to
@@ -617,6 +624,7 @@ export class CoordinatorService {
     for (const pending of pendings.values()) this.remember(pending);
     for (const { participants, decided, settled } of parts) {
       for (const { submission, ballots, outcome, sequence } of decided) {
+        if (early.answered.has(submission.id)) continue;
         submission.answer(
           outcome.decision === 'ABORT'
             ? this.answerAborted(submission.id, outcome.reason, ballots, remembering.get(submission.id) ?? 0)
@@ -625,6 +633,46 @@ export class CoordinatorService {
       }
       for (const { submission, verdict } of settled) submission.answer(this.answerCommitted(submission.id, verdict.sequence, pendings.get(submission.id), participants));
     }
+  }
+
+  /**
+   * A stage's fresh COMMITs answered as soon as their 200 is true rather than when the slowest
+   * participant has answered: once another replica acknowledged one (with this node's
+   * decision on disk, a majority at three nodes), it is applied here (`mayApplyLocally`; reads
+   * on the master then see it) and its client answered while the stage's other messages are
+   * still under way. `onAcknowledged` after each `/decide-batch` answer; after `settled`, the
+   * stage's end (`deliver`) applies and answers everything else exactly as before. A failed
+   * early apply answers nothing: the stage's end applies again and reports it.
+   */
+  private answerCommitsWhenApplied(epoch: number, parts: readonly RoundDecisions[], pendings: ReadonlyMap<string, PendingDelivery>) {
+    const answered = new Set<string>();
+    const commits = parts.flatMap(({ participants, decided }) =>
+      decided.flatMap(({ submission, outcome, sequence }) => {
+        const pending = pendings.get(submission.id);
+        return outcome.decision === 'COMMIT' && pending?.kind === 'commit' && pending.remote_recipients > 0 ? [{ submission, sequence, pending, participants }] : [];
+      }),
+    );
+    const applyAcknowledged = async () => {
+      const ready = commits.filter(({ pending }) => pending.local_pending && pending.remote_acks > 0 && mayApplyLocally(pending));
+      if (ready.length === 0) return;
+      await this.applyHere(
+        epoch,
+        ready.map(({ pending }) => pending),
+      );
+      for (const { submission, sequence, pending, participants } of ready) {
+        if (pending.local_pending || answered.has(submission.id)) continue;
+        answered.add(submission.id);
+        submission.answer(this.answerCommitted(submission.id, sequence, pending, participants));
+      }
+    };
+    let applying: Promise<void> = Promise.resolve();
+    return {
+      answered: answered as ReadonlySet<string>,
+      onAcknowledged: () => {
+        if (commits.length > 0) applying = applying.then(applyAcknowledged).catch(() => undefined);
+      },
+      settled: () => applying,
+    };
   }
 
   /**

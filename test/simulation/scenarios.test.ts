@@ -107,6 +107,25 @@ test('a master re-elected during a COMMIT\'s first delivery still gets it applie
   t.is(s.node(3).durable.records.get(held.id)?.state, 'COMMITTED', 'the new term delivered it under its own epoch');
 });
 
+// A commit's 200 needs it durable on a majority (the master's decision and one other replica's
+// apply at three nodes) and applied on the master: the client does not wait for the slowest
+// participant, whose decision still arrives (and confirms nothing the answer relied on).
+test('a COMMIT is answered once another replica and the master applied it, while the third participant has not heard it yet', async (t) => {
+  const decision_timeout_ms = 10_000;
+  const s = await Scenario.start({ limits: { decision_timeout_ms } });
+  const hold = s.hold({ from: s.addr(1), to: s.addr(3), label: /^POST \/decide-batch/ });
+  const submitted_ms = s.world.now_ms;
+  const held = s.submit(['a']);
+  t.is(await s.outcome(held.answer), 200);
+  t.true(s.world.now_ms - submitted_ms < decision_timeout_ms, 'answered before node 1 gave up delivering to node 3');
+  t.is(s.node(2).durable.records.get(held.id)?.state, 'COMMITTED');
+  t.is(s.node(3).durable.records.get(held.id)?.state, 'PREPARED', 'node 3 has not heard the decision');
+  t.is((await s.read('a', 1))?.status, 200, 'the master serves the write at once');
+  s.release(hold);
+  t.deepEqual(await s.settle(), []);
+  t.is(s.node(3).durable.records.get(held.id)?.state, 'COMMITTED');
+});
+
 // Pause detection (ClusterService.pulse): a master frozen (SIGSTOP) longer than its peers wait
 // is replaced; when it resumes, requests and timers that queued meanwhile must not find it
 // still acting as master of its old term: it detaches first and catches up.
