@@ -17,6 +17,13 @@ import type { NodeContext } from './context.ts';
 
 /** Marks (sequence → digest) kept to compare with peers' reports at their sequence. */
 export const digest_marks_kept = 1024;
+/**
+ * The running digest's mark at every one of the newest sequences it was extended over, kept
+ * so that a peer's report, which names its own applied prefix, is compared without reading
+ * the rows between the nearest kept mark and that sequence again (once 40 % of the digest's
+ * work under load: each row was read, parsed and hashed again for each peer).
+ */
+export const digest_recent_marks_kept = 1024;
 /** Rows an audit reads before it lets the node answer heartbeats and requests again. */
 export const audit_rows_per_step = 1_000;
 /** Most problems an audit lists. */
@@ -53,6 +60,8 @@ export interface DigestAnswer {
 export class ReplicaIntegrity {
   private mark: DigestMark | undefined;
   private readonly marks = new Map<number, string>();
+  /** Every sequence's digest, the newest `digest_recent_marks_kept` of the running digest, ascending. */
+  private readonly recent_marks = new Map<number, string>();
   /** Bumped by every wipe: an audit that saw one midway is void. */
   private generation = 0;
 
@@ -77,7 +86,8 @@ export class ReplicaIntegrity {
     if (mark === undefined || mark.sequence > through) return undefined;
     if (mark.sequence === through) return mark;
     try {
-      const next = this.context.participant_log.digestThrough(mark, through);
+      const next = this.context.participant_log.digestThrough(mark, through, (each) => this.recent_marks.set(each.sequence, each.digest));
+      this.trimRecentMarks();
       this.remember(next);
       return next;
     } catch (error) {
@@ -90,7 +100,7 @@ export class ReplicaIntegrity {
   digestAt(sequence: number): string | undefined {
     const current = this.current();
     if (current === undefined || sequence > current.sequence) return undefined;
-    const kept = this.marks.get(sequence);
+    const kept = this.recent_marks.get(sequence) ?? this.marks.get(sequence);
     if (kept !== undefined) return kept;
     let floor: DigestMark | undefined;
     for (const [at, digest] of this.marks) if (at < sequence && (floor === undefined || at > floor.sequence)) floor = { sequence: at, digest };
@@ -143,6 +153,7 @@ export class ReplicaIntegrity {
   forget(): void {
     this.generation += 1;
     this.marks.clear();
+    this.recent_marks.clear();
     this.mark = { sequence: 0, digest: this.context.participant_log.digestThrough(undefined, 0).digest };
   }
 
@@ -183,6 +194,13 @@ export class ReplicaIntegrity {
       if (generation !== this.generation) return undefined;
     } while (after !== undefined && problems.length < audit_problems_max);
     return { ...mark, problems: problems.slice(0, audit_problems_max) };
+  }
+
+  private trimRecentMarks(): void {
+    for (const sequence of this.recent_marks.keys()) {
+      if (this.recent_marks.size <= digest_recent_marks_kept) break;
+      this.recent_marks.delete(sequence);
+    }
   }
 
   private remember(mark: ReplicaAudit | DigestMark): void {

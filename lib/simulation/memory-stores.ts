@@ -194,9 +194,9 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
       },
       listCommittedSequences: async (after) => durable.listSequences(after),
       readLog: async (after, limit) => durable.readLog(after, Number.MAX_SAFE_INTEGER, limit),
-      digestThrough: (from, through) => {
+      digestThrough: (from, through, each) => {
         const start = from ?? origin_mark;
-        return through <= start.sequence ? start : extendDigest(start, durable.readLog(start.sequence, through, Number.MAX_SAFE_INTEGER), through);
+        return through <= start.sequence ? start : extendDigest(start, durable.readLog(start.sequence, through, Number.MAX_SAFE_INTEGER), through, each);
       },
       checkKv: (after, limit) => durable.checkKv(after, limit),
       resetReplica: sync(() => durable.resetReplica()),

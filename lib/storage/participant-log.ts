@@ -166,11 +166,11 @@ export class ParticipantLog implements ParticipantStore {
   }
 
   /** The digest `from` extended over the committed log through `through` (lib/storage/replica-digest.ts). */
-  digestThrough(from: DigestMark | undefined, through: number): DigestMark {
+  digestThrough(from: DigestMark | undefined, through: number, each?: (mark: DigestMark) => void): DigestMark {
     assert(this.statements !== undefined, 'digests read through the raw SQLite handle');
     const start = from ?? origin_mark;
     if (through <= start.sequence) return start;
-    return extendDigest(start, iterateLog(this.statements.log_range.iterate(start.sequence, through) as Iterable<LogRow>), through);
+    return extendDigest(start, iterateLog(this.statements.log_range.iterate(start.sequence, through) as Iterable<LogRow>), through, each);
   }
 
   /** Check up to `limit` kv rows after `after` against the log entries that wrote them. */

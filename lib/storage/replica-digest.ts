@@ -40,14 +40,16 @@ export function chainDigest(previous: DigestMark, entry: CommittedEntry): Digest
 
 /**
  * Extend `from` over `entries` (ascending, starting at `from.sequence + 1`, no gap). Throws
- * when one is missing: a digest covers a contiguous prefix or nothing.
+ * when one is missing: a digest covers a contiguous prefix or nothing. `each` hears every
+ * mark on the way, the last included.
  */
-export function extendDigest(from: DigestMark, entries: Iterable<CommittedEntry>, through: number): DigestMark {
+export function extendDigest(from: DigestMark, entries: Iterable<CommittedEntry>, through: number, each?: (mark: DigestMark) => void): DigestMark {
   let mark = from;
   for (const entry of entries) {
     if (entry.sequence > through) break;
     if (entry.sequence !== mark.sequence + 1) throw new Error(`the log has no committed transaction at sequence ${mark.sequence + 1}`);
     mark = chainDigest(mark, entry);
+    each?.(mark);
   }
   if (mark.sequence !== through) throw new Error(`the log has no committed transaction at sequence ${mark.sequence + 1}`);
   return mark;

@@ -34,8 +34,8 @@ export interface ParticipantStore {
   summarizeCommitted(): CommittedSummary;
   listCommittedSequences(after: number): Promise<readonly number[]>;
   readLog(after: number, limit: number): Promise<readonly CommittedEntry[]>;
-  /** `from` (undefined: the origin) extended over the committed log through `through` (lib/storage/replica-digest.ts); throws on a gap. */
-  digestThrough(from: DigestMark | undefined, through: number): DigestMark;
+  /** `from` (undefined: the origin) extended over the committed log through `through` (lib/storage/replica-digest.ts), `each` hearing every mark on the way; throws on a gap. */
+  digestThrough(from: DigestMark | undefined, through: number, each?: (mark: DigestMark) => void): DigestMark;
   /** Check up to `limit` kv rows after key `after` (in key order) against the log entries that wrote them; `next` is where to go on. */
   checkKv(after: string | undefined, limit: number): KvCheckPage;
   /** Forget the replica durably (kv and every COMMITTED transaction), all or none: a clean copy is pulled next. */

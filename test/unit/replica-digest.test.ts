@@ -25,6 +25,18 @@ test('a digest covers a contiguous prefix or nothing', (t) => {
   t.throws(() => extendDigest(origin_mark, entries, 4), { message: /no committed transaction at sequence 3/ });
 });
 
+// The running digest keeps the mark of every sequence it extends over (lib/node/replica-integrity.ts),
+// so a peer's report at any of them is compared without reading the rows again.
+test('extending a digest tells every mark on the way, each the digest of its own prefix', (t) => {
+  const entries = [1, 2, 3, 4, 5].map((sequence) => ({ transaction_id: `t${sequence}`, sequence, payload: { k: sequence, [`only${sequence}`]: [sequence] } }));
+  const start = extendDigest(origin_mark, entries, 2);
+  const heard: { sequence: number; digest: string }[] = [];
+  const end = extendDigest(start, entries.slice(2), 5, (mark) => heard.push(mark));
+  t.deepEqual(heard.map((mark) => mark.sequence), [3, 4, 5]);
+  for (const mark of heard) t.is(mark.digest, extendDigest(origin_mark, entries, mark.sequence).digest, `sequence ${mark.sequence}`);
+  t.deepEqual(heard.at(-1), end);
+});
+
 const writer = { transaction_id: 't9', sequence: 9, payload: { a: { n: 1 }, gone: null } };
 const kv_rows: readonly [string, string | null, number, typeof writer | undefined, RegExp | undefined][] = [
   ['a', '{"n":1}', 9, writer, undefined],
