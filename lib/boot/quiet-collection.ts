@@ -10,12 +10,12 @@
  * `quiet_check_interval_ms`: when its event loop has been busy less than
  * `quiet_loop_busy_share_max` of each of the last `quiet_intervals_min` intervals and its heap
  * has grown by `quiet_heap_growth_min_mb` since its smallest size after the last collection,
- * it runs one full collection (`gc()`, exposed by `--expose-gc` in node_heap_args), which
- * frees the garbage and unmaps the emptied pages. Under load the loop is busy and nothing
- * runs; a quiet node collects once per growth, not on a timer. Without `gc` (a node started
- * by plain `node`, or inside a test process) it does nothing.
+ * it runs a full collection (`collectFully`), which frees the garbage and unmaps the emptied
+ * pages. Under load the loop is busy and nothing runs; a quiet node collects once per
+ * growth, not on a timer.
  */
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 
 /** How often a node looks at its event loop and heap. */
@@ -50,16 +50,21 @@ export interface QuietCollection {
 }
 
 /**
- * Two full collections through `gc` when the process runs with `--expose-gc`. One frees the
- * garbage but keeps its pages: V8 picks the pages to compact by the live bytes its sweeper
- * counted, which the first collection brings up to date; the second moves the survivors off
- * the sparse pages and unmaps them (measured, Node 20: a 108 MB heap holding 12 MB live
- * stayed at 99 MB after one, 31–44 MB after two, in 270 ms; gc's options object, e.g.
- * `{ type: 'major' }`, collects nothing in this V8).
+ * Two full collections through V8's `gc`. One frees the garbage but keeps its pages: V8 picks
+ * the pages to compact by the live bytes its sweeper counted, which the first collection
+ * brings up to date; the second moves the survivors off the sparse pages and unmaps them
+ * (measured, Node 20: a 108 MB heap holding 12 MB live stayed at 99 MB after one, 31–44 MB
+ * after two, in 270 ms; gc's options object, e.g. `{ type: 'major' }`, collects nothing in
+ * this V8).
+ *
+ * `gc` is taken at run time (`--expose-gc`, then a context of its own, ~0.5 MB), not from a
+ * `node` flag: any V8 flag on the command line makes Node 20 refuse the code cache of its
+ * built-in modules (the cache is keyed by the flags), which every `twopc` command would pay
+ * for (bin/twopc.mjs).
  */
-export function exposedGc(): (() => void) | undefined {
-  const gc: unknown = (globalThis as { gc?: unknown }).gc;
-  if (typeof gc !== 'function') return undefined;
+export function collectFully(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
   return () => {
     gc();
     gc();
@@ -70,9 +75,8 @@ function heapMb(): number {
   return getHeapStatistics().total_heap_size / (1024 * 1024);
 }
 
-/** Starts the checks on this thread (each node thread of `twopc cluster` has its own heap); undefined without `gc`. */
-export function startQuietCollection(collect: (() => void) | undefined = exposedGc()): QuietCollection | undefined {
-  if (collect === undefined) return undefined;
+/** Starts the checks on this thread (each node thread of `twopc cluster` has its own heap). */
+export function startQuietCollection(collect: () => void = collectFully()): QuietCollection {
   let loop = performance.eventLoopUtilization();
   let quiet_intervals = 0;
   let heap_floor_mb = heapMb();

@@ -1,8 +1,9 @@
 /**
- * The V8 heap settings (and glibc malloc's, below) a node runs with, wherever it starts: `bin/twopc.mjs` (its shebang,
- * for `npx twopc` and `./bin/twopc.mjs`), lib/process-cluster (node processes of tests, chaos
- * and bench), lib/supervisor (worker threads of `twopc cluster`) and the Dockerfile's
- * entrypoint. V8 reads these when a heap is created: `v8.setFlagsFromString` later has no effect.
+ * The V8 heap settings (and glibc malloc's, below) a node runs with, wherever it starts:
+ * `bin/twopc.mjs` (its shebang, for `npx twopc` and `./bin/twopc.mjs`), lib/process-cluster
+ * (node processes of tests, chaos and bench), lib/supervisor (worker threads of `twopc
+ * cluster`) and the Dockerfile's entrypoint. V8 reads the young generation's size when a heap
+ * is created: `v8.setFlagsFromString` later has no effect on it.
  *
  * The young generation is what grows under load: by default a semi-space may reach 16 MB
  * (young generation 48 MB) and V8 keeps it. Measured with `twopc bench` (bench/README.md):
@@ -14,10 +15,11 @@
 export const node_semi_space_max_mb = 2;
 
 /**
- * `node` arguments of a node process. `--expose-gc` gives the node `gc()`, which it calls once
- * its traffic stops (lib/boot/quiet-collection.ts); V8 reads it at start, for every thread.
+ * `node` arguments of a node process: as few as possible, since any V8 flag on the command line
+ * costs a process the code cache of Node's built-in modules (lib/boot/quiet-collection.ts
+ * takes `gc` at run time for that reason).
  */
-export const node_heap_args: readonly string[] = Object.freeze([`--max-semi-space-size=${node_semi_space_max_mb}`, '--expose-gc']);
+export const node_heap_args: readonly string[] = Object.freeze([`--max-semi-space-size=${node_semi_space_max_mb}`]);
 
 /** Worker-thread resource limits of a node thread: V8's young generation is three semi-spaces. */
 export const node_thread_resource_limits = Object.freeze({ maxYoungGenerationSizeMb: 3 * node_semi_space_max_mb });
