@@ -103,6 +103,22 @@ test('a prepared record is answered as the file holds it, and a write that decid
   t.deepEqual(log.findNow('p4'), fromFile().findNow('p4'));
 });
 
+test('a commit updates the row held here (its coordinator, epoch and participants kept) and inserts one never held', async (t) => {
+  const { log, fromFile } = await openLogWithHandle(t);
+  log.write({ prepared: [{ id: 'held', payload: { a: 1 }, epoch: 2, now_ms: 1, coordinator: '127.0.0.1:1', participants: ['127.0.0.1:1', '127.0.0.1:2'] }], committed: [], aborted: [] });
+  log.write({
+    prepared: [],
+    committed: [
+      { transaction_id: 'held', sequence: 1, payload: { a: 1 }, epoch: 3, now_ms: 5, coordinator: '127.0.0.1:9' },
+      { transaction_id: 'learnt', sequence: 2, payload: { b: 2 }, epoch: 3, now_ms: 5, coordinator: '127.0.0.1:9' },
+    ],
+    aborted: [],
+  });
+  t.deepEqual(fromFile().findNow('held'), { id: 'held', state: 'COMMITTED', epoch: 2, updated_at: 5, payload: { a: 1 }, sequence: 1, coordinator: '127.0.0.1:1', participants: ['127.0.0.1:1', '127.0.0.1:2'] });
+  t.deepEqual(fromFile().findNow('learnt'), { id: 'learnt', state: 'COMMITTED', epoch: 3, updated_at: 5, payload: { b: 2 }, sequence: 2, coordinator: '127.0.0.1:9' });
+  t.throws(() => log.write({ prepared: [], committed: [{ transaction_id: 'other', sequence: 1, payload: { c: 3 }, epoch: 3, now_ms: 6 }], aborted: [] }), { any: true }, 'a sequence already taken is refused');
+});
+
 // Found by the simulation (seed 141 of its third sweep): a node that aborted its own round of
 // an id could never catch up once a client's retry of that id committed elsewhere.
 test('a commit learnt from the log supersedes an abort of an earlier round, with its writes', async (t) => {
