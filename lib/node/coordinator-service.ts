@@ -19,7 +19,7 @@ import { judgeTransaction, listRecipients, summarizeVotes, type Ballot, type Out
 import { answerKnown, answerWhileInFlight, type ResubmitAnswer } from '../two-phase-commit/resubmit.ts';
 import { isAbortFinal, judgeAbortedEarlier, type AbortedEarlierAnswer, type MemberAnswer } from '../two-phase-commit/abort-finality.ts';
 import { already_committed_error } from '../two-phase-commit/participant.ts';
-import { splitDecisions } from '../two-phase-commit/decision-batches.ts';
+import { groupSameDecisions, splitDecisions } from '../two-phase-commit/decision-batches.ts';
 import { batch_max_transactions } from '../protocol/messages.ts';
 import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
 import { chooseLocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
@@ -602,11 +602,13 @@ export class CoordinatorService {
     const superseded = new Set<string>();
     if (context.bugs['apply-here-unsynced-before-replicated']) await this.applyHere(epoch, [...pendings.values()].filter((pending) => pending.kind === 'commit'), true);
     const early = this.answerCommitsWhenApplied(epoch, parts, pendings);
+    // Participants owed the same decisions get the same message objects, stringified once (PeerClient).
     await Promise.all(
-      [...messages].map(async ([addr, message]) => {
-        await Promise.all(
-          splitDecisions(message, batch_max_transactions).map(async (batch) => {
-            await this.sendDecisions(addr, { epoch, coordinator: here, ...batch }, pendings, superseded);
+      groupSameDecisions(messages).flatMap(({ addrs, owed }) => {
+        const batches = splitDecisions(owed, batch_max_transactions).map((batch): DecideBatchRequest => ({ epoch, coordinator: here, ...batch }));
+        return addrs.flatMap((addr) =>
+          batches.map(async (batch) => {
+            await this.sendDecisions(addr, batch, pendings, superseded);
             early.onAcknowledged();
           }),
         );

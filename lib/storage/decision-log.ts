@@ -29,7 +29,16 @@ export class DecisionLog implements DecisionStore {
     if (sqlite) {
       const insert = sqlite.prepare('insert into decisions (id, decision, sequence, epoch, participants, created_at) values (?, ?, ?, ?, ?, ?)');
       this.record_many = sqlite.transaction((records: readonly DecisionRecord[]) => {
-        for (const r of records) insert.run(r.id, r.decision, r.sequence ?? null, r.epoch, JSON.stringify(r.participants), r.created_at);
+        // A round's decisions share one participants array: its text is built once.
+        let participants: readonly string[] | undefined;
+        let participants_text = '';
+        for (const r of records) {
+          if (r.participants !== participants) {
+            participants = r.participants;
+            participants_text = JSON.stringify(participants);
+          }
+          insert.run(r.id, r.decision, r.sequence ?? null, r.epoch, participants_text, r.created_at);
+        }
       });
       this.find_statement = sqlite.prepare('select * from decisions where id = ?');
     }

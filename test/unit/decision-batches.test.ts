@@ -3,7 +3,7 @@
  * at most `max` decisions each, commits first, nothing lost or repeated.
  */
 import test from 'ava';
-import { splitDecisions } from '../../lib/two-phase-commit/decision-batches.ts';
+import { groupSameDecisions, splitDecisions } from '../../lib/two-phase-commit/decision-batches.ts';
 
 const commits = (n: number) => Array.from({ length: n }, (_, index) => ({ transaction_id: `c${index}`, sequence: index + 1 }));
 const aborts = (n: number) => Array.from({ length: n }, (_, index) => `a${index}`);
@@ -23,3 +23,22 @@ for (const { owed, max, sizes } of table) {
     t.deepEqual(batches.flatMap((batch) => batch.aborts), [...owed.aborts], 'every abort once, in order');
   });
 }
+
+test('participants owed the very same decisions share one message; any difference in ids, sequences, order or aborts keeps them apart', (t) => {
+  const owed = new Map([
+    ['n2', { commits: commits(3), aborts: aborts(1) }],
+    ['n3', { commits: commits(3), aborts: aborts(1) }],
+    ['n4', { commits: commits(3).reverse(), aborts: aborts(1) }],
+    ['n5', { commits: commits(3).map((commit) => ({ ...commit, sequence: commit.sequence + 1 })), aborts: aborts(1) }],
+    ['n6', { commits: commits(3), aborts: [] }],
+    ['n7', { commits: commits(3), aborts: ['other'] }],
+    ['n8', { commits: commits(3), aborts: aborts(1) }],
+  ]);
+  const groups = groupSameDecisions(owed);
+  t.deepEqual(
+    groups.map(({ addrs }) => addrs),
+    [['n2', 'n3', 'n8'], ['n4'], ['n5'], ['n6'], ['n7']],
+  );
+  for (const { addrs, owed: shared } of groups) t.true(shared === owed.get(addrs[0]!), 'the first member\'s decisions stand for the group');
+  t.deepEqual(groupSameDecisions(new Map()), []);
+});

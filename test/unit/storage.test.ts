@@ -10,6 +10,7 @@ import { openDatabase, sqlite_page_cache_max_kib } from '../../lib/storage/datab
 import { ParticipantLog } from '../../lib/storage/participant-log.ts';
 import { KvReads } from '../../lib/storage/kv-reads.ts';
 import { MetaStore } from '../../lib/storage/meta.ts';
+import { DecisionLog } from '../../lib/storage/decision-log.ts';
 import type { Payload } from '../../lib/protocol/payload.ts';
 
 async function openLog(t: { teardown(fn: () => unknown): void }) {
@@ -164,4 +165,26 @@ test('the stored epoch is only ever raised: a later write of an older epoch leav
   t.is(await meta.readEpoch(), 12);
   await meta.writeEpoch(13);
   t.is(await meta.readEpoch(), 13);
+});
+
+test("decisions of several rounds recorded together each keep their own round's participants", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twopc-storage-'));
+  const database = await openDatabase(dir);
+  t.teardown(async () => {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const decisions = new DecisionLog(database.db, database.sqlite);
+  const first = ['a:1', 'b:2', 'c:3'];
+  const second = ['a:1', 'b:2'];
+  decisions.recordMany([
+    { id: 'r1-x', decision: 'COMMIT', sequence: 1, epoch: 4, participants: first, created_at: 10 },
+    { id: 'r1-y', decision: 'ABORT', epoch: 4, participants: first, created_at: 10 },
+    { id: 'r2-x', decision: 'COMMIT', sequence: 2, epoch: 4, participants: second, created_at: 10 },
+    { id: 'r3-x', decision: 'COMMIT', sequence: 3, epoch: 4, participants: [...first], created_at: 10 },
+  ]);
+  t.deepEqual(await decisions.find('r1-x'), { id: 'r1-x', decision: 'COMMIT', sequence: 1, epoch: 4, participants: first, created_at: 10 });
+  t.deepEqual((await decisions.find('r1-y'))?.participants, first);
+  t.deepEqual((await decisions.find('r2-x'))?.participants, second);
+  t.deepEqual((await decisions.find('r3-x'))?.participants, first);
 });
