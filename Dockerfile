@@ -45,5 +45,5 @@ EXPOSE 8081
 # Serving or not, asked the way a client asks: signed with the secret, of the node TWOPC_ADDR names.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "bin/twopc.mjs", "health"]
-ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/twopc.mjs"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=1024", "bin/twopc.mjs"]
 CMD ["start-node", "--bind", "0.0.0.0", "--data-dir", "/data"]
