@@ -4,7 +4,8 @@
  * until it has answered one real write of its workload with success (twopc: a 200 from
  * `POST /transactions` on its master; etcd: a put on its leader; PostgreSQL: a commit on all
  * three through the front), so no measured run is spent on a system still settling (and so
- * again before each next run, once the previous run's answers have drained), warmed up,
+ * again before each next run, once the previous run's answers have drained), warmed up
+ * (as long as the throughput run),
  * loaded with 64 keep-alive connections writing keys no other request writes (throughput),
  * then with one connection (p50 / p99), and twopc at 3 nodes also with the hot-key
  * workload; then it is stopped and its data removed. A system that is not installed, does
@@ -27,8 +28,14 @@ export type CompareName = 'etcd' | 'postgres';
 export const compare_names: readonly CompareName[] = ['etcd', 'postgres'];
 /** twopc's rows: the sizes issue 13's targets compare. */
 export const twopc_sizes: readonly number[] = [1, 3, 5];
-/** Warm-up before a system's measured runs (JIT, connections, caches), at the throughput's connections. */
-const system_warm_up_ms = 1_000;
+/**
+ * Shortest warm-up before a system's measured runs (JIT, connections, caches), at the
+ * throughput's connections. The warm-up lasts as long as the throughput run, at least this:
+ * a fresh node process spends its first seconds under load compiling (TurboFan on its helper
+ * threads took about a third of a master's CPU in the first 8 s, `perf`), and 1 s of warm-up
+ * measured that instead of the running database (bench/README.md, profile findings).
+ */
+const system_warm_up_min_ms = 1_000;
 /** How long a system may take to answer a write with success before a run (its first: after starting) before its row fails, in ms. */
 export const system_ready_timeout_ms = 30_000;
 /** Timeout of one such write, in ms. */
@@ -90,7 +97,7 @@ async function loadSystem(spec: SystemSpec, running: RunningSystem, generator: L
     note(what);
     return generator.run(running.addr, workload, connections, duration_ms);
   };
-  await run('warm-up', spec.workload, throughput_connections, system_warm_up_ms);
+  await run('warm-up', spec.workload, throughput_connections, Math.max(system_warm_up_min_ms, durations.throughput_ms));
   const throughput = await run(`run at ${throughput_connections} connections`, spec.workload, throughput_connections, durations.throughput_ms);
   note(`${throughput.tx_per_s} writes/s at ${throughput_connections}`);
   const latency = await run('run at 1 connection', spec.workload, 1, durations.latency_ms);
