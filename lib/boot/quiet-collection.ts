@@ -57,18 +57,29 @@ export interface QuietCollection {
  * after two, in 270 ms; gc's options object, e.g. `{ type: 'major' }`, collects nothing in
  * this V8).
  *
- * `gc` is taken at run time (`--expose-gc`, then a context of its own, ~0.5 MB), not from a
- * `node` flag: any V8 flag on the command line makes Node 20 refuse the code cache of its
+ * `gc` is taken at run time (`--expose-gc`, then a context of its own, ~0.5 MB; a node thread
+ * of `twopc cluster` finds it on its global, exposeGcToNewThreads), not from a `node` flag: any V8 flag on the command line makes Node 20 refuse the code cache of its
  * built-in modules (the cache is keyed by the flags), which every `twopc` command would pay
  * for (bin/twopc.mjs).
  */
 export function collectFully(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = exposedGc() ?? takeGc();
   return () => {
     gc();
     gc();
   };
+}
+
+/** `gc` of this thread's global: node threads of `twopc cluster` have it (lib/util/node-heap.ts, exposeGcToNewThreads). */
+function exposedGc(): (() => void) | undefined {
+  const gc: unknown = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === 'function' ? (gc as () => void) : undefined;
+}
+
+/** Sets V8's flag (process-wide), then reads `gc` from a context created after it. */
+function takeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 function heapMb(): number {

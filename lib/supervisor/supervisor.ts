@@ -6,7 +6,7 @@ import type { LogLevel } from '../boot/logger.ts';
 import type { NodeSpec, NodeTask, NodeTaskResult } from './node-task.ts';
 import { NodeSlot } from './node-slot.ts';
 import { workerFile } from '../util/package-root.ts';
-import { node_thread_resource_limits } from '../util/node-heap.ts';
+import { exposeGcToNewThreads, node_thread_resource_limits } from '../util/node-heap.ts';
 
 /** Pause before a crashed node is started again. */
 export const restart_delay_ms = 500;
@@ -89,6 +89,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 }
 
 function createPool(size: number): Piscina<NodeTask, NodeTaskResult> {
+  exposeGcToNewThreads();
   return new Piscina<NodeTask, NodeTaskResult>({
     filename: worker_file,
     minThreads: size,

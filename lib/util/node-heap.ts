@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+
 /**
  * The V8 heap settings (and glibc malloc's, below) a node runs with, wherever it starts:
  * `bin/twopc.mjs` (its shebang, for `npx twopc` and `./bin/twopc.mjs`), lib/process-cluster
@@ -33,6 +35,15 @@ export const node_old_space_max_mb = 1024;
  * takes `gc` at run time for that reason).
  */
 export const node_heap_args: readonly string[] = Object.freeze([`--max-semi-space-size=${node_semi_space_max_mb}`, `--max-old-space-size=${node_old_space_max_mb}`]);
+
+/**
+ * Gives every thread started from now on V8's `gc` on its global (lib/boot/quiet-collection.ts
+ * calls it). The supervisor calls this before its node threads start, so that no node thread
+ * changes V8's flags, which all threads of the process share, while others run.
+ */
+export function exposeGcToNewThreads(): void {
+  setFlagsFromString('--expose-gc');
+}
 
 /** Worker-thread resource limits of a node thread: V8's young generation is three semi-spaces. */
 export const node_thread_resource_limits = Object.freeze({ maxYoungGenerationSizeMb: 3 * node_semi_space_max_mb, maxOldGenerationSizeMb: node_old_space_max_mb });
