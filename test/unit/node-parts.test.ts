@@ -3,7 +3,8 @@ import { SequenceTracker } from '../../lib/node/sequence-tracker.ts';
 import { LockTable } from '../../lib/node/lock-table.ts';
 import { parseFailpointAction } from '../../lib/node/failpoints.ts';
 import { KeyedMutex } from '../../lib/util/keyed-mutex.ts';
-import { parseMessage, PrepareRequestSchema, SubmitRequestSchema } from '../../lib/protocol/messages.ts';
+import { parseMessage, PrepareRequestSchema, SubmitRequestSchema, TransactionIdParamSchema } from '../../lib/protocol/messages.ts';
+import { newTimeOrderedId, random_ids } from '../../lib/boot/random-ids.ts';
 
 test('the applied prefix only advances over contiguous sequences', (t) => {
   const tracker = new SequenceTracker([1, 2, 4]);
@@ -72,4 +73,17 @@ test('a tracker started from a contiguous store knows the prefix without listing
   tracker.add(1_000_001);
   t.is(tracker.applied_through, 1_000_002);
   t.is(tracker.max_applied, 1_000_002);
+});
+
+test("the master's own transaction ids are version 7 UUIDs: valid ids, all distinct, ordered by their millisecond", (t) => {
+  const later = newTimeOrderedId(1_764_640_000_001);
+  const ids = Array.from({ length: 10_000 }, () => newTimeOrderedId(1_764_640_000_000));
+  t.is(new Set(ids).size, ids.length, 'no two alike within one millisecond');
+  for (const id of ids.slice(0, 100)) {
+    t.regex(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    t.true(parseMessage(TransactionIdParamSchema, { id }).ok);
+    t.true(id < later, 'an id of a later millisecond sorts after');
+  }
+  t.is(ids[0]!.slice(0, 13), '019adcbd-8800', 'the millisecond in the first 48 bits');
+  t.regex(random_ids.newTransactionId(), /^[0-9a-f]{8}-[0-9a-f]{4}-7/);
 });
