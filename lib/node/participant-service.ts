@@ -95,14 +95,16 @@ export class ParticipantService {
     const votes: PrepareResponse[] = [];
     const prepared: PreparedInput[] = [];
     const seen = new Set<string>();
-    for (const { transaction_id, payload } of batch.transactions) {
+    // Read together before any step: nothing of this batch is written before its steps are done.
+    const records = context.participant_log.findManyNow(batch.transactions.map((transaction) => transaction.transaction_id));
+    for (const [index, { transaction_id, payload }] of batch.transactions.entries()) {
       if (seen.has(transaction_id)) {
         votes.push({ status: 'ABORT', reason: 'duplicate in batch' });
         continue;
       }
       seen.add(transaction_id);
       const request: PrepareRequest = { ...batch, transaction_id, payload };
-      const record = context.participant_log.findNow(transaction_id);
+      const record = records[index];
       const known = record?.payload !== undefined && record.state !== 'ABORTED';
       const step = stepPrepare(
         {

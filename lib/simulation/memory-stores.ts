@@ -185,6 +185,7 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
   return {
     participant_log: {
       findNow: (id) => durable.records.get(id),
+      findManyNow: (ids) => ids.map((id) => durable.records.get(id)),
       find: async (id) => durable.records.get(id),
       write: (writes, sync_mode) => (faults.checkWrite(), durable.write(writes, sync_mode)),
       listPrepared: async () => durable.listPrepared(),

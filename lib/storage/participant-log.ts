@@ -79,10 +79,17 @@ export class ParticipantLog implements ParticipantStore {
   /** One transaction's record, read synchronously (the hot path reads one per message). */
   findNow(id: string): ParticipantRecord | undefined {
     assert(this.statements !== undefined, 'the hot path needs the raw SQLite handle');
-    const prepared = this.prepared_here.get(id);
-    if (prepared !== undefined) return prepared;
-    const row = this.statements.find.get(id) as Selectable<TransactionsTable> | undefined;
-    return row ? toRecord(row) : undefined;
+    return this.prepared_here.get(id) ?? readRecord(this.statements.find, id);
+  }
+
+  /**
+   * `findNow` of each id, read in one SQLite read transaction: each lookup on its own is a
+   * transaction of its own, whose shared lock on the file costs two fcntl calls (measured:
+   * 3.6 µs of CPU a lookup of an id not held here, 1.0 µs inside one transaction).
+   */
+  findManyNow(ids: readonly string[]): readonly (ParticipantRecord | undefined)[] {
+    assert(this.statements !== undefined, 'the hot path needs the raw SQLite handle');
+    return this.statements.find_many(ids, (id) => this.prepared_here.get(id));
   }
 
   /** How many transactions are committed here, and the highest sequence among them. */
@@ -212,6 +219,11 @@ export class ParticipantLog implements ParticipantStore {
   }
 }
 
+function readRecord(find: import('better-sqlite3').Statement, id: string): ParticipantRecord | undefined {
+  const row = find.get(id) as Selectable<TransactionsTable> | undefined;
+  return row ? toRecord(row) : undefined;
+}
+
 function toRecord(row: Selectable<TransactionsTable>): ParticipantRecord {
   return {
     id: row.id,
@@ -227,6 +239,8 @@ function toRecord(row: Selectable<TransactionsTable>): ParticipantRecord {
 
 interface Statements {
   readonly find: import('better-sqlite3').Statement;
+  /** Each id's record, `held` first (no row read), the rest from the file, in one read transaction. */
+  readonly find_many: (ids: readonly string[], held: (id: string) => ParticipantRecord | undefined) => (ParticipantRecord | undefined)[];
   readonly summarize: import('better-sqlite3').Statement;
   readonly log_range: import('better-sqlite3').Statement;
   readonly kv_writers: import('better-sqlite3').Statement;
@@ -257,6 +271,9 @@ function* iterateLog(rows: Iterable<LogRow>): Iterable<CommittedEntry> {
 
 function prepareStatements(sqlite: Sqlite): Statements {
   const find = sqlite.prepare('select * from transactions where id = ?');
+  const read_many = sqlite.transaction((ids: readonly string[], held: (id: string) => ParticipantRecord | undefined) =>
+    ids.map((id) => held(id) ?? readRecord(find, id)),
+  );
   const insert_prepared = sqlite.prepare(
     `insert into transactions (id, state, payload, sequence, coordinator, epoch, participants, updated_at)
      values (?, 'PREPARED', ?, null, ?, ?, ?, ?)`,
@@ -306,5 +323,5 @@ function prepareStatements(sqlite: Sqlite): Statements {
   });
   const sync_normal = sqlite.prepare('pragma synchronous = NORMAL');
   const sync_full = sqlite.prepare('pragma synchronous = FULL');
-  return { find, summarize, log_range, kv_writers, write: (writes) => write(writes), reset: () => reset(), sync_normal, sync_full };
+  return { find, find_many: (ids, held) => read_many(ids, held), summarize, log_range, kv_writers, write: (writes) => write(writes), reset: () => reset(), sync_normal, sync_full };
 }

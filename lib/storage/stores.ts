@@ -23,6 +23,8 @@ export interface CommittedSummary {
 /** This node as a participant: table `transactions` and the replica (`kv`) it feeds. */
 export interface ParticipantStore {
   findNow(id: string): ParticipantRecord | undefined;
+  /** `findNow` of each id, in order, read together (a prepare batch's lookups). */
+  findManyNow(ids: readonly string[]): readonly (ParticipantRecord | undefined)[];
   find(id: string): Promise<ParticipantRecord | undefined>;
   /**
    * Apply a batch of prepares, commits and aborts durably, all or none. `unsynced` (the

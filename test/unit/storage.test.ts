@@ -104,6 +104,21 @@ test('a prepared record is answered as the file holds it, and a write that decid
   t.deepEqual(log.findNow('p4'), fromFile().findNow('p4'));
 });
 
+test('a batch of lookups answers, in order, what each lookup alone answers: held, on file, decided or unknown', async (t) => {
+  const { log, fromFile } = await openLogWithHandle(t);
+  log.write({ prepared: [{ id: 'held', payload: { a: 1 }, epoch: 1, now_ms: 1 }, { id: 'done', payload: { b: 1 }, epoch: 1, now_ms: 1 }], committed: [], aborted: [{ id: 'fenced', epoch: 1, now_ms: 1 }] });
+  log.write({ prepared: [], committed: [{ transaction_id: 'done', sequence: 1, payload: { b: 1 }, epoch: 1, now_ms: 2 }], aborted: [] });
+  const ids = ['held', 'unknown', 'done', 'fenced', 'held'];
+  const each = ids.map((id) => log.findNow(id));
+  t.deepEqual(log.findManyNow(ids), each);
+  t.deepEqual(fromFile().findManyNow(ids), each, 'and what the file holds');
+  t.deepEqual(
+    each.map((record) => record?.state),
+    ['PREPARED', undefined, 'COMMITTED', 'ABORTED', 'PREPARED'],
+  );
+  t.deepEqual(log.findManyNow([]), []);
+});
+
 test('a commit updates the row held here (its coordinator, epoch and participants kept) and inserts one never held', async (t) => {
   const { log, fromFile } = await openLogWithHandle(t);
   log.write({ prepared: [{ id: 'held', payload: { a: 1 }, epoch: 2, now_ms: 1, coordinator: '127.0.0.1:1', participants: ['127.0.0.1:1', '127.0.0.1:2'] }], committed: [], aborted: [] });
