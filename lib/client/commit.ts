@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { TransactionIdSchema } from '../protocol/messages.ts';
+import { TransactionIdSchema } from '../protocol/transaction-id.ts';
 import { PayloadSchema } from '../protocol/payload.ts';
 import { isRecord } from './answer.ts';
 import { AbortedError, BadInputError, UnavailableError, UnknownOutcomeError, UnreachableError } from './errors.ts';

@@ -6,10 +6,10 @@ import { describeBadAddr, parseAddr } from './addr.ts';
 import { commitTransaction, type CommitOptions, type Committed } from './commit.ts';
 import { BadInputError } from './errors.ts';
 import { createTransport } from './http.ts';
-import { masterFirst, readKey, readPage, type Entry, type ListOptions, type Page, type ReadOptions } from './read.ts';
-import { readClusterStatus, type NodeStatus } from './status.ts';
+import type { Entry, ListOptions, Page, ReadOptions } from './read.ts';
+import type { NodeStatus } from './status.ts';
 import type { MasterMemory } from './submit.ts';
-import { inspectTransaction, type TransactionReport } from './transaction.ts';
+import type { TransactionReport } from './transaction.ts';
 import { secret_min_length_chars } from '../security/signature.ts';
 
 export interface ConnectOptions {
@@ -39,22 +39,30 @@ export interface TwopcClient {
   close(): void;
 }
 
+/**
+ * The read, status and tx code loads on its first call, not with the client: a process that
+ * only commits (`twopc commit`) starts without it (issue 12, bench/README.md "Runtime footprint").
+ */
 export function connect(options: ConnectOptions): TwopcClient {
   const nodes = checkNodes(options.nodes);
   const secret = checkSecret(options.secret);
   const transport = createTransport(secret);
   const memory: MasterMemory = { master: undefined };
-  const readOrder = () => masterFirst(transport, memory, nodes);
+  const readOrder = async () => (await import('./read.ts')).masterFirst(transport, memory, nodes);
   return {
     nodes,
     commit: (payload, commit_options = {}) => commitTransaction(transport, memory, nodes, payload, commit_options),
     get: async (key, read_options = {}) => {
+      const { readKey } = await import('./read.ts');
       const read = await readKey(transport, read_options.node === undefined ? await readOrder() : [], key, read_options);
       return read.kind === 'found' ? read.entry : undefined;
     },
-    list: async (list_options = {}) => readPage(transport, list_options.node === undefined ? await readOrder() : [], list_options),
-    tx: (transaction_id) => inspectTransaction(transport, nodes, transaction_id),
-    status: () => readClusterStatus(transport, nodes),
+    list: async (list_options = {}) => {
+      const { readPage } = await import('./read.ts');
+      return readPage(transport, list_options.node === undefined ? await readOrder() : [], list_options);
+    },
+    tx: async (transaction_id) => (await import('./transaction.ts')).inspectTransaction(transport, nodes, transaction_id),
+    status: async () => (await import('./status.ts')).readClusterStatus(transport, nodes),
     close: () => transport.close(),
   };
 }

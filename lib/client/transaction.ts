@@ -4,7 +4,7 @@
  * somewhere, no decision seen yet) or UNKNOWN (no reachable node has seen it).
  */
 import * as v from 'valibot';
-import { TransactionIdSchema } from '../protocol/messages.ts';
+import { TransactionIdSchema } from '../protocol/transaction-id.ts';
 import { answerReason, isRecord } from './answer.ts';
 import { BadInputError, UnreachableError } from './errors.ts';
 import type { Transport } from './http.ts';

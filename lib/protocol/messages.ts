@@ -1,16 +1,9 @@
 import * as v from 'valibot';
 import { KeySchema, PayloadSchema, type Payload } from './payload.ts';
 import type { AbortReason, TransactionState, Vote } from './states.ts';
+import { TransactionIdSchema } from './transaction-id.ts';
 
-/** Longest transaction id accepted, in characters. */
-export const transaction_id_max_length_chars = 128;
-
-export const TransactionIdSchema = v.pipe(
-  v.string('transaction_id must be a string'),
-  v.minLength(1, 'transaction_id must not be empty'),
-  v.maxLength(transaction_id_max_length_chars, `transaction_id must be at most ${transaction_id_max_length_chars} characters`),
-  v.regex(/^[A-Za-z0-9._:-]+$/, 'transaction_id may use only letters, digits and . _ : -'),
-);
+export { transaction_id_max_length_chars, TransactionIdSchema } from './transaction-id.ts';
 
 /** `host:port` as written in the membership list. */
 export const AddrSchema = v.pipe(
