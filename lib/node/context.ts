@@ -39,6 +39,11 @@ export interface NodeState {
   term: number | undefined;
   /** Why the store failed (phase `store-failed`, lib/node/store-faults.ts); undefined while it works. */
   store_fault: StoreFault | undefined;
+  /**
+   * A repair wiped this replica's committed log (TwopcNode.repair), and no pull of the log
+   * from a serving peer has completed since: its views say so (`log_reset`).
+   */
+  log_reset: boolean;
 }
 
 /**

@@ -92,6 +92,9 @@ export class TwopcNode {
   async repair(reason: string): Promise<void> {
     this.context.log.warn('replica-repair', { reason });
     await this.cluster.repair(reason, async () => {
+      // Set before the wipe: from now until a pull of the log completes, an UNKNOWN here may
+      // be a commit this replica applied and forgot.
+      this.context.state.log_reset = true;
       await this.participant.resetReplica();
       this.integrity.forget();
     });
@@ -176,6 +179,7 @@ export class TwopcNode {
       decision_unconfirmed: this.recovery.isUnconfirmed(id) || this.coordinator.isUnappliedElsewhere(id),
       round_in_flight: this.coordinator.isInFlight(id),
       enforced_epoch: context.state.epoch,
+      log_reset: context.state.log_reset,
     });
   }
 }

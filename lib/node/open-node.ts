@@ -64,6 +64,7 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
     granted: await meta.readGrant(),
     term: undefined,
     store_fault: undefined,
+    log_reset: false,
   };
   const context: NodeContext = {
     addr,

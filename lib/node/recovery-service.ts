@@ -4,7 +4,7 @@
  * arrived (cooperative termination, rules in lib/two-phase-commit/termination.ts).
  */
 import type { CommittedEntry, DecideBatchRequest, TransactionView } from '../protocol/messages.ts';
-import { reconcileDecision, type KeptSequence, type PeerAnswer } from '../two-phase-commit/termination.ts';
+import { heardAnswer, reconcileDecision, type KeptSequence, type PeerAnswer } from '../two-phase-commit/termination.ts';
 import { inBatches, judgeBatch, listFenced, planFences, planQuestions, splitResolutions, type BatchOutcome } from '../two-phase-commit/in-doubt-batch.ts';
 import { UnconfirmedDecisions, type Settlement } from '../two-phase-commit/unconfirmed-decisions.ts';
 import { listUnknowableRounds, splitForTakeOver, type InDoubtRound } from '../cluster/take-over.ts';
@@ -47,6 +47,9 @@ export class RecoveryService {
    * were applied; throws if the source cannot be read.
    */
   async pullLog(source: string): Promise<number> {
+    const { state } = this.context;
+    // Only a pull that starts after a repair's wipe holds again what the source holds.
+    const after_reset = state.log_reset;
     let applied = 0;
     let after = this.context.sequences.applied_through;
     for (;;) {
@@ -64,6 +67,7 @@ export class RecoveryService {
       if (entries.length < catch_up_page_size) break;
     }
     if (applied > 0) this.context.log.info('caught-up', { source, applied, last_sequence: this.context.sequences.applied_through });
+    if (after_reset) state.log_reset = false;
     return applied;
   }
 
@@ -338,8 +342,9 @@ export class RecoveryService {
   }
 
   /** What every other member says of `id` (undefined views: no answer). */
-  askMembers(id: string): Promise<readonly PeerAnswer[]> {
-    return Promise.all(this.context.state.members.filter((addr) => addr !== this.context.addr).map((addr) => this.ask(addr, id)));
+  async askMembers(id: string): Promise<readonly PeerAnswer[]> {
+    const answers = await Promise.all(this.context.state.members.filter((addr) => addr !== this.context.addr).map((addr) => this.ask(addr, id)));
+    return answers.map(heardAnswer);
   }
 
   private async ask(addr: string, id: string): Promise<PeerAnswer> {

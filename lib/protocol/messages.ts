@@ -199,6 +199,12 @@ export interface TransactionView {
    * goes back below it (persisted before it is reported). Absent from nodes that predate it.
    */
   readonly enforced_epoch?: number;
+  /**
+   * The answering replica's committed log was wiped by a repair and not pulled again from a
+   * serving peer since: it may have applied a transaction it now shows UNKNOWN. Termination
+   * takes such a view as no answer (termination.ts, `heardAnswer`).
+   */
+  readonly log_reset?: boolean;
 }
 
 /** A validation problem as Standard Schema reports it. */

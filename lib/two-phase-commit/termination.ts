@@ -27,7 +27,8 @@ export type Resolution =
   | { readonly kind: 'fence'; readonly addrs: readonly string[] }
   | { readonly kind: 'wait'; readonly reason: string };
 
-export function resolveInDoubt(coordinator: string | undefined, answers: readonly PeerAnswer[], participants?: readonly string[]): Resolution {
+export function resolveInDoubt(coordinator: string | undefined, given: readonly PeerAnswer[], participants?: readonly string[]): Resolution {
+  const answers = given.map(heardAnswer);
   for (const { view } of answers) {
     if (!view) continue;
     if (view.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
@@ -45,6 +46,18 @@ export function resolveInDoubt(coordinator: string | undefined, answers: readonl
   if (coordinator_answer?.view !== undefined && everyone_answered) return { kind: 'abort' };
   if (coordinator_answer?.view !== undefined) return { kind: 'wait', reason: 'coordinator never decided, but a member that may hold a retry of this id is unreachable' };
   return { kind: 'wait', reason: 'coordinator unreachable and every reachable participant is prepared' };
+}
+
+/**
+ * What an answer tells: nothing, when it comes from a replica whose committed log a repair
+ * wiped and that has not pulled it again since (`log_reset`). Such a replica shows UNKNOWN for
+ * a commit it applied before the wipe, so its "never applied it" and "never prepared it" are
+ * no facts: counted, a coordinator could withdraw a COMMIT that replica applied (and the
+ * master learnt from it), and termination fence it and abort one. It is heard as a silent
+ * peer, until its catch-up (which restores every commit its source holds) ends.
+ */
+export function heardAnswer(answer: PeerAnswer): PeerAnswer {
+  return answer.view?.log_reset === true ? { addr: answer.addr, view: undefined } : answer;
 }
 
 export type Reconciliation =
@@ -129,8 +142,9 @@ export interface KeptSequence {
  * waiting once they are in. If not, another pass settled it, or a take-over adopted it and is
  * re-sending it as COMMIT, and acting on these answers could withdraw what it commits.
  */
-export function reconcileDecision(answers: readonly PeerAnswer[], facts: UnconfirmedFacts): Reconciliation {
+export function reconcileDecision(given: readonly PeerAnswer[], facts: UnconfirmedFacts): Reconciliation {
   if (!facts.still_unconfirmed) return { kind: 'skip', reason: 'settled by another pass while this one asked' };
+  const answers = given.map(heardAnswer);
   for (const { view } of answers) {
     if (view?.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
   }

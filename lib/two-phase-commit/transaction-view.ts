@@ -31,6 +31,8 @@ export interface TransactionFacts {
   readonly round_in_flight: boolean;
   /** This node's epoch, durable: coordinator messages of an older one are refused here (participant.ts, `checkOrigin`). */
   readonly enforced_epoch: number;
+  /** This replica's committed log was wiped by a repair and not pulled again since (NodeState `log_reset`). */
+  readonly log_reset: boolean;
 }
 
 /**
@@ -39,7 +41,8 @@ export interface TransactionFacts {
  * view committed s after the decision was withdrawn and s given to another transaction.)
  * Once a replica applied it, that replica's own view tells. Every view carries the epoch this
  * node enforces, which a coordinator reconciling its decision reads (termination.ts,
- * `reconcileDecision`).
+ * `reconcileDecision`). A replica whose log a repair wiped says so until it has pulled it again:
+ * what it shows as UNKNOWN it may have applied (termination.ts, `heardAnswer`).
  */
 export function viewTransaction(facts: TransactionFacts): TransactionView {
   const { id, here, record } = facts;
@@ -56,6 +59,7 @@ export function viewTransaction(facts: TransactionFacts): TransactionView {
     since: record?.updated_at ?? decision?.created_at ?? facts.now_ms,
     in_flight,
     enforced_epoch: facts.enforced_epoch,
+    ...(facts.log_reset && { log_reset: true }),
     ...(sequence !== undefined && { sequence }),
     ...(coordinator !== undefined && { coordinator }),
     ...(epoch !== undefined && { epoch }),

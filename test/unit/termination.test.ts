@@ -106,6 +106,15 @@ test('a reconcile pass whose decision was settled or adopted while it asked acts
 
 // Found by the simulation (seed 207 of its third sweep): termination asks every member, and a
 // member outside the round that never saw the transaction was fenced, aborting a COMMIT.
+// A repair wiped the replica's committed log (TwopcNode.repair): its UNKNOWN may be a commit it
+// applied. Until its catch-up ends it is heard as silent (heardAnswer), never fenced.
+test('a replica whose log a repair wiped is not fenced as never having prepared: it is heard as silent', (t) => {
+  const wiped = answer('c', view('UNKNOWN', { log_reset: true }));
+  t.like(resolveInDoubt('a', [answer('a', undefined), answer('b', view('PREPARED')), wiped]), { kind: 'wait' });
+  t.like(resolveInDoubt('a', [answer('a', view('PREPARED', { in_flight: false })), answer('b', view('PREPARED')), wiped]), { kind: 'wait' }, 'no presumed abort either: not everyone answered');
+  t.deepEqual(resolveInDoubt('a', [answer('a', undefined), answer('c', view('UNKNOWN'))]), { kind: 'fence', addrs: ['c'] }, 'once caught up, its UNKNOWN is a fact again');
+});
+
 test('a member outside the round that never saw the transaction is not fenced', (t) => {
   const answers = [answer('a', undefined), answer('b', view('PREPARED')), answer('d', view('UNKNOWN'))];
   t.like(resolveInDoubt('a', answers, ['a', 'b']), { kind: 'wait' });

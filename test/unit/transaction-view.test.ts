@@ -9,12 +9,14 @@ import type { TransactionView } from '../../lib/protocol/messages.ts';
 
 const here = 'a:1';
 const participants = ['a:1', 'b:1'];
-const facts = (fields: Partial<TransactionFacts>): TransactionFacts => ({ id: 't', here, now_ms: 1000, decision_unconfirmed: false, round_in_flight: false, enforced_epoch: 5, ...fields });
+const facts = (fields: Partial<TransactionFacts>): TransactionFacts => ({ id: 't', here, now_ms: 1000, decision_unconfirmed: false, round_in_flight: false, enforced_epoch: 5, log_reset: false, ...fields });
 const commit_decision = { decision: 'COMMIT' as const, sequence: 4, epoch: 2, participants, created_at: 500 };
 const prepared = { state: 'PREPARED' as const, coordinator: here, epoch: 2, participants, updated_at: 400 };
 
 const table: readonly { readonly rule: string; readonly facts: TransactionFacts; readonly view: Partial<TransactionView>; readonly absent?: readonly (keyof TransactionView)[] }[] = [
-  { rule: 'an id this node never saw is UNKNOWN, not in flight', facts: facts({}), view: { state: 'UNKNOWN', in_flight: false, since: 1000 }, absent: ['coordinator', 'decision', 'sequence'] },
+  { rule: 'an id this node never saw is UNKNOWN, not in flight', facts: facts({}), view: { state: 'UNKNOWN', in_flight: false, since: 1000 }, absent: ['coordinator', 'decision', 'sequence', 'log_reset'] },
+  // A repair wiped the committed log: UNKNOWN may be a commit applied here before the wipe.
+  { rule: 'a replica whose log a repair wiped says so until it has pulled it again', facts: facts({ log_reset: true }), view: { state: 'UNKNOWN', log_reset: true } },
   // What a reconciling coordinator checks its late COMMIT copies against (termination.ts, reconcileDecision).
   { rule: 'every view carries the epoch this node enforces on coordinator messages', facts: facts({ record: prepared, decision: commit_decision, decision_unconfirmed: true }), view: { enforced_epoch: 5, epoch: 2 } },
   { rule: 'a round collecting votes here shows INIT in flight, coordinated here', facts: facts({ round_in_flight: true }), view: { state: 'INIT', in_flight: true, coordinator: here } },

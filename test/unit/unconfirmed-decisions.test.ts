@@ -21,15 +21,18 @@ const scripts = [
   'reconcile-withdraws-once-late-copies-refused.txt',
   'reconcile-withdraws-from-the-highest-down.txt',
   'reconcile-commits-only-below-its-own-term.txt',
+  'reconcile-waits-for-a-replica-under-repair.txt',
 ];
 
 /**
  * `PREPARED`, `ABORTED`, `COMMITTED@7`, or `silent` (no answer); `/epoch3` after the state:
- * the epoch the participant enforces (absent: it does not report one).
+ * the epoch the participant enforces (absent: it does not report one); `/reset` last: a repair
+ * wiped its log and it has not pulled it again yet.
  */
 function parseAnswer(addr: string, text: string): PeerAnswer {
   if (text === 'silent') return { addr, view: undefined };
-  const [answer = '', epoch] = text.split('/epoch');
+  const log_reset = text.endsWith('/reset');
+  const [answer = '', epoch] = text.replace(/\/reset$/, '').split('/epoch');
   const [state, sequence] = answer.split('@');
   const view: TransactionView = {
     transaction_id: 't',
@@ -37,6 +40,7 @@ function parseAnswer(addr: string, text: string): PeerAnswer {
     since: 0,
     ...(sequence !== undefined && { sequence: Number(sequence) }),
     ...(epoch !== undefined && { enforced_epoch: Number(epoch) }),
+    ...(log_reset && { log_reset }),
   };
   return { addr, view };
 }
