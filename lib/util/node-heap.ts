@@ -2,7 +2,8 @@ import { setFlagsFromString } from 'node:v8';
 
 /**
  * The V8 heap settings (and glibc malloc's, below) a node runs with, wherever it starts:
- * `bin/twopc.mjs` (its shebang, for `npx twopc` and `./bin/twopc.mjs`), lib/process-cluster
+ * `bin/twopc.mjs` (its /bin/sh lines, for `start-node` and `cluster` run as `npx twopc` or
+ * `./bin/twopc.mjs`; its client commands run without V8 flags), lib/process-cluster
  * (node processes of tests, chaos and bench), lib/supervisor (worker threads of `twopc
  * cluster`) and the Dockerfile's entrypoint. V8 reads the young generation's size when a heap
  * is created: `v8.setFlagsFromString` later has no effect on it.
