@@ -41,7 +41,8 @@ export interface NodeState {
   store_fault: StoreFault | undefined;
   /**
    * A repair wiped this replica's committed log (TwopcNode.repair), and no pull of the log
-   * from a serving peer has completed since: its views say so (`log_reset`).
+   * from a serving peer has completed since: its views say so (`log_reset`). On disk too
+   * (NodeMetaStore `readLogReset`), so a crash in between does not forget it.
    */
   log_reset: boolean;
 }

@@ -92,8 +92,9 @@ export class TwopcNode {
   async repair(reason: string): Promise<void> {
     this.context.log.warn('replica-repair', { reason });
     await this.cluster.repair(reason, async () => {
-      // Set before the wipe: from now until a pull of the log completes, an UNKNOWN here may
-      // be a commit this replica applied and forgot.
+      // On disk before the wipe: from now until a pull of the log completes, an UNKNOWN here
+      // may be a commit this replica applied and forgot, also after a crash in between.
+      await this.context.meta.writeLogReset(true);
       this.context.state.log_reset = true;
       await this.participant.resetReplica();
       this.integrity.forget();

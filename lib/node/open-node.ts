@@ -64,7 +64,7 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
     granted: await meta.readGrant(),
     term: undefined,
     store_fault: undefined,
-    log_reset: false,
+    log_reset: await meta.readLogReset(),
   };
   const context: NodeContext = {
     addr,

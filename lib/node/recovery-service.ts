@@ -67,7 +67,10 @@ export class RecoveryService {
       if (entries.length < catch_up_page_size) break;
     }
     if (applied > 0) this.context.log.info('caught-up', { source, applied, last_sequence: this.context.sequences.applied_through });
-    if (after_reset) state.log_reset = false;
+    if (after_reset) {
+      await this.context.meta.writeLogReset(false);
+      state.log_reset = false;
+    }
     return applied;
   }
 

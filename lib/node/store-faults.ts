@@ -90,6 +90,7 @@ export function withDiskFaults(stores: NodeStores, failpoints: Failpoints): Node
       writeMembers: async (members) => (check(), meta.writeMembers(members)),
       writeGrant: async (grant) => (check(), meta.writeGrant(grant)),
       recordTerm: async (term) => (check(), meta.recordTerm(term)),
+      writeLogReset: async (reset) => (check(), meta.writeLogReset(reset)),
     },
   };
 }

@@ -26,6 +26,7 @@ export class DurableState {
   epoch = 0;
   members: readonly string[] | undefined;
   grant: EpochGrant | undefined;
+  log_reset = false;
   readonly terms: Term[] = [];
   readonly records = new Map<string, ParticipantRecord>();
   readonly decisions = new Map<string, DecisionRecord>();
@@ -223,6 +224,8 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
           if (!durable.terms.some((known) => known.epoch === term.epoch)) durable.terms.push(term);
         }),
       listTerms: async () => [...durable.terms].sort((a, b) => a.epoch - b.epoch),
+      readLogReset: async () => durable.log_reset,
+      writeLogReset: (reset) => disk(() => (durable.log_reset = reset)),
     },
     kv: {
       get: async (key) => present(key),

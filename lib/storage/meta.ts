@@ -11,7 +11,8 @@ export interface Term {
 
 /**
  * The node's durable scalars: the highest epoch it has seen, its membership list, the last
- * epoch grant it gave a candidate, the terms it led, and how many times it started.
+ * epoch grant it gave a candidate, the terms it led, how many times it started, and whether a
+ * repair wiped its committed log that it has not pulled again yet.
  */
 export class MetaStore implements NodeMetaStore {
   constructor(private readonly db: Db) {}
@@ -60,6 +61,14 @@ export class MetaStore implements NodeMetaStore {
 
   async listTerms(): Promise<readonly Term[]> {
     return this.db.selectFrom('terms').selectAll().orderBy('epoch').execute();
+  }
+
+  async readLogReset(): Promise<boolean> {
+    return (await this.read('log_reset')) === '1';
+  }
+
+  async writeLogReset(reset: boolean): Promise<void> {
+    await this.write('log_reset', reset ? '1' : '0');
   }
 
   private async read(name: string): Promise<string | undefined> {

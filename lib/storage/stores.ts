@@ -67,6 +67,9 @@ export interface NodeMetaStore {
   writeGrant(grant: EpochGrant): Promise<void>;
   recordTerm(term: Term): Promise<void>;
   listTerms(): Promise<readonly Term[]>;
+  /** Whether a repair wiped the committed log and no pull of it has completed since (NodeState `log_reset`). */
+  readLogReset(): Promise<boolean>;
+  writeLogReset(reset: boolean): Promise<void>;
 }
 
 /** Committed data as clients read it. */

@@ -635,29 +635,36 @@ test('a restarted coordinator whose catch-up failed commits, never withdraws, a 
 // log again from a serving peer (transaction-view.ts), and termination takes that as no
 // answer (termination.ts, `heardAnswer`; the pure rule:
 // test/unit/testdata/reconcile-waits-for-a-replica-under-repair.txt).
-test('a replica under repair does not count as never having applied a COMMIT it applied before its log was wiped', async (t) => {
-  const s = await Scenario.start();
-  s.pause(1, 4_000);
-  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
-  const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
-  const term = s.state(2).epoch;
-  s.crash(2);
-  await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
-  t.is(s.node(1).durable.records.get(first.id)?.sequence, sequence, "node 1's take-over learnt it from node 3");
-  // Node 3 is repaired; its catch-up pulls nothing for now.
-  const pulls = s.hold({ from: s.addr(3), label: /^GET \/cluster\/log/ });
-  void s.node(3).node?.repair('scripted');
-  await s.until(() => s.node(3).durable.records.get(first.id) === undefined, "node 3's log is wiped");
-  // Node 2 restarts and pulls no log, so it reconciles its decision by asking node 3, the
-  // round's other participant.
-  s.drop({ from: s.addr(2), label: /^GET \/cluster\/log/ });
-  s.restart(2);
-  // Its start-up catch-up gives up after a while; reconciliation runs then.
-  await s.advance(40_000);
-  t.is(s.node(2).durable.decisions.get(first.id)?.decision, 'COMMIT', 'node 2 did not withdraw its decision while node 3 was being repaired');
-  t.true(s.node(2).node?.recovery.isUnconfirmed(first.id), 'it waits for node 3');
-  s.release(pulls);
-  t.deepEqual(await s.settle(), []);
-  t.is(s.node(2).durable.decisions.get(first.id)?.decision, 'COMMIT', 'node 2 heard node 3 once it had the log again, and committed its decision');
-  for (const n of [1, 2, 3]) t.is(s.node(n).durable.records.get(first.id)?.sequence, sequence, `node ${n} holds it at its sequence`);
-});
+for (const crash of [false, true]) {
+  const title = crash ? ', also after it crashed before its catch-up ended' : '';
+  test(`a replica under repair does not count as never having applied a COMMIT it applied before its log was wiped${title}`, async (t) => {
+    const s = await Scenario.start();
+    s.pause(1, 4_000);
+    await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+    const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
+    const term = s.state(2).epoch;
+    s.crash(2);
+    await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
+    t.is(s.node(1).durable.records.get(first.id)?.sequence, sequence, "node 1's take-over learnt it from node 3");
+    // Node 3 is repaired; its catch-up pulls nothing for now.
+    const pulls = s.hold({ from: s.addr(3), label: /^GET \/cluster\/log/ });
+    void s.node(3).node?.repair('scripted');
+    await s.until(() => s.node(3).durable.records.get(first.id) === undefined, "node 3's log is wiped");
+    if (crash) {
+      s.crash(3);
+      s.restart(3);
+    }
+    // Node 2 restarts and pulls no log, so it reconciles its decision by asking node 3, the
+    // round's other participant.
+    s.drop({ from: s.addr(2), label: /^GET \/cluster\/log/ });
+    s.restart(2);
+    // Its start-up catch-up gives up after a while; reconciliation runs then.
+    await s.advance(40_000);
+    t.is(s.node(2).durable.decisions.get(first.id)?.decision, 'COMMIT', 'node 2 did not withdraw its decision while node 3 was being repaired');
+    t.true(s.node(2).node?.recovery.isUnconfirmed(first.id), 'it waits for node 3');
+    s.release(pulls);
+    t.deepEqual(await s.settle(), []);
+    t.is(s.node(2).durable.decisions.get(first.id)?.decision, 'COMMIT', 'node 2 heard node 3 once it had the log again, and committed its decision');
+    for (const n of [1, 2, 3]) t.is(s.node(n).durable.records.get(first.id)?.sequence, sequence, `node ${n} holds it at its sequence`);
+  });
+}

@@ -182,6 +182,22 @@ test('the stored epoch is only ever raised: a later write of an older epoch leav
   t.is(await meta.readEpoch(), 13);
 });
 
+// A repair's wiped log is remembered across a restart until it has been pulled again
+// (NodeState `log_reset`): a replica restarted mid-repair must still say so in its views.
+test('whether a repair wiped the log survives a reopen of the file, until cleared', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twopc-meta-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await openDatabase(dir);
+  t.false(await new MetaStore(first.db).readLogReset());
+  await new MetaStore(first.db).writeLogReset(true);
+  await first.close();
+  const second = await openDatabase(dir);
+  t.true(await new MetaStore(second.db).readLogReset());
+  await new MetaStore(second.db).writeLogReset(false);
+  t.false(await new MetaStore(second.db).readLogReset());
+  await second.close();
+});
+
 test("decisions of several rounds recorded together each keep their own round's participants", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'twopc-storage-'));
   const database = await openDatabase(dir);
