@@ -24,6 +24,8 @@ export interface PeerReport {
   readonly digest_sequence?: number;
   /** Why the peer's store failed, while it has (it is then not alive). */
   readonly store_fault?: string;
+  /** The newest epoch of a round a repair may have made the peer forget (NodeState `forgot_through_epoch`). */
+  readonly forgot_through_epoch?: number;
 }
 
 export interface PeerStatus {

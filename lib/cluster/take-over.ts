@@ -7,6 +7,7 @@
  */
 import type { PeerReport } from './membership.ts';
 import type { Role } from '../protocol/states.ts';
+import { mayHaveForgotten } from '../two-phase-commit/termination.ts';
 
 /**
  * Every sequence a replica is known to have applied: this node's, the granters' of its epoch
@@ -158,6 +159,8 @@ export interface InDoubtRound {
   readonly transaction_id: string;
   readonly coordinator?: string;
   readonly participants: readonly string[];
+  /** The epoch it was prepared in (absent from older nodes). */
+  readonly epoch?: number;
 }
 
 /**
@@ -166,17 +169,25 @@ export interface InDoubtRound {
  * participant of the round, which, if the coordinator delivered its COMMIT there first,
  * applied it. (A coordinator never applies a commit before another participant has, so when
  * only the coordinator is silent, every replica that can hold the sequence answers.) A round
- * this node coordinated is its own to settle.
+ * this node coordinated is its own to settle. A participant that a repair may have made forget
+ * the round (`forgotThrough`: the newest epoch it may have forgotten a round of) answers, but
+ * cannot tell: it counts as silent.
  */
-export function isUnknowableRound(round: InDoubtRound, holder: string, here: string, isReachable: (addr: string) => boolean): boolean {
+export function isUnknowableRound(round: InDoubtRound, holder: string, here: string, isReachable: (addr: string) => boolean, forgotThrough: (addr: string) => number | undefined = () => undefined): boolean {
   const { coordinator } = round;
-  if (coordinator === undefined || coordinator === here || isReachable(coordinator)) return false;
-  return round.participants.some((addr) => addr !== coordinator && addr !== holder && addr !== here && !isReachable(addr));
+  const tells = (addr: string) => isReachable(addr) && !mayHaveForgotten(forgotThrough(addr), round.epoch);
+  if (coordinator === undefined || coordinator === here || tells(coordinator)) return false;
+  return round.participants.some((addr) => addr !== coordinator && addr !== holder && addr !== here && !tells(addr));
 }
 
 /** The ids of the unknowable rounds among those each holder (this node and its reachable peers) holds in doubt. */
-export function listUnknowableRounds(held: readonly { readonly holder: string; readonly rounds: readonly InDoubtRound[] }[], here: string, isReachable: (addr: string) => boolean): readonly string[] {
+export function listUnknowableRounds(
+  held: readonly { readonly holder: string; readonly rounds: readonly InDoubtRound[] }[],
+  here: string,
+  isReachable: (addr: string) => boolean,
+  forgotThrough: (addr: string) => number | undefined = () => undefined,
+): readonly string[] {
   const unknowable = new Set<string>();
-  for (const { holder, rounds } of held) for (const round of rounds) if (isUnknowableRound(round, holder, here, isReachable)) unknowable.add(round.transaction_id);
+  for (const { holder, rounds } of held) for (const round of rounds) if (isUnknowableRound(round, holder, here, isReachable, forgotThrough)) unknowable.add(round.transaction_id);
   return [...unknowable];
 }

@@ -63,6 +63,7 @@ export class ClusterService {
     return {
       ...(mark !== undefined && { digest: mark.digest, digest_sequence: mark.sequence }),
       ...(state.store_fault !== undefined && { store_fault: state.store_fault.reason }),
+      ...(state.forgot_through_epoch !== undefined && { forgot_through_epoch: state.forgot_through_epoch }),
       addr,
       role: state.role,
       epoch: state.epoch,
@@ -343,8 +344,9 @@ export class ClusterService {
     const { context } = this;
     const { state } = context;
     const isReachable = (addr: string) => state.peers.get(addr)?.reachable === true;
+    const forgotThrough = (addr: string) => state.peers.get(addr)?.last_report?.forgot_through_epoch;
     for (let tick = 0; ; tick += 1) {
-      const unknowable = await this.recovery.listUnknowableCommits(isReachable);
+      const unknowable = await this.recovery.listUnknowableCommits(isReachable, forgotThrough);
       if (unknowable.length === 0) return true;
       if (tick >= takeover_wait_ticks || state.role !== 'MASTER' || state.epoch !== epoch) {
         context.log.warn('take-over-deferred', { reason: 'in-doubt transactions whose sequences only unreachable replicas may hold', transaction_ids: unknowable.slice(0, 10) });

@@ -45,6 +45,12 @@ export interface NodeState {
    * (NodeMetaStore `readLogReset`), so a crash in between does not forget it.
    */
   log_reset: boolean;
+  /**
+   * The newest epoch of a round this replica may have applied and then lost in a repair (its
+   * epoch when the pull after the wipe ended: it adopts a batch's epoch before preparing it);
+   * undefined if it was never repaired. On disk (NodeMetaStore `readForgotThroughEpoch`).
+   */
+  forgot_through_epoch: number | undefined;
 }
 
 /**

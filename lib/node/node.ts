@@ -181,6 +181,7 @@ export class TwopcNode {
       round_in_flight: this.coordinator.isInFlight(id),
       enforced_epoch: context.state.epoch,
       log_reset: context.state.log_reset,
+      forgot_through_epoch: context.state.forgot_through_epoch,
     });
   }
 }

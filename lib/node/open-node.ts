@@ -65,6 +65,7 @@ export async function openNode(seams: NodeSeams): Promise<TwopcNode> {
     term: undefined,
     store_fault: undefined,
     log_reset: await meta.readLogReset(),
+    forgot_through_epoch: await meta.readForgotThroughEpoch(),
   };
   const context: NodeContext = {
     addr,

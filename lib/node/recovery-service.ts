@@ -68,6 +68,9 @@ export class RecoveryService {
     }
     if (applied > 0) this.context.log.info('caught-up', { source, applied, last_sequence: this.context.sequences.applied_through });
     if (after_reset) {
+      // First what it may have forgotten, then that it holds the log again.
+      await this.context.meta.writeForgotThroughEpoch(state.epoch);
+      state.forgot_through_epoch = state.epoch;
       await this.context.meta.writeLogReset(false);
       state.log_reset = false;
     }
@@ -265,14 +268,14 @@ export class RecoveryService {
    * commit before another participant has, so when only the coordinator is silent, every
    * replica that can hold the sequence answers.)
    */
-  async listUnknowableCommits(isReachable: (addr: string) => boolean): Promise<readonly string[]> {
+  async listUnknowableCommits(isReachable: (addr: string) => boolean, forgotThrough: (addr: string) => number | undefined): Promise<readonly string[]> {
     const { context } = this;
     // Held here, and held by every reachable peer: a round of the other side of a healed
     // partition may be prepared only on peers, with this node no participant of it.
     const held: { readonly holder: string; readonly rounds: readonly InDoubtRound[] }[] = [{ holder: context.addr, rounds: await this.listInDoubtRounds() }];
     const peers = context.state.members.filter((addr) => addr !== context.addr && isReachable(addr));
     held.push(...(await Promise.all(peers.map(async (addr) => ({ holder: addr, rounds: await this.askInDoubtRounds(addr) })))));
-    return listUnknowableRounds(held, context.addr, isReachable);
+    return listUnknowableRounds(held, context.addr, isReachable, forgotThrough);
   }
 
   /** This node's PREPARED transactions and their rounds (`GET /cluster/in-doubt`). */
@@ -281,6 +284,7 @@ export class RecoveryService {
     return prepared.map((record) => ({
       transaction_id: record.id,
       participants: record.participants ?? [],
+      epoch: record.epoch,
       ...(record.coordinator !== undefined && { coordinator: record.coordinator }),
     }));
   }
@@ -347,7 +351,7 @@ export class RecoveryService {
   /** What every other member says of `id` (undefined views: no answer). */
   async askMembers(id: string): Promise<readonly PeerAnswer[]> {
     const answers = await Promise.all(this.context.state.members.filter((addr) => addr !== this.context.addr).map((addr) => this.ask(addr, id)));
-    return answers.map(heardAnswer);
+    return answers.map((answer) => heardAnswer(answer));
   }
 
   private async ask(addr: string, id: string): Promise<PeerAnswer> {

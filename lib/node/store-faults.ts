@@ -91,6 +91,7 @@ export function withDiskFaults(stores: NodeStores, failpoints: Failpoints): Node
       writeGrant: async (grant) => (check(), meta.writeGrant(grant)),
       recordTerm: async (term) => (check(), meta.recordTerm(term)),
       writeLogReset: async (reset) => (check(), meta.writeLogReset(reset)),
+      writeForgotThroughEpoch: async (epoch) => (check(), meta.writeForgotThroughEpoch(epoch)),
     },
   };
 }

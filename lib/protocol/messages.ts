@@ -205,6 +205,11 @@ export interface TransactionView {
    * takes such a view as no answer (termination.ts, `heardAnswer`).
    */
   readonly log_reset?: boolean;
+  /**
+   * The newest epoch of a round a repair may have made the answering replica forget: its
+   * UNKNOWN for a round of that epoch or older is no fact (termination.ts, `heardAnswer`).
+   */
+  readonly forgot_through_epoch?: number;
 }
 
 /** A validation problem as Standard Schema reports it. */

@@ -27,6 +27,7 @@ export class DurableState {
   members: readonly string[] | undefined;
   grant: EpochGrant | undefined;
   log_reset = false;
+  forgot_through_epoch: number | undefined;
   readonly terms: Term[] = [];
   readonly records = new Map<string, ParticipantRecord>();
   readonly decisions = new Map<string, DecisionRecord>();
@@ -226,6 +227,8 @@ export function openMemoryStores(durable: DurableState, disk: (write: () => void
       listTerms: async () => [...durable.terms].sort((a, b) => a.epoch - b.epoch),
       readLogReset: async () => durable.log_reset,
       writeLogReset: (reset) => disk(() => (durable.log_reset = reset)),
+      readForgotThroughEpoch: async () => durable.forgot_through_epoch,
+      writeForgotThroughEpoch: (epoch) => disk(() => (durable.forgot_through_epoch = epoch)),
     },
     kv: {
       get: async (key) => present(key),

@@ -71,6 +71,15 @@ export class MetaStore implements NodeMetaStore {
     await this.write('log_reset', reset ? '1' : '0');
   }
 
+  async readForgotThroughEpoch(): Promise<number | undefined> {
+    const text = await this.read('forgot_through_epoch');
+    return text === undefined ? undefined : Number(text);
+  }
+
+  async writeForgotThroughEpoch(epoch: number): Promise<void> {
+    await this.write('forgot_through_epoch', String(epoch));
+  }
+
   private async read(name: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('meta').select('value').where('name', '=', name).executeTakeFirst();
     return row?.value;

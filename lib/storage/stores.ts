@@ -70,6 +70,9 @@ export interface NodeMetaStore {
   /** Whether a repair wiped the committed log and no pull of it has completed since (NodeState `log_reset`). */
   readLogReset(): Promise<boolean>;
   writeLogReset(reset: boolean): Promise<void>;
+  /** The newest epoch of a round a repair may have made this replica forget (NodeState `forgot_through_epoch`). */
+  readForgotThroughEpoch(): Promise<number | undefined>;
+  writeForgotThroughEpoch(epoch: number): Promise<void>;
 }
 
 /** Committed data as clients read it. */

@@ -14,6 +14,8 @@ export interface InDoubtRecord {
   readonly id: string;
   readonly coordinator?: string;
   readonly participants?: readonly string[];
+  /** The epoch of the round that prepared it. */
+  readonly epoch?: number;
 }
 
 export interface Judged {
@@ -65,7 +67,7 @@ export function judgeBatch(
   return records.map((record) => {
     const heard: PeerAnswer[] = peersToAsk(record, members, self).map((addr) => ({ addr, view: answers.get(addr)?.get(record.id) }));
     heard.push({ addr: self, view: own.get(record.id) });
-    return { id: record.id, resolution: resolveInDoubt(record.coordinator, heard, record.participants) };
+    return { id: record.id, resolution: resolveInDoubt(record.coordinator, heard, record.participants, record.epoch) };
   });
 }
 

@@ -27,8 +27,8 @@ export type Resolution =
   | { readonly kind: 'fence'; readonly addrs: readonly string[] }
   | { readonly kind: 'wait'; readonly reason: string };
 
-export function resolveInDoubt(coordinator: string | undefined, given: readonly PeerAnswer[], participants?: readonly string[]): Resolution {
-  const answers = given.map(heardAnswer);
+export function resolveInDoubt(coordinator: string | undefined, given: readonly PeerAnswer[], participants?: readonly string[], round_epoch?: number): Resolution {
+  const answers = given.map((answer) => heardAnswer(answer, round_epoch));
   for (const { view } of answers) {
     if (!view) continue;
     if (view.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
@@ -55,9 +55,29 @@ export function resolveInDoubt(coordinator: string | undefined, given: readonly 
  * no facts: counted, a coordinator could withdraw a COMMIT that replica applied (and the
  * master learnt from it), and termination fence it and abort one. It is heard as a silent
  * peer, until its catch-up (which restores every commit its source holds) ends.
+ *
+ * Caught up, it answers again, but what it forgot its source may never have had: given the
+ * round's epoch (`round_epoch`, in-doubt resolution), its UNKNOWN for a round of an epoch it
+ * may have forgotten (`forgot_through_epoch`) is silence too, so it is never fenced as "never
+ * prepared" a round it may have applied (once: a commit acknowledged by a master that then
+ * crashed, its only other copy wiped). Reconciliation and the abort-finality check pass no
+ * epoch: for them only `log_reset` counts (see scenarios.test.ts, the unsynced-apply case left
+ * open).
  */
-export function heardAnswer(answer: PeerAnswer): PeerAnswer {
-  return answer.view?.log_reset === true ? { addr: answer.addr, view: undefined } : answer;
+export function heardAnswer(answer: PeerAnswer, round_epoch?: number): PeerAnswer {
+  const { view } = answer;
+  if (view?.log_reset === true) return { addr: answer.addr, view: undefined };
+  if (round_epoch !== undefined && view?.state === 'UNKNOWN' && mayHaveForgotten(view.forgot_through_epoch, round_epoch)) return { addr: answer.addr, view: undefined };
+  return answer;
+}
+
+/**
+ * Whether a replica that a repair may have made forget every round up to epoch
+ * `forgot_through_epoch` may have prepared (or applied) a round of `round_epoch` and lost it.
+ * A round of unknown epoch may be any.
+ */
+export function mayHaveForgotten(forgot_through_epoch: number | undefined, round_epoch: number | undefined): boolean {
+  return forgot_through_epoch !== undefined && (round_epoch === undefined || round_epoch <= forgot_through_epoch);
 }
 
 export type Reconciliation =
@@ -144,7 +164,7 @@ export interface KeptSequence {
  */
 export function reconcileDecision(given: readonly PeerAnswer[], facts: UnconfirmedFacts): Reconciliation {
   if (!facts.still_unconfirmed) return { kind: 'skip', reason: 'settled by another pass while this one asked' };
-  const answers = given.map(heardAnswer);
+  const answers = given.map((answer) => heardAnswer(answer));
   for (const { view } of answers) {
     if (view?.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
   }

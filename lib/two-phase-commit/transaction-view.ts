@@ -33,6 +33,8 @@ export interface TransactionFacts {
   readonly enforced_epoch: number;
   /** This replica's committed log was wiped by a repair and not pulled again since (NodeState `log_reset`). */
   readonly log_reset: boolean;
+  /** The newest epoch of a round a repair may have made this replica forget (NodeState `forgot_through_epoch`). */
+  readonly forgot_through_epoch?: number | undefined;
 }
 
 /**
@@ -60,6 +62,7 @@ export function viewTransaction(facts: TransactionFacts): TransactionView {
     in_flight,
     enforced_epoch: facts.enforced_epoch,
     ...(facts.log_reset && { log_reset: true }),
+    ...(facts.forgot_through_epoch !== undefined && { forgot_through_epoch: facts.forgot_through_epoch }),
     ...(sequence !== undefined && { sequence }),
     ...(coordinator !== undefined && { coordinator }),
     ...(epoch !== undefined && { epoch }),

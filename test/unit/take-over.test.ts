@@ -114,6 +114,16 @@ for (const row of unknowable_table) {
   });
 }
 
+// A repair wiped c's log after it applied a round of epoch 3 (then caught up from a peer
+// that had not): c answers, but cannot tell whether it applied it (forgot through epoch 3).
+test('a participant that a repair may have made forget the round counts as silent, for rounds of the epochs it forgot only', (t) => {
+  const forgot = (addr: string) => (addr === 'c:1' ? 3 : undefined);
+  t.true(isUnknowableRound({ ...round, epoch: 3 }, here, here, reachable('c:1', 'd:1'), forgot));
+  t.false(isUnknowableRound({ ...round, epoch: 4 }, here, here, reachable('c:1', 'd:1'), forgot), 'a round after its repair it answers for');
+  t.true(isUnknowableRound(round, here, here, reachable('c:1', 'd:1'), forgot), 'a round of unknown epoch may be one it forgot');
+  t.false(isUnknowableRound({ ...round, epoch: 3 }, here, here, reachable('c:1', 'd:1')), 'never repaired: it answers');
+});
+
 test('the unknowable rounds of every holder are listed once each', (t) => {
   const held = [
     { holder: here, rounds: [round] },

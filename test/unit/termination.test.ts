@@ -115,6 +115,17 @@ test('a replica whose log a repair wiped is not fenced as never having prepared:
   t.deepEqual(resolveInDoubt('a', [answer('a', undefined), answer('c', view('UNKNOWN'))]), { kind: 'fence', addrs: ['c'] }, 'once caught up, its UNKNOWN is a fact again');
 });
 
+// Its catch-up done, a repaired replica answers again, but its UNKNOWN for a round of an epoch
+// it may have forgotten (`forgot_through_epoch`) is no "never prepared": once a commit
+// acknowledged by a master that then crashed, whose only other copy the repair wiped.
+test('a repaired replica is not fenced for a round of an epoch it may have forgotten, and is for a later one', (t) => {
+  const repaired = answer('c', view('UNKNOWN', { forgot_through_epoch: 3 }));
+  const coordinator_down = answer('a', undefined);
+  t.like(resolveInDoubt('a', [coordinator_down, answer('b', view('PREPARED')), repaired], undefined, 3), { kind: 'wait' });
+  t.deepEqual(resolveInDoubt('a', [coordinator_down, answer('b', view('PREPARED')), repaired], undefined, 4), { kind: 'fence', addrs: ['c'] }, 'a round after its repair: its UNKNOWN is a fact');
+  t.deepEqual(resolveInDoubt('a', [coordinator_down, answer('c', view('COMMITTED', { sequence: 7, forgot_through_epoch: 3 }))], undefined, 3), { kind: 'commit', sequence: 7 }, 'what it learnt again it tells');
+});
+
 test('a member outside the round that never saw the transaction is not fenced', (t) => {
   const answers = [answer('a', undefined), answer('b', view('PREPARED')), answer('d', view('UNKNOWN'))];
   t.like(resolveInDoubt('a', answers, ['a', 'b']), { kind: 'wait' });

@@ -17,6 +17,7 @@ const table: readonly { readonly rule: string; readonly facts: TransactionFacts;
   { rule: 'an id this node never saw is UNKNOWN, not in flight', facts: facts({}), view: { state: 'UNKNOWN', in_flight: false, since: 1000 }, absent: ['coordinator', 'decision', 'sequence', 'log_reset'] },
   // A repair wiped the committed log: UNKNOWN may be a commit applied here before the wipe.
   { rule: 'a replica whose log a repair wiped says so until it has pulled it again', facts: facts({ log_reset: true }), view: { state: 'UNKNOWN', log_reset: true } },
+  { rule: 'a repaired replica names the newest epoch it may have forgotten a round of', facts: facts({ forgot_through_epoch: 3 }), view: { state: 'UNKNOWN', forgot_through_epoch: 3 }, absent: ['log_reset'] },
   // What a reconciling coordinator checks its late COMMIT copies against (termination.ts, reconcileDecision).
   { rule: 'every view carries the epoch this node enforces on coordinator messages', facts: facts({ record: prepared, decision: commit_decision, decision_unconfirmed: true }), view: { enforced_epoch: 5, epoch: 2 } },
   { rule: 'a round collecting votes here shows INIT in flight, coordinated here', facts: facts({ round_in_flight: true }), view: { state: 'INIT', in_flight: true, coordinator: here } },
