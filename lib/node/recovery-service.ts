@@ -169,6 +169,7 @@ export class RecoveryService {
       highest_unsettled_other: unconfirmed.highestUnsettledOther(id),
       term: decision.epoch,
       kept_above,
+      caught_up: context.state.phase === 'serving',
     });
     context.log.info('reconcile-decision', { transaction_id: id, outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) });
     if (outcome.kind === 'commit') {

@@ -61,8 +61,8 @@ export function resolveInDoubt(coordinator: string | undefined, given: readonly 
  * may have forgotten (`forgot_through_epoch`) is silence too, so it is never fenced as "never
  * prepared" a round it may have applied (once: a commit acknowledged by a master that then
  * crashed, its only other copy wiped). Reconciliation and the abort-finality check pass no
- * epoch: for them only `log_reset` counts (see scenarios.test.ts, the unsynced-apply case left
- * open).
+ * epoch: for them only `log_reset` counts here; reconciliation weighs a forgotten round
+ * itself (it commits the decision rather than wait for ever on a copy that may be gone).
  */
 export function heardAnswer(answer: PeerAnswer, round_epoch?: number): PeerAnswer {
   const { view } = answer;
@@ -107,6 +107,8 @@ export interface UnconfirmedFacts {
    * (undefined: another master's transaction, or one this node learnt).
    */
   readonly kept_above: readonly KeptSequence[];
+  /** This node has caught up since it started (it is serving): a sequence another term gave away is applied here. */
+  readonly caught_up: boolean;
 }
 
 export interface KeptSequence {
@@ -124,6 +126,12 @@ export interface KeptSequence {
  *  - someone applied it      → commit it here too, at that sequence
  *  - someone aborted it      → withdraw it (the cluster resolved it without this node)
  *  - someone is unreachable  → wait: that one may have applied it
+ *  - a participant that a repair may have made forget it (UNKNOWN, `forgot_through_epoch` at
+ *    or above its term) → commit it at its own sequence once this node has caught up, unless
+ *                              another transaction holds that sequence here: that participant
+ *                              may have applied it, and the coordinator's own apply (unsynced)
+ *                              may have been lost, so a 200 may rest on it; committing a COMMIT
+ *                              decision every participant voted READY for is always allowed
  *  - nobody applied it, but a sequence above it of its own term is applied here or adopted
  *    by this node's take-over → commit it at its own sequence: withdrawn, its number would be
  *                              a hole below a committed one (once seed 31568: one run's
@@ -172,6 +180,13 @@ export function reconcileDecision(given: readonly PeerAnswer[], facts: Unconfirm
   const silent = answers.filter(({ view }) => view === undefined).map(({ addr }) => addr);
   if (silent.length > 0) return { kind: 'wait', reason: `no answer from ${silent.join(', ')}` };
   const { sequence, sent_epoch } = facts;
+  // A participant whose log a repair wiped may have applied it and forgotten: it cannot say
+  // nobody did, and a 200 may rest on that lost copy (the coordinator's own apply is unsynced).
+  const forgetful = answers.filter(({ view }) => view?.state === 'UNKNOWN' && mayHaveForgotten(view.forgot_through_epoch, facts.term)).map(({ addr }) => addr);
+  if (forgetful.length > 0 && sequence !== undefined && !facts.sequence_taken_here) {
+    if (!facts.caught_up) return { kind: 'wait', reason: `${forgetful.join(', ')} may have applied it and lost it in a repair: commit it once caught up` };
+    return { kind: 'commit', sequence };
+  }
   if (sequence !== undefined && !facts.sequence_taken_here) {
     if (facts.kept_above.some((kept) => kept.sequence > sequence && kept.term === facts.term)) return { kind: 'commit', sequence };
     if (facts.highest_unsettled_other > sequence) return { kind: 'wait', reason: `this node's decision at sequence ${facts.highest_unsettled_other}, above this one, is unsettled: withdrawals go from the highest down` };

@@ -13,6 +13,7 @@ const facts = (sent_epoch: number, extra: Partial<UnconfirmedFacts> = {}): Uncon
   highest_unsettled_other: 0,
   term: 2,
   kept_above: [],
+  caught_up: true,
   ...extra,
 });
 

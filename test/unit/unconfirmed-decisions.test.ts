@@ -26,13 +26,16 @@ const scripts = [
 
 /**
  * `PREPARED`, `ABORTED`, `COMMITTED@7`, or `silent` (no answer); `/epoch3` after the state:
- * the epoch the participant enforces (absent: it does not report one); `/reset` last: a repair
- * wiped its log and it has not pulled it again yet.
+ * the epoch the participant enforces (absent: it does not report one); `/reset`: a repair
+ * wiped its log and it has not pulled it again yet; `/forgot3`: a repair may have made it
+ * forget rounds up to epoch 3.
  */
 function parseAnswer(addr: string, text: string): PeerAnswer {
   if (text === 'silent') return { addr, view: undefined };
-  const log_reset = text.endsWith('/reset');
-  const [answer = '', epoch] = text.replace(/\/reset$/, '').split('/epoch');
+  const [answer = '', ...marks] = text.split('/');
+  const log_reset = marks.includes('reset');
+  const epoch = marks.find((mark) => mark.startsWith('epoch'))?.slice('epoch'.length);
+  const forgot = marks.find((mark) => mark.startsWith('forgot'))?.slice('forgot'.length);
   const [state, sequence] = answer.split('@');
   const view: TransactionView = {
     transaction_id: 't',
@@ -41,6 +44,7 @@ function parseAnswer(addr: string, text: string): PeerAnswer {
     ...(sequence !== undefined && { sequence: Number(sequence) }),
     ...(epoch !== undefined && { enforced_epoch: Number(epoch) }),
     ...(log_reset && { log_reset }),
+    ...(forgot !== undefined && { forgot_through_epoch: Number(forgot) }),
   };
   return { addr, view };
 }
@@ -81,6 +85,7 @@ function createHandler(): (command: Command) => string {
           highest_unsettled_other: unconfirmed.highestUnsettledOther(id),
           term: terms.get(id) ?? 0,
           kept_above: [...(applied_above === undefined ? [] : [parseKept(applied_above)]), ...adopted],
+          caught_up: !command.positional.includes('not-caught-up'),
         });
         if (outcome.kind === 'wait' || outcome.kind === 'skip') return `${outcome.kind}: ${outcome.reason}`;
         const claimed = unconfirmed.claim(id, outcome.kind) ? 'claimed' : 'not claimed';
