@@ -222,12 +222,21 @@ test.serial('a round that aborts is timed in phase one but not as a commit\'s ph
   const master = await cluster.waitForMaster();
   const failing = cluster.addrs.find((addr) => addr !== master)!;
   const before = await scrape(master);
+  const moved_in = (samples: ReadonlyMap<string, number>, key: string) => (samples.get(key) ?? 0) - (before.get(key) ?? 0);
+  // A client is answered once a quorum applied its commit; phase two is timed when every
+  // participant has answered, a moment later. So a commit goes before the abort and one after
+  // it, and the counts are read once the second commit is timed and a moment more.
+  t.is((await cluster.submit({ b: 1 })).status, 200);
   t.is((await request(failing, 'POST', '/debug/failpoints', { name: 'before-prepare-vote', action: 'abort' })).status, 200);
   t.is((await cluster.submit({ a: 1 })).status, 409);
   t.is((await request(failing, 'POST', '/debug/failpoints', { name: 'before-prepare-vote', action: 'off' })).status, 200);
-  t.is((await cluster.submit({ b: 1 })).status, 200);
+  t.is((await cluster.submit({ c: 1 })).status, 200);
+  await waitFor('both committing rounds timed', async () => moved_in(await scrape(master), 'twopc_commit_duration_seconds_count') >= 2);
+  // Had the aborted round been timed too, the second commit's sample would follow within a
+  // round trip: give it a second to show, then count.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const after = await scrape(master);
-  const moved = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
-  t.is(moved('twopc_prepare_duration_seconds_count'), 2, 'both rounds prepared');
-  t.is(moved('twopc_commit_duration_seconds_count'), 1, 'only the committing round has a phase two of a COMMIT');
+  const moved = (key: string) => moved_in(after, key);
+  t.is(moved('twopc_prepare_duration_seconds_count'), 3, 'all three rounds prepared');
+  t.is(moved('twopc_commit_duration_seconds_count'), 2, 'only the committing rounds have a phase two of a COMMIT');
 });
