@@ -420,6 +420,8 @@ export class ClusterService {
         return false;
       }
     }
+    // With no serving peer to pull from, a repaired replica serves as it is, like any other.
+    await this.recovery.endLogReset();
     context.state.phase = 'serving';
     context.log.info('serving', { last_sequence: context.sequences.applied_through, epoch: context.state.epoch });
     return true;

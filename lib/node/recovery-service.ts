@@ -67,14 +67,22 @@ export class RecoveryService {
       if (entries.length < catch_up_page_size) break;
     }
     if (applied > 0) this.context.log.info('caught-up', { source, applied, last_sequence: this.context.sequences.applied_through });
-    if (after_reset) {
-      // First what it may have forgotten, then that it holds the log again.
-      await this.context.meta.writeForgotThroughEpoch(state.epoch);
-      state.forgot_through_epoch = state.epoch;
-      await this.context.meta.writeLogReset(false);
-      state.log_reset = false;
-    }
+    if (after_reset) await this.endLogReset();
     return applied;
+  }
+
+  /**
+   * A repaired replica holds the log again (a pull after its wipe ended, or its catch-up found
+   * no serving peer to pull from): record the newest epoch it may have forgotten a round of
+   * (a participant adopts a batch's epoch before it prepares it), then clear `log_reset`.
+   */
+  async endLogReset(): Promise<void> {
+    const { meta, state } = this.context;
+    if (!state.log_reset) return;
+    await meta.writeForgotThroughEpoch(state.epoch);
+    state.forgot_through_epoch = state.epoch;
+    await meta.writeLogReset(false);
+    state.log_reset = false;
   }
 
   /**

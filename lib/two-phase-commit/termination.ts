@@ -28,7 +28,7 @@ export type Resolution =
   | { readonly kind: 'wait'; readonly reason: string };
 
 export function resolveInDoubt(coordinator: string | undefined, given: readonly PeerAnswer[], participants?: readonly string[], round_epoch?: number): Resolution {
-  const answers = given.map((answer) => heardAnswer(answer, round_epoch));
+  const answers = given.map((answer) => heardAnswer(answer));
   for (const { view } of answers) {
     if (!view) continue;
     if (view.state === 'COMMITTED' && view.sequence !== undefined) return { kind: 'commit', sequence: view.sequence };
@@ -39,7 +39,10 @@ export function resolveInDoubt(coordinator: string | undefined, given: readonly 
   // Only the round's participants can have voted: a member outside the round that never saw
   // the transaction says nothing about whether it was decided (and is not fenced).
   const in_round = (addr: string) => participants === undefined || participants.includes(addr);
-  const never_prepared = answers.filter(({ addr, view }) => in_round(addr) && view !== undefined && (view.state === 'UNKNOWN' || view.state === 'INIT'));
+  // A replica that a repair may have made forget the round cannot say it never prepared it: it
+  // may have applied it (once: a commit acknowledged by a master that then crashed, its only
+  // other copy wiped). It is not fenced; its answer still counts as an answer below.
+  const never_prepared = answers.filter(({ addr, view }) => in_round(addr) && view !== undefined && (view.state === 'UNKNOWN' || view.state === 'INIT') && !mayHaveForgottenRound(view, round_epoch));
   if (never_prepared.length > 0) return { kind: 'fence', addrs: never_prepared.map(({ addr }) => addr) };
   const coordinator_answer = answers.find(({ addr }) => addr === coordinator);
   const everyone_answered = answers.every(({ view }) => view !== undefined);
@@ -56,19 +59,18 @@ export function resolveInDoubt(coordinator: string | undefined, given: readonly 
  * master learnt from it), and termination fence it and abort one. It is heard as a silent
  * peer, until its catch-up (which restores every commit its source holds) ends.
  *
- * Caught up, it answers again, but what it forgot its source may never have had: given the
- * round's epoch (`round_epoch`, in-doubt resolution), its UNKNOWN for a round of an epoch it
- * may have forgotten (`forgot_through_epoch`) is silence too, so it is never fenced as "never
- * prepared" a round it may have applied (once: a commit acknowledged by a master that then
- * crashed, its only other copy wiped). Reconciliation and the abort-finality check pass no
- * epoch: for them only `log_reset` counts here; reconciliation weighs a forgotten round
- * itself (it commits the decision rather than wait for ever on a copy that may be gone).
+ * Caught up, it answers again, but what it forgot its source may never have had: its UNKNOWN
+ * for a round of an epoch it may have forgotten (`forgot_through_epoch`) is no "never
+ * prepared" to in-doubt resolution (no fence: `resolveInDoubt`, given the round's epoch), and
+ * no "nobody applied it" to reconciliation (which commits rather than withdraws).
  */
-export function heardAnswer(answer: PeerAnswer, round_epoch?: number): PeerAnswer {
-  const { view } = answer;
-  if (view?.log_reset === true) return { addr: answer.addr, view: undefined };
-  if (round_epoch !== undefined && view?.state === 'UNKNOWN' && mayHaveForgotten(view.forgot_through_epoch, round_epoch)) return { addr: answer.addr, view: undefined };
-  return answer;
+export function heardAnswer(answer: PeerAnswer): PeerAnswer {
+  return answer.view?.log_reset === true ? { addr: answer.addr, view: undefined } : answer;
+}
+
+/** Whether `view` is the UNKNOWN of a replica that a repair may have made forget a round of `round_epoch` (given). */
+function mayHaveForgottenRound(view: TransactionView, round_epoch: number | undefined): boolean {
+  return round_epoch !== undefined && view.state === 'UNKNOWN' && mayHaveForgotten(view.forgot_through_epoch, round_epoch);
 }
 
 /**

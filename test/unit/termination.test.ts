@@ -125,6 +125,7 @@ test('a repaired replica is not fenced for a round of an epoch it may have forgo
   t.like(resolveInDoubt('a', [coordinator_down, answer('b', view('PREPARED')), repaired], undefined, 3), { kind: 'wait' });
   t.deepEqual(resolveInDoubt('a', [coordinator_down, answer('b', view('PREPARED')), repaired], undefined, 4), { kind: 'fence', addrs: ['c'] }, 'a round after its repair: its UNKNOWN is a fact');
   t.deepEqual(resolveInDoubt('a', [coordinator_down, answer('c', view('COMMITTED', { sequence: 7, forgot_through_epoch: 3 }))], undefined, 3), { kind: 'commit', sequence: 7 }, 'what it learnt again it tells');
+  t.deepEqual(resolveInDoubt('a', [answer('a', view('PREPARED', { in_flight: false })), answer('b', view('PREPARED')), repaired], undefined, 3), { kind: 'abort' }, 'a coordinator that answers without a decision never decided COMMIT: presumed abort, the repaired replica counted as an answer');
 });
 
 test('a member outside the round that never saw the transaction is not fenced', (t) => {
