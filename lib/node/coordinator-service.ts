@@ -21,7 +21,7 @@ import { isAbortFinal, judgeAbortedEarlier, type AbortedEarlierAnswer, type Memb
 import { already_committed_error } from '../two-phase-commit/participant.ts';
 import { groupSameDecisions, splitDecisions } from '../two-phase-commit/decision-batches.ts';
 import { batch_max_transactions } from '../protocol/messages.ts';
-import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
+import { completesQuorum, countAcksNeeded, mayAnswerCommitted, mayApplyLocally } from '../two-phase-commit/acknowledgement-quorum.ts';
 import { chooseLocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 import { RunConfirmation, Sequencer, type Reservation } from './sequencer.ts';
 import { formRun } from '../two-phase-commit/run-formation.ts';
@@ -639,30 +639,34 @@ export class CoordinatorService {
 
   /**
    * A stage's fresh COMMITs answered as soon as their 200 is true rather than when the slowest
-   * participant has answered: once another replica acknowledged one (with this node's
-   * decision on disk, a majority at three nodes), it is applied here (`mayApplyLocally`; reads
-   * on the master then see it) and its client answered while the stage's other messages are
-   * still under way. `onAcknowledged` after each `/decide-batch` answer; after `settled`, the
+   * participant has answered: once another replica acknowledged one it is applied here
+   * (`mayApplyLocally`; reads on the master then see it), and once as many as its run's
+   * confirmation needs did (`mayAnswerCommitted`: with this node's decision on disk, a majority
+   * of the membership; one other at three members, two at five) its client is answered while
+   * the stage's other messages are still under way. `onAcknowledged` after each `/decide-batch` answer; after `settled`, the
    * stage's end (`deliver`) applies and answers everything else exactly as before. A failed
    * early apply answers nothing: the stage's end applies again and reports it.
    */
   private answerCommitsWhenApplied(epoch: number, parts: readonly RoundDecisions[], pendings: ReadonlyMap<string, PendingDelivery>) {
     const answered = new Set<string>();
-    const commits = parts.flatMap(({ participants, decided }) =>
-      decided.flatMap(({ submission, outcome, sequence }) => {
+    const members = this.context.state.members.length;
+    const commits = parts.flatMap(({ participants, decided }) => {
+      const acks_needed = countAcksNeeded(participants.filter((addr) => addr !== this.context.addr).length, members);
+      return decided.flatMap(({ submission, outcome, sequence }) => {
         const pending = pendings.get(submission.id);
-        return outcome.decision === 'COMMIT' && pending?.kind === 'commit' && pending.remote_recipients > 0 ? [{ submission, sequence, pending, participants }] : [];
-      }),
-    );
+        return outcome.decision === 'COMMIT' && pending?.kind === 'commit' && pending.remote_recipients > 0 ? [{ submission, sequence, pending, participants, acks_needed }] : [];
+      });
+    });
     const applyAcknowledged = async () => {
       const ready = commits.filter(({ pending }) => pending.local_pending && pending.remote_acks > 0 && mayApplyLocally(pending));
-      if (ready.length === 0) return;
-      await this.applyHere(
-        epoch,
-        ready.map(({ pending }) => pending),
-      );
-      for (const { submission, sequence, pending, participants } of ready) {
-        if (pending.local_pending || answered.has(submission.id)) continue;
+      if (ready.length > 0) {
+        await this.applyHere(
+          epoch,
+          ready.map(({ pending }) => pending),
+        );
+      }
+      for (const { submission, sequence, pending, participants, acks_needed } of commits) {
+        if (pending.local_pending || answered.has(submission.id) || !mayAnswerCommitted(pending.remote_acks, acks_needed)) continue;
         answered.add(submission.id);
         submission.answer(this.answerCommitted(submission.id, sequence, pending, participants));
       }

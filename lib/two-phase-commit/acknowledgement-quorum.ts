@@ -27,6 +27,17 @@ export function completesQuorum(remote_acks: number, acks_needed: number): boole
 }
 
 /**
+ * A fresh COMMIT's client is answered 200 once the commit holds the same quorum as its run's
+ * confirmation (`countAcksNeeded` other replicas applied it, and the master too), not when the
+ * slowest participant answers: so the 200's "survives any crash or failover" rests on a
+ * majority of the membership, which every later majority meets, as the run's gap-free rule
+ * does. Three members: one other replica; five: two.
+ */
+export function mayAnswerCommitted(remote_acks: number, acks_needed: number): boolean {
+  return remote_acks >= acks_needed;
+}
+
+/**
  * The coordinator applies a commit to its own replica last, and only once another
  * participant has applied it (or there is no other). So a commit applied on the coordinator
  * is never known to it alone: after the coordinator crashes, a commit nobody else applied

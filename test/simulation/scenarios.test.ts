@@ -126,6 +126,24 @@ test('a COMMIT is answered once another replica and the master applied it, while
   t.is(s.node(3).durable.records.get(held.id)?.state, 'COMMITTED');
 });
 
+// At five members the 200 waits for two other replicas, the quorum its run's confirmation
+// needs (mayAnswerCommitted): the master and one other are 2 of 5, which a majority can miss.
+test('at five members a COMMIT is answered once two other replicas applied it, not one', async (t) => {
+  const decision_timeout_ms = 10_000;
+  const s = await Scenario.start({ node_count: 5, limits: { decision_timeout_ms } });
+  const holds = [3, 4, 5].map((n) => s.hold({ from: s.addr(1), to: s.addr(n), label: /^POST \/decide-batch/ }));
+  let answered: number | undefined;
+  const held = s.submit(['a']);
+  void held.answer.then((status) => (answered = status));
+  await s.until(() => s.node(2).durable.records.get(held.id)?.state === 'COMMITTED', 'node 2 applies the commit');
+  await s.advance(1_000);
+  t.is(answered, undefined, 'one other replica applied it: the client still waits');
+  s.release(holds[0]!);
+  t.is(await s.outcome(held.answer), 200);
+  for (const hold of holds.slice(1)) s.release(hold);
+  t.deepEqual(await s.settle(), []);
+});
+
 // Pause detection (ClusterService.pulse): a master frozen (SIGSTOP) longer than its peers wait
 // is replaced; when it resumes, requests and timers that queued meanwhile must not find it
 // still acting as master of its old term: it detaches first and catches up.

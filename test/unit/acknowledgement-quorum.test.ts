@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { completesQuorum, countAcksNeeded, mayApplyLocally } from '../../lib/two-phase-commit/acknowledgement-quorum.ts';
+import { completesQuorum, countAcksNeeded, mayAnswerCommitted, mayApplyLocally } from '../../lib/two-phase-commit/acknowledgement-quorum.ts';
 import { readTitle, runScript, type Command } from './datadriven.ts';
 
 function createHandler(): (command: Command) => string {
@@ -26,7 +26,8 @@ function createHandler(): (command: Command) => string {
         const confirms = completesQuorum(commit.acks, commit.needed);
         const verdict = confirms ? 'confirms the run' : commit.confirmed ? 'already confirmed' : 'not confirmed yet';
         if (confirms) commit.confirmed = true;
-        return `${commit.acks} of ${commit.remote} applied: ${verdict}; ${mayApply()}`;
+        const answer = mayAnswerCommitted(commit.acks, commit.needed) ? 'its client may be answered' : 'its client waits';
+        return `${commit.acks} of ${commit.remote} applied: ${verdict}; ${mayApply()}; ${answer}`;
       }
       case 'may-apply-here':
         return mayApply();
