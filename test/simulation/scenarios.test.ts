@@ -18,6 +18,19 @@ async function commitOnlyNode3Hears(s: Scenario, keys: readonly string[], what: 
   return { first, sequence: s.node(3).durable.records.get(first.id)?.sequence };
 }
 
+/** Node 1 is paused long enough for node 2 to take over; returns once node 2 accepts writes. */
+async function letNode2Lead(s: Scenario): Promise<void> {
+  s.pause(1, 4_000);
+  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+}
+
+/** Node 2, leading, crashes; returns once node 1 leads a newer term and accepts writes. */
+async function crashNode2ForNode1(s: Scenario): Promise<void> {
+  const term = s.state(2).epoch;
+  s.crash(2);
+  await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
+}
+
 test('an acknowledged commit is on every replica, also after its master crashes at once', async (t) => {
   const s = await Scenario.start();
   const first = s.submit(['a']);
@@ -427,8 +440,7 @@ test('a take-over that loses its term while settling its own unconfirmed COMMIT 
 // after the term was won, and the granters' own unsettled decisions, count (findUnsettledDecision).
 test('a new master does not trust a report of the deposed master from before its COMMIT decision', async (t) => {
   const s = await Scenario.start();
-  s.pause(1, 4_000);
-  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  await letNode2Lead(s);
   const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
   t.is(s.node(2).durable.decisions.get(first.id)?.sequence, sequence, 'node 2 decided it at that sequence');
   s.crash(3);
@@ -550,8 +562,7 @@ test('rounds prepared on different participants never share a run: the later one
 // releases only the prepare of the round that sent it (participant.ts, `stepAbort`).
 test("an abort releases only its own round's prepare, not one an earlier master's round may have committed", async (t) => {
   const s = await Scenario.start();
-  s.pause(1, 4_000);
-  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  await letNode2Lead(s);
   // Node 3's log reaches nobody: only node 3 knows the commit.
   for (const n of [1, 2]) s.drop({ from: s.addr(3), to: s.addr(n), label: /^answer \/cluster\/log/ });
   const { first } = await commitOnlyNode3Hears(s, ['c'], 'node 3 applies the commit; node 2 hears nothing');
@@ -579,8 +590,7 @@ test("an abort releases only its own round's prepare, not one an earlier master'
 test('a restarted coordinator whose catch-up failed does not commit its decision at a sequence another master gave away', async (t) => {
   // Node 1 re-sends a missed commit only after a while: node 2 applies the next one first.
   const s = await Scenario.start({ limits: { decision_retry_interval_ms: 5_000 } });
-  s.pause(1, 4_000);
-  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  await letNode2Lead(s);
   const lost = s.drop({ from: s.addr(2), label: /^POST \/decide-batch/ });
   const first = s.submit(['a'], 2);
   await s.until(() => s.node(2).durable.decisions.get(first.id)?.decision === 'COMMIT', 'node 2 decides COMMIT; its COMMIT reaches nobody');
@@ -624,12 +634,9 @@ test('a restarted coordinator whose catch-up failed does not commit its decision
 // applied it answers COMMITTED, whatever this node has learnt (termination.ts, reconcileDecision).
 test('a restarted coordinator whose catch-up failed commits, never withdraws, a decision a replica applied and a later term built on', async (t) => {
   const s = await Scenario.start();
-  s.pause(1, 4_000);
-  await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+  await letNode2Lead(s);
   const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
-  const term = s.state(2).epoch;
-  s.crash(2);
-  await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
+  await crashNode2ForNode1(s);
   const next = s.submit(['b'], 1);
   t.is(await s.outcome(next.answer), 200);
   t.true((s.record.acknowledged.get(next.id) ?? 0) > (sequence ?? 0), 'the next term builds on its sequence');
@@ -657,12 +664,9 @@ for (const crash of [false, true]) {
   const title = crash ? ', also after it crashed before its catch-up ended' : '';
   test(`a replica under repair does not count as never having applied a COMMIT it applied before its log was wiped${title}`, async (t) => {
     const s = await Scenario.start();
-    s.pause(1, 4_000);
-    await s.until(() => s.isAcceptingWrites(2), 'node 2 accepts writes while node 1 is paused');
+    await letNode2Lead(s);
     const { first, sequence } = await commitOnlyNode3Hears(s, ['a'], 'node 3 applies the commit; node 2 hears nothing');
-    const term = s.state(2).epoch;
-    s.crash(2);
-    await s.until(() => s.state(1).epoch > term && s.isAcceptingWrites(1), 'node 1 takes over');
+    await crashNode2ForNode1(s);
     t.is(s.node(1).durable.records.get(first.id)?.sequence, sequence, "node 1's take-over learnt it from node 3");
     // Node 3 is repaired; its catch-up pulls nothing for now.
     const pulls = s.hold({ from: s.addr(3), label: /^GET \/cluster\/log/ });
