@@ -643,9 +643,10 @@ export class CoordinatorService {
    * (`mayApplyLocally`; reads on the master then see it), and once as many as its run's
    * confirmation needs did (`mayAnswerCommitted`: with this node's decision on disk, a majority
    * of the membership; one other at three members, two at five) its client is answered while
-   * the stage's other messages are still under way. `onAcknowledged` after each `/decide-batch` answer; after `settled`, the
-   * stage's end (`deliver`) applies and answers everything else exactly as before. A failed
-   * early apply answers nothing: the stage's end applies again and reports it.
+   * the stage's other messages are still under way. `onAcknowledged` after each
+   * `/decide-batch` answer; after `settled`, the stage's end (`deliver`) applies and answers
+   * everything else exactly as before. A failed early apply answers nothing: the stage's end
+   * applies again and reports it.
    */
   private answerCommitsWhenApplied(epoch: number, parts: readonly RoundDecisions[], pendings: ReadonlyMap<string, PendingDelivery>) {
     const answered = new Set<string>();

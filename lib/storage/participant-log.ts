@@ -5,7 +5,7 @@ import type { Payload } from '../protocol/payload.ts';
 import type { ParticipantState } from '../protocol/states.ts';
 import type { CommittedEntry } from '../protocol/messages.ts';
 import { assert } from '../util/assert.ts';
-import type { ParticipantStore } from './stores.ts';
+import type { CommittedSummary, ParticipantStore } from './stores.ts';
 import type { LocalApplySync } from '../two-phase-commit/local-apply-sync.ts';
 import { checkKvRow, extendDigest, origin_mark, type DigestMark, type KvCheckPage } from './replica-digest.ts';
 
@@ -93,7 +93,7 @@ export class ParticipantLog implements ParticipantStore {
   }
 
   /** How many transactions are committed here, and the highest sequence among them. */
-  summarizeCommitted(): { readonly count: number; readonly max: number } {
+  summarizeCommitted(): CommittedSummary {
     assert(this.statements !== undefined, 'the hot path needs the raw SQLite handle');
     const row = this.statements.summarize.get() as { count: number; max: number | null };
     return { count: row.count, max: row.max ?? 0 };
